@@ -1,0 +1,236 @@
+/* The sentry's gofer client: one request in flight, answered before the next is sent.
+ * Replies are validated like any untrusted input: a reply that does not decode, answers
+ * another tag or op, or claims more than was asked for is -EPROTO. */
+#include "gofer/client.h"
+#include "gofer/protocol.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int gofer_client_init(struct gofer_client *c, int fd)
+{
+	c->fd = fd;
+	c->next_tag = 1;
+	c->buf = malloc(GOFER_MSG_MAX);
+	return c->buf ? 0 : -ENOMEM;
+}
+
+/* Frees the buffer and closes the socket, which the client owns from init on. */
+void gofer_client_close(struct gofer_client *c)
+{
+	free(c->buf);
+	c->buf = NULL;
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+}
+
+/* Waits on a non-blocking socket: the call is synchronous either way. */
+static int wait_fd(int fd, short events)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+
+	if (poll(&p, 1, -1) < 0 && errno != EINTR)
+		return -errno;
+	return 0;
+}
+
+/* Sends req (tag assigned here) and receives its reply into rep, whose pointers refer
+ * to c->buf until the next call. Returns 0, the gofer's -errno, or -EPROTO. */
+static int call(struct gofer_client *c, struct gofer_req *req, struct gofer_reply *rep)
+{
+	struct iovec iov;
+	struct msghdr mh;
+	ssize_t n;
+	int len, err;
+
+	if (!c->buf)
+		return -EBADF;
+	req->tag = c->next_tag++;
+	len = gofer_encode_req(c->buf, GOFER_MSG_MAX, req);
+	if (len < 0)
+		return len;
+	for (;;) {
+		n = send(c->fd, c->buf, (size_t)len, MSG_NOSIGNAL);
+		if (n >= 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return -errno;
+		err = wait_fd(c->fd, POLLOUT);
+		if (err)
+			return err;
+	}
+	if (n != len)
+		return -EPROTO; /* a seqpacket send is all or nothing */
+
+	for (;;) {
+		/* No control buffer: descriptors a hostile gofer passes are discarded. */
+		iov = (struct iovec){ .iov_base = c->buf, .iov_len = GOFER_MSG_MAX };
+		mh = (struct msghdr){ .msg_iov = &iov, .msg_iovlen = 1 };
+		n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
+		if (n >= 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return -errno;
+		err = wait_fd(c->fd, POLLIN);
+		if (err)
+			return err;
+	}
+	if (n == 0)
+		return -ECONNRESET;
+	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+		return -EPROTO;
+	if (gofer_decode_reply(c->buf, (size_t)n, rep) || rep->tag != req->tag)
+		return -EPROTO;
+	if (rep->op == GOFER_OP_ERROR) {
+		/* Only errnos a syscall may return: kernel-internal codes (ERESTARTSYS
+		 * and friends, >= 512) would steer the sentry's restart logic. */
+		if (rep->error > EHWPOISON)
+			return -EPROTO;
+		return -(int)rep->error;
+	}
+	if (rep->op != (req->op | GOFER_REPLY))
+		return -EPROTO;
+	return 0;
+}
+
+int gofer_walk(struct gofer_client *c, uint32_t dir_fid, const char *name,
+	       uint32_t *fid_out, struct gofer_stat *st_out)
+{
+	struct gofer_req req = { .op = GOFER_OP_WALK, .fid = dir_fid };
+	struct gofer_reply rep;
+	size_t len;
+	int err;
+
+	if (!name)
+		return -EINVAL;
+	len = strnlen(name, GOFER_NAME_MAX + 1);
+	err = gofer_name_check(name, len);
+	if (err)
+		return err;
+	memcpy(req.walk.name, name, len + 1);
+	err = call(c, &req, &rep);
+	if (err)
+		return err;
+	if (rep.walk.fid == GOFER_ROOT_FID)
+		return -EPROTO;
+	*fid_out = rep.walk.fid;
+	if (st_out)
+		*st_out = rep.walk.st;
+	return 0;
+}
+
+int gofer_stat(struct gofer_client *c, uint32_t fid, struct gofer_stat *st_out)
+{
+	struct gofer_req req = { .op = GOFER_OP_STAT, .fid = fid };
+	struct gofer_reply rep;
+	int err = call(c, &req, &rep);
+
+	if (err)
+		return err;
+	*st_out = rep.stat;
+	return 0;
+}
+
+int gofer_open(struct gofer_client *c, uint32_t fid, int flags)
+{
+	struct gofer_req req = { .op = GOFER_OP_OPEN, .fid = fid };
+	struct gofer_reply rep;
+
+	/* Only what the host file needs crosses the wire; O_CLOEXEC, O_NONBLOCK,
+	 * O_NOFOLLOW, O_CREAT on an existing file and the like belong to the sentry's
+	 * own open file description. */
+	switch (flags & O_ACCMODE) {
+	case O_RDONLY:
+		req.open.flags = GOFER_OF_RDONLY;
+		break;
+	case O_WRONLY:
+		req.open.flags = GOFER_OF_WRONLY;
+		break;
+	case O_RDWR:
+		req.open.flags = GOFER_OF_RDWR;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (flags & O_DIRECTORY)
+		req.open.flags |= GOFER_OF_DIRECTORY;
+	if (flags & O_TRUNC)
+		req.open.flags |= GOFER_OF_TRUNC;
+	if (flags & O_APPEND)
+		req.open.flags |= GOFER_OF_APPEND;
+	return call(c, &req, &rep);
+}
+
+long gofer_read(struct gofer_client *c, uint32_t fid, uint64_t off, void *buf, size_t len)
+{
+	struct gofer_req req = { .op = GOFER_OP_READ, .fid = fid };
+	struct gofer_reply rep;
+	int err;
+
+	if (off > INT64_MAX)
+		return -EINVAL;
+	req.read.off = off;
+	req.read.count = (uint32_t)(len > GOFER_IO_MAX ? GOFER_IO_MAX : len);
+	err = call(c, &req, &rep);
+	if (err)
+		return err;
+	if (rep.read.count > req.read.count)
+		return -EPROTO;
+	memcpy(buf, rep.read.data, rep.read.count);
+	return rep.read.count;
+}
+
+int gofer_readdir(struct gofer_client *c, uint32_t fid, uint64_t off,
+		  struct gofer_dirent *ents, int max)
+{
+	struct gofer_req req = { .op = GOFER_OP_READDIR, .fid = fid };
+	struct gofer_reply rep;
+	int err;
+
+	if (max <= 0 || off > INT64_MAX)
+		return -EINVAL;
+	req.readdir.off = off;
+	req.readdir.max = (uint32_t)max > GOFER_READDIR_MAX ? GOFER_READDIR_MAX : (uint32_t)max;
+	err = call(c, &req, &rep);
+	if (err)
+		return err;
+	if (rep.readdir.count > req.readdir.max)
+		return -EPROTO;
+	return gofer_reply_dirents(&rep, ents, req.readdir.max);
+}
+
+long gofer_readlink(struct gofer_client *c, uint32_t fid, char *buf, size_t sz)
+{
+	struct gofer_req req = { .op = GOFER_OP_READLINK, .fid = fid };
+	struct gofer_reply rep;
+	int err;
+
+	if (sz == 0)
+		return -EINVAL;
+	req.readlink.size = (uint32_t)(sz > GOFER_IO_MAX ? GOFER_IO_MAX : sz);
+	err = call(c, &req, &rep);
+	if (err)
+		return err;
+	if (rep.readlink.len > req.readlink.size)
+		return -EPROTO;
+	memcpy(buf, rep.readlink.target, rep.readlink.len);
+	return rep.readlink.len;
+}
+
+int gofer_clunk(struct gofer_client *c, uint32_t fid)
+{
+	struct gofer_req req = { .op = GOFER_OP_CLUNK, .fid = fid };
+	struct gofer_reply rep;
+
+	return call(c, &req, &rep);
+}

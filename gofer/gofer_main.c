@@ -1,0 +1,244 @@
+/* `ward gofer`: the broker process. It holds the only host fds, so it confines itself
+ * before reading a single request: no other fds, no new privileges, not ptraceable,
+ * dies with its parent, and a seccomp allowlist of exactly what the server loop uses. */
+#include "gofer/server.h"
+#include "gofer/protocol.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define DENY_ARGS_MAX 64
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: ward gofer --sock-fd N [--root DIR] [--all] [--deny PATTERN]... "
+			"[--export DIR]...\n");
+	return 2;
+}
+
+/* Resolves export arg (checked absolute, in the root's namespace) with realpath()
+ * beneath the root, whose canonical path is rroot: symlinks along it are followed on
+ * the host now, so the gofer (which never follows one) can reach the result. Returns
+ * the canonical path relative to the root, malloc'd, or NULL after a message. */
+static char *resolve_export(const char *rroot, const char *arg)
+{
+	size_t rlen = strcmp(rroot, "/") == 0 ? 0 : strlen(rroot);
+	char joined[PATH_MAX], canon[PATH_MAX];
+	const char *why;
+	int err;
+
+	if ((size_t)snprintf(joined, sizeof(joined), "%.*s%s", (int)rlen, rroot, arg) >=
+	    sizeof(joined)) {
+		why = strerror(ENAMETOOLONG);
+		goto bad;
+	}
+	err = gofer_canonical_export(joined, canon, sizeof(canon));
+	if (err) {
+		/* -EINVAL: it is "/", the root itself only if that is the root */
+		why = err != -EINVAL ? strerror(-err)
+			: rlen	     ? "resolves outside the root"
+				     : "is the root (use --all)";
+		goto bad;
+	}
+	if (rlen && (strncmp(canon, rroot, rlen) != 0 || canon[rlen] != '/')) {
+		why = strcmp(canon, rroot) == 0 ? "is the root (use --all)" : "resolves outside the root";
+		goto bad;
+	}
+	return strdup(canon + rlen);
+bad:
+	fprintf(stderr, "ward gofer: --export %s: %s\n", arg, why);
+	return NULL;
+}
+
+/* Closes every fd but a and b. */
+static int close_others(int a, int b)
+{
+	unsigned lo = (unsigned)(a < b ? a : b), hi = (unsigned)(a < b ? b : a);
+
+	if (lo > 0 && close_range(0, lo - 1, 0) < 0)
+		return -errno;
+	if (hi > lo + 1 && close_range(lo + 1, hi - 1, 0) < 0)
+		return -errno;
+	if (close_range(hi + 1, ~0u, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+/* The server loop's syscalls, and glibc's under them (malloc, stdio-free paths). */
+static int seccomp_install(int sock)
+{
+	static const int plain[] = {
+		/* the operations */
+		SCMP_SYS(openat2), SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(fstatfs),
+		SCMP_SYS(pread64), SCMP_SYS(getdents64), SCMP_SYS(lseek), SCMP_SYS(readlinkat),
+		SCMP_SYS(close),
+		/* malloc */
+		SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(madvise),
+		SCMP_SYS(futex), SCMP_SYS(getrandom),
+		/* signals and exit */
+		SCMP_SYS(rt_sigreturn), SCMP_SYS(restart_syscall), SCMP_SYS(exit),
+		SCMP_SYS(exit_group),
+#ifdef __SANITIZE_ADDRESS__
+		/* The sanitizer runtime's own needs, for test builds only. */
+		SCMP_SYS(write), SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(sigaltstack),
+		SCMP_SYS(rt_sigprocmask), SCMP_SYS(sched_yield),
+#endif
+	};
+	/* Only the one socket: no other fd can be a socket here anyway, but egress will
+	 * add its own rules and this keeps the two apart. */
+	static const int sock_calls[] = {
+		SCMP_SYS(recvmsg), SCMP_SYS(sendmsg), SCMP_SYS(recvfrom), SCMP_SYS(sendto),
+	};
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	int err = 0;
+
+	if (!ctx)
+		return -ENOMEM;
+	err = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	for (size_t i = 0; !err && i < sizeof(plain) / sizeof(plain[0]); i++)
+		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, plain[i], 0);
+	for (size_t i = 0; !err && i < sizeof(sock_calls) / sizeof(sock_calls[0]); i++)
+		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sock_calls[i], 1,
+				       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sock));
+	/* Memory, but never executable memory. */
+	if (!err)
+		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+				       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	if (!err)
+		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+				       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	if (!err)
+		err = seccomp_load(ctx);
+	seccomp_release(ctx);
+	return err;
+}
+
+int gofer_main(int argc, char **argv)
+{
+	const char *deny[DENY_ARGS_MAX + 8];
+	struct gofer_policy pol = { .system_only = true, .deny = deny };
+	const char *root = "/";
+	const char **raw; /* the --export arguments */
+	char **exports = NULL, *rroot = NULL;
+	struct rlimit rl;
+	size_t ndeny = 0, nexp = 0;
+	int sock = -1, type, root_fd, err, ret = 1, i = 1;
+	socklen_t tlen = sizeof(type);
+
+	for (size_t k = 0; gofer_default_deny[k]; k++)
+		deny[ndeny++] = gofer_default_deny[k];
+	if (argc > 1 && strcmp(argv[1], "gofer") == 0)
+		i++;
+	raw = calloc((size_t)argc + 1, sizeof(*raw));
+	if (!raw)
+		return 1;
+	for (; i < argc; i++) {
+		if (strcmp(argv[i], "--sock-fd") == 0 && i + 1 < argc) {
+			char *end;
+			long v;
+
+			errno = 0;
+			v = strtol(argv[++i], &end, 10);
+			if (errno || *end || end == argv[i] || v < 0 || v > INT_MAX)
+				goto bad_usage;
+			sock = (int)v;
+		} else if (strcmp(argv[i], "--root") == 0 && i + 1 < argc) {
+			root = argv[++i];
+		} else if (strcmp(argv[i], "--deny") == 0 && i + 1 < argc) {
+			if (ndeny >= sizeof(deny) / sizeof(deny[0]) - 1)
+				goto bad_usage;
+			deny[ndeny++] = argv[++i];
+		} else if (strcmp(argv[i], "--export") == 0 && i + 1 < argc) {
+			err = gofer_export_check(argv[++i]);
+			if (err) {
+				fprintf(stderr, "ward gofer: --export %s: %s\n", argv[i],
+					err == -EINVAL ? "not an absolute path of plain components"
+						       : strerror(-err));
+				ret = 2;
+				goto out;
+			}
+			raw[nexp++] = argv[i];
+		} else if (strcmp(argv[i], "--all") == 0) {
+			pol.system_only = false;
+		} else {
+			goto bad_usage;
+		}
+	}
+	deny[ndeny] = NULL;
+	if (sock < 0)
+		goto bad_usage;
+
+	/* Exports are resolved while the host is still in view, and all of them, so a
+	 * bad one is reported even under --all (which ignores them). */
+	exports = calloc(nexp + 1, sizeof(*exports));
+	rroot = nexp ? realpath(root, NULL) : NULL;
+	if (!exports || (nexp && !rroot)) {
+		fprintf(stderr, "ward gofer: %s: %s\n", nexp ? root : "exports", strerror(errno));
+		goto out;
+	}
+	for (size_t k = 0; k < nexp; k++) {
+		exports[k] = resolve_export(rroot, raw[k]);
+		if (!exports[k]) {
+			ret = 2;
+			goto out;
+		}
+	}
+	pol.exports = (const char *const *)exports;
+
+	if (getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0 || type != SOCK_SEQPACKET) {
+		fprintf(stderr, "ward gofer: fd %d is not a SOCK_SEQPACKET socket\n", sock);
+		goto out;
+	}
+	root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0) {
+		fprintf(stderr, "ward gofer: %s: %s\n", root, strerror(errno));
+		goto out;
+	}
+
+	/* From here on nothing is printed: stderr is gone. */
+	err = prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ? -errno : 0;
+	if (!err)
+		err = close_others(sock, root_fd);
+	/* Room for two fds (path + open) per fid, if the hard limit allows. */
+	if (!err && getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rlim_t want = 2 * (rlim_t)GOFER_MAX_FIDS_DEFAULT + 64;
+
+		rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+		setrlimit(RLIMIT_NOFILE, &rl); /* best effort: -EMFILE comes back otherwise */
+	}
+	/* A unix datagram must fit in the sender's buffer: make sure a full-size reply
+	 * does even where wmem_default was lowered (best effort, capped by wmem_max). */
+	if (!err)
+		setsockopt(sock, SOL_SOCKET, SO_SNDBUF, &(int){ 2 * GOFER_MSG_MAX }, sizeof(int));
+	/* Not ptraceable by the same-uid sentry, and no privilege gain by exec. */
+	if (!err && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		err = -errno;
+	if (!err && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		err = -errno;
+	if (!err)
+		err = seccomp_install(sock);
+	if (!err)
+		err = gofer_serve(sock, root_fd, &pol);
+	ret = err ? 1 : 0;
+	goto out;
+bad_usage:
+	ret = usage();
+out:
+	for (size_t k = 0; exports && exports[k]; k++)
+		free(exports[k]);
+	free(exports);
+	free(rroot);
+	free(raw);
+	return ret;
+}

@@ -1,0 +1,991 @@
+/* The gofer's request loop: fids, walks and reads over host files beneath one root.
+ *
+ * Safety rests on three rules: every name is one validated component, every open is an
+ * openat2() relative to a directory the gofer already holds with RESOLVE_BENEATH and
+ * RESOLVE_NO_SYMLINKS (so no symlink is ever followed and nothing outside the root is
+ * reachable), and a file is only opened for I/O if it is still the inode the walk saw.
+ *
+ * What is visible is decided per fid at walk time from its parent alone (struct gvis),
+ * so neither a walk nor a readdir ever rebuilds a path for it. */
+#include "gofer/server.h"
+#include "gofer/protocol.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+const char *const gofer_default_deny[] = {
+	"etc/shadow",
+	"etc/gshadow",
+	"etc/shadow-",
+	"etc/gshadow-",
+	"etc/ssh/ssh_host_*_key",
+	NULL,
+};
+
+/* What system_only leaves visible under the root. */
+static const char *const system_names[] = {
+	"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", "opt", NULL,
+};
+
+#define WALK_RESOLVE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
+/* Start-up only: deny paths are resolved the way the sentry would see them, following
+ * symlinks but with the export root as '/'. */
+#define DENY_RESOLVE (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
+#define DENTS_BUF (32u * 1024u)
+#define DENY_INODES_MAX 4096u
+#define DENY_PATH_MAX (GOFER_DENY_DEPTH_MAX * (GOFER_NAME_MAX + 1))
+
+struct linux_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+/* What a directory's children may be. VIS_ALL: everything (system_only off, a system
+ * top-level name, or an export or inside one). VIS_PARTIAL: a strict ancestor of the
+ * exports [lo, hi) in the sorted table, and only their next components are children;
+ * the root under system_only is VIS_PARTIAL over every export, plus the system names. */
+enum { VIS_ALL, VIS_PARTIAL };
+
+struct gvis {
+	uint32_t kind;
+	uint32_t lo, hi;
+};
+
+/* A file the gofer holds. Nodes are refcounted: a fid holds one reference, each child
+ * holds one on its parent (OPEN re-opens through the parent), so a parent outlives the
+ * clunk of its own fid while children need it. */
+struct gnode {
+	int path_fd;         /* O_PATH|O_NOFOLLOW: the fid's identity */
+	int open_fd;         /* -1 until OPEN */
+	uint32_t open_flags; /* GOFER_OF_* of the OPEN */
+	dev_t dev;           /* identity seen at walk time; OPEN must find the same */
+	ino_t ino;
+	mode_t mode;
+	struct gnode *parent; /* NULL for the root */
+	char *name;           /* component in parent */
+	uint32_t depth;       /* root 0 */
+	uint32_t refs;
+	struct gvis vis;
+};
+
+/* One export, split into components. */
+struct gexport {
+	char *buf;	   /* the path without its leading '/', every '/' made '\0' */
+	const char **comp; /* ncomp pointers into buf */
+	uint32_t ncomp;
+};
+
+struct deny_inode {
+	dev_t dev;
+	ino_t ino;
+};
+
+struct gofer_server {
+	int sock;
+	bool system_only;
+	char **deny; /* normalised patterns */
+	size_t ndeny;
+	uint32_t deny_depth; /* most components of any pattern */
+	struct deny_inode *dino;
+	size_t ndino;
+	/* system_only exports, sorted component-wise, none inside another: those below
+	 * any one path are a contiguous run, sorted by their next component */
+	struct gexport *exp;
+	uint32_t nexp;
+	struct gnode root;     /* fid 0; path_fd is the caller's */
+	struct gnode **fids;   /* fid -> node, NULL if free */
+	uint32_t nfids;        /* allocated slots */
+	uint32_t hint;         /* no free fid below this */
+	uint32_t nnodes, max_nodes;
+	uint8_t *rx, *tx, *io, *dents;
+};
+
+static int openat2_fd(int dirfd, const char *path, uint64_t flags, uint64_t resolve)
+{
+	struct open_how how = { .flags = flags, .resolve = resolve };
+	long fd;
+
+	do
+		fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	while (fd < 0 && errno == EINTR);
+	return fd < 0 ? -errno : (int)fd;
+}
+
+static long getdents(int fd, void *buf, size_t len)
+{
+	long n;
+
+	do
+		n = syscall(SYS_getdents64, fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+/* Walks a getdents64 buffer; NULL at the end or on a malformed record. */
+static const struct linux_dirent64 *dent_next(const uint8_t *buf, long len, long *pos)
+{
+	const struct linux_dirent64 *d;
+
+	if (*pos + (long)offsetof(struct linux_dirent64, d_name) >= len)
+		return NULL;
+	d = (const struct linux_dirent64 *)(buf + *pos);
+	if (d->d_reclen <= offsetof(struct linux_dirent64, d_name) || d->d_reclen > len - *pos)
+		return NULL;
+	*pos += d->d_reclen;
+	return d;
+}
+
+static size_t dent_namelen(const struct linux_dirent64 *d)
+{
+	return strnlen(d->d_name, d->d_reclen - offsetof(struct linux_dirent64, d_name));
+}
+
+static void to_gstat(const struct stat *st, struct gofer_stat *g)
+{
+	g->dev = st->st_dev;
+	g->ino = st->st_ino;
+	g->nlink = st->st_nlink;
+	g->size = (uint64_t)st->st_size;
+	g->blocks = (uint64_t)st->st_blocks;
+	g->rdev = st->st_rdev;
+	g->mode = st->st_mode;
+	g->uid = st->st_uid;
+	g->gid = st->st_gid;
+	g->blksize = (uint32_t)st->st_blksize;
+	g->atime_sec = st->st_atim.tv_sec;
+	g->mtime_sec = st->st_mtim.tv_sec;
+	g->ctime_sec = st->st_ctim.tv_sec;
+	g->atime_nsec = (uint32_t)st->st_atim.tv_nsec;
+	g->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
+	g->ctime_nsec = (uint32_t)st->st_ctim.tv_nsec;
+}
+
+/* ---- policy ---- */
+
+static bool inode_denied(const struct gofer_server *s, dev_t dev, ino_t ino)
+{
+	for (size_t i = 0; i < s->ndino; i++)
+		if (s->dino[i].dev == dev && s->dino[i].ino == ino)
+			return true;
+	return false;
+}
+
+/* Would dir/name match a deny pattern? Paths deeper than every pattern cannot, so the
+ * path is only built (from the parent chain) when it could. */
+static bool path_denied(const struct gofer_server *s, const struct gnode *dir, const char *name)
+{
+	const char *comp[GOFER_DENY_DEPTH_MAX];
+	char path[DENY_PATH_MAX];
+	size_t len = 0;
+	uint32_t depth = dir->depth + 1;
+
+	if (depth > s->deny_depth)
+		return false;
+	comp[depth - 1] = name;
+	for (const struct gnode *n = dir; n->parent; n = n->parent)
+		comp[n->depth - 1] = n->name;
+	for (uint32_t i = 0; i < depth; i++) {
+		size_t l = strlen(comp[i]);
+
+		if (i)
+			path[len++] = '/';
+		memcpy(path + len, comp[i], l); /* depth * (NAME_MAX + 1) fits by construction */
+		len += l;
+	}
+	path[len] = '\0';
+	for (size_t i = 0; i < s->ndeny; i++)
+		if (fnmatch(s->deny[i], path, FNM_PATHNAME) == 0)
+			return true;
+	return false;
+}
+
+static bool is_system_name(const char *name)
+{
+	for (size_t i = 0; system_names[i]; i++)
+		if (strcmp(system_names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Kernel interfaces, not files: /proc/<pid>/mem of a same-uid host process, sysfs
+ * knobs and the like. Even an export of the whole host (--all, or a rootfs with them
+ * mounted inside) never serves them; the sentry has its own /proc, /sys and /dev. */
+static bool pseudo_fs(int fd)
+{
+	static const unsigned long magic[] = {
+		PROC_SUPER_MAGIC, SYSFS_MAGIC,	    DEBUGFS_MAGIC,	 TRACEFS_MAGIC,
+		SECURITYFS_MAGIC, SELINUX_MAGIC,    SMACK_MAGIC,	 BPF_FS_MAGIC,
+		CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC, EFIVARFS_MAGIC, PSTOREFS_MAGIC,
+		BINFMTFS_MAGIC,	  DEVPTS_SUPER_MAGIC, NSFS_MAGIC,
+	};
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf) < 0)
+		return true; /* cannot tell: refuse */
+	for (size_t i = 0; i < sizeof(magic) / sizeof(magic[0]); i++)
+		if ((unsigned long)sf.f_type == magic[i])
+			return true;
+	return false;
+}
+
+/* First index in [lo, hi) whose component d compares above name (after) or not below it. */
+static uint32_t exp_bound(const struct gofer_server *s, uint32_t lo, uint32_t hi, uint32_t d,
+			  const char *name, bool after)
+{
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(s->exp[mid].comp[d], name);
+
+		if (c < 0 || (after && c == 0))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Is name in dir visible, and if so what may its own children be (*v)? No syscall and
+ * no path building: a binary search in dir's run of exports at most. */
+static bool child_vis(const struct gofer_server *s, const struct gnode *dir, const char *name,
+		      struct gvis *v)
+{
+	uint32_t d = dir->depth, lo, hi;
+
+	*v = (struct gvis){ .kind = VIS_ALL };
+	if (dir->vis.kind == VIS_ALL)
+		return true;
+	if (dir == &s->root && is_system_name(name))
+		return true;
+	/* Every export of dir's run goes deeper than dir and shares its components. */
+	lo = exp_bound(s, dir->vis.lo, dir->vis.hi, d, name, false);
+	if (lo == dir->vis.hi || strcmp(s->exp[lo].comp[d], name) != 0)
+		return false;
+	if (s->exp[lo].ncomp == d + 1)
+		return true; /* the export itself: it sorts first and nothing lies inside it */
+	hi = exp_bound(s, lo, dir->vis.hi, d, name, true);
+	*v = (struct gvis){ .kind = VIS_PARTIAL, .lo = lo, .hi = hi };
+	return true;
+}
+
+static void deny_record(struct gofer_server *s, const char *path)
+{
+	struct stat st;
+	int fd = openat2_fd(s->root.path_fd, path, O_PATH | O_CLOEXEC, DENY_RESOLVE);
+
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0 && s->ndino < DENY_INODES_MAX &&
+	    !inode_denied(s, st.st_dev, st.st_ino)) {
+		s->dino[s->ndino].dev = st.st_dev;
+		s->dino[s->ndino].ino = st.st_ino;
+		s->ndino++;
+	}
+	close(fd);
+}
+
+/* Records the inodes of every existing path matching pattern rest below path. Globs
+ * are expanded one component at a time by listing the directory. */
+static void deny_expand(struct gofer_server *s, char *path, size_t plen, const char *rest)
+{
+	const char *slash = strchr(rest, '/');
+	size_t clen = slash ? (size_t)(slash - rest) : strlen(rest);
+	char comp[GOFER_NAME_MAX + 1];
+	uint8_t *buf;
+	long n, pos;
+	int dfd;
+
+	if (clen == 0 || clen > GOFER_NAME_MAX)
+		return;
+	memcpy(comp, rest, clen);
+	comp[clen] = '\0';
+
+	if (!strpbrk(comp, "*?[\\")) {
+		size_t at = plen + !!plen; /* after the '/' separator, if any */
+
+		if (at + clen >= DENY_PATH_MAX)
+			return;
+		if (plen)
+			path[plen] = '/';
+		memcpy(path + at, comp, clen + 1);
+		if (slash)
+			deny_expand(s, path, at + clen, slash + 1);
+		else
+			deny_record(s, path);
+		path[plen] = '\0';
+		return;
+	}
+
+	dfd = openat2_fd(s->root.path_fd, plen ? path : ".",
+			 O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC, DENY_RESOLVE);
+	if (dfd < 0)
+		return;
+	/* Own buffer per level: the recursion lists other directories. */
+	buf = malloc(DENTS_BUF);
+	if (!buf)
+		goto out;
+	while ((n = getdents(dfd, buf, DENTS_BUF)) > 0) {
+		const struct linux_dirent64 *d;
+
+		pos = 0;
+		while ((d = dent_next(buf, n, &pos))) {
+			size_t nl = dent_namelen(d);
+
+			if (gofer_name_check(d->d_name, nl) || fnmatch(comp, d->d_name, 0))
+				continue;
+			if (plen + 1 + nl >= DENY_PATH_MAX)
+				continue;
+			if (plen)
+				path[plen] = '/';
+			memcpy(path + plen + !!plen, d->d_name, nl + 1);
+			if (slash)
+				deny_expand(s, path, plen + !!plen + nl, slash + 1);
+			else
+				deny_record(s, path);
+			path[plen] = '\0';
+		}
+	}
+out:
+	free(buf);
+	close(dfd);
+}
+
+int gofer_export_check(const char *path)
+{
+	const char *p, *slash;
+
+	if (!path || path[0] != '/' || path[1] == '\0')
+		return -EINVAL;
+	if (strnlen(path, PATH_MAX) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	for (p = path + 1;; p = slash + 1) {
+		int err;
+
+		slash = strchr(p, '/');
+		err = gofer_name_check(p, slash ? (size_t)(slash - p) : strlen(p));
+		if (err)
+			return err;
+		if (!slash)
+			return 0;
+	}
+}
+
+int gofer_canonical_export(const char *in, char *out, size_t outsz)
+{
+	struct stat st;
+	char *r;
+	int err;
+
+	if (!in || !out)
+		return -EINVAL;
+	r = realpath(in, NULL);
+	if (!r)
+		return -errno;
+	if (stat(r, &st) < 0)
+		err = -errno;
+	else if (!S_ISDIR(st.st_mode))
+		err = -ENOTDIR;
+	else
+		err = gofer_export_check(r); /* "/" is refused here */
+	if (!err && strlen(r) >= outsz)
+		err = -ENAMETOOLONG;
+	if (!err)
+		memcpy(out, r, strlen(r) + 1);
+	free(r);
+	return err;
+}
+
+/* Component-wise order: a path sorts right before the paths inside it. */
+static int exp_cmp(const void *a, const void *b)
+{
+	const struct gexport *x = a, *y = b;
+	uint32_t n = x->ncomp < y->ncomp ? x->ncomp : y->ncomp;
+
+	for (uint32_t i = 0; i < n; i++) {
+		int c = strcmp(x->comp[i], y->comp[i]);
+
+		if (c)
+			return c;
+	}
+	return (x->ncomp > y->ncomp) - (x->ncomp < y->ncomp);
+}
+
+/* Is b a or inside a? */
+static bool exp_covers(const struct gexport *a, const struct gexport *b)
+{
+	if (a->ncomp > b->ncomp)
+		return false;
+	for (uint32_t i = 0; i < a->ncomp; i++)
+		if (strcmp(a->comp[i], b->comp[i]) != 0)
+			return false;
+	return true;
+}
+
+static void exp_free(struct gexport *e)
+{
+	free(e->buf);
+	free(e->comp);
+}
+
+/* Checks every export, then (system_only only) splits, sorts and deduplicates them. */
+static int exports_init(struct gofer_server *s, const char *const *paths)
+{
+	size_t n = 0;
+	uint32_t k = 0;
+
+	for (; paths && paths[n]; n++) {
+		int err = gofer_export_check(paths[n]);
+
+		if (err)
+			return err;
+	}
+	if (!s->system_only || n == 0)
+		return 0;
+	if (n > UINT32_MAX / 2)
+		return -E2BIG;
+	s->exp = calloc(n, sizeof(*s->exp));
+	if (!s->exp)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct gexport *e = &s->exp[s->nexp];
+		uint32_t nc = 1;
+		char *p;
+
+		e->buf = strdup(paths[i] + 1);
+		if (!e->buf)
+			return -ENOMEM;
+		for (p = e->buf; *p; p++)
+			nc += *p == '/';
+		e->comp = calloc(nc, sizeof(*e->comp));
+		if (!e->comp) {
+			free(e->buf);
+			return -ENOMEM;
+		}
+		s->nexp++;
+		e->comp[e->ncomp++] = e->buf;
+		for (p = e->buf; *p; p++)
+			if (*p == '/') {
+				*p = '\0';
+				e->comp[e->ncomp++] = p + 1;
+			}
+	}
+	qsort(s->exp, s->nexp, sizeof(*s->exp), exp_cmp);
+	/* A duplicate or an export inside another sorts right after a kept one covering it. */
+	for (uint32_t i = 0; i < s->nexp; i++) {
+		if (k && exp_covers(&s->exp[k - 1], &s->exp[i]))
+			exp_free(&s->exp[i]);
+		else
+			s->exp[k++] = s->exp[i];
+	}
+	s->nexp = k;
+	return 0;
+}
+
+/* Copies the patterns, dropping leading/trailing and doubled '/', and notes the deepest. */
+static int deny_init(struct gofer_server *s, const char *const *pats)
+{
+	size_t n = 0;
+
+	if (!pats)
+		pats = gofer_default_deny;
+	while (pats[n])
+		n++;
+	s->deny = calloc(n + 1, sizeof(*s->deny));
+	s->dino = calloc(DENY_INODES_MAX, sizeof(*s->dino));
+	if (!s->deny || !s->dino)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const char *p = pats[i];
+		char *q = malloc(strlen(p) + 1);
+		size_t len = 0;
+		uint32_t depth = 1;
+
+		if (!q)
+			return -ENOMEM;
+		for (; *p; p++) {
+			if (*p == '/' && (len == 0 || q[len - 1] == '/'))
+				continue;
+			q[len++] = *p;
+		}
+		if (len && q[len - 1] == '/')
+			len--;
+		q[len] = '\0';
+		if (len == 0) {
+			free(q);
+			continue;
+		}
+		for (size_t k = 0; k < len; k++)
+			depth += q[k] == '/';
+		if (depth > GOFER_DENY_DEPTH_MAX) {
+			free(q);
+			return -EINVAL;
+		}
+		if (depth > s->deny_depth)
+			s->deny_depth = depth;
+		s->deny[s->ndeny++] = q;
+	}
+	for (size_t i = 0; i < s->ndeny; i++) {
+		char path[DENY_PATH_MAX];
+
+		path[0] = '\0';
+		deny_expand(s, path, 0, s->deny[i]);
+	}
+	return 0;
+}
+
+/* ---- fids ---- */
+
+static struct gnode *fid_get(const struct gofer_server *s, uint32_t fid)
+{
+	return fid < s->nfids ? s->fids[fid] : NULL;
+}
+
+static void node_unref(struct gofer_server *s, struct gnode *n)
+{
+	while (n && --n->refs == 0) {
+		struct gnode *parent = n->parent;
+
+		if (n->open_fd >= 0)
+			close(n->open_fd);
+		n->open_fd = -1;
+		if (n == &s->root)
+			return; /* path_fd is the caller's; the struct is ours */
+		close(n->path_fd);
+		free(n->name);
+		free(n);
+		s->nnodes--;
+		n = parent;
+	}
+}
+
+/* Finds a free fid (lowest first), growing the table within max_nodes. */
+static int fid_alloc(struct gofer_server *s, struct gnode *n, uint32_t *fid)
+{
+	uint32_t i;
+
+	for (i = s->hint; i < s->nfids; i++)
+		if (!s->fids[i])
+			goto found;
+	if (s->nfids >= s->max_nodes)
+		return -EMFILE;
+	{
+		uint64_t cap = s->nfids ? (uint64_t)s->nfids * 2 : 64;
+		struct gnode **t;
+
+		if (cap > s->max_nodes)
+			cap = s->max_nodes;
+		t = realloc(s->fids, cap * sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		memset(t + s->nfids, 0, (cap - s->nfids) * sizeof(*t));
+		i = s->nfids;
+		s->fids = t;
+		s->nfids = (uint32_t)cap;
+	}
+found:
+	s->fids[i] = n;
+	s->hint = i + 1;
+	*fid = i;
+	return 0;
+}
+
+/* ---- operations: each returns the reply length in s->tx or -errno ---- */
+
+static int reply(struct gofer_server *s, struct gofer_reply *rep, const struct gofer_req *req)
+{
+	rep->op = req->op | GOFER_REPLY;
+	rep->tag = req->tag;
+	return gofer_encode_reply(s->tx, GOFER_MSG_MAX, rep);
+}
+
+static int op_walk(struct gofer_server *s, const struct gofer_req *req)
+{
+	struct gofer_reply rep = { 0 };
+	struct gnode *dir = fid_get(s, req->fid), *n = NULL;
+	const char *name = req->walk.name;
+	struct gvis vis;
+	struct stat st;
+	uint32_t fid;
+	int fd, err;
+
+	if (!dir)
+		return -EBADF;
+	if (!S_ISDIR(dir->mode))
+		return -ENOTDIR;
+	/* Policy before touching the host: hidden and denied names cost no syscall and
+	 * answer the same whether or not the file exists. */
+	if (!child_vis(s, dir, name, &vis))
+		return -ENOENT;
+	if (path_denied(s, dir, name))
+		return -EACCES;
+	if (s->nnodes >= s->max_nodes)
+		return -EMFILE;
+
+	fd = openat2_fd(dir->path_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, WALK_RESOLVE);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	if (inode_denied(s, st.st_dev, st.st_ino) || pseudo_fs(fd)) {
+		err = -EACCES;
+		goto fail;
+	}
+	n = calloc(1, sizeof(*n));
+	if (!n || !(n->name = strdup(name))) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	n->path_fd = fd;
+	n->open_fd = -1;
+	n->dev = st.st_dev;
+	n->ino = st.st_ino;
+	n->mode = st.st_mode;
+	n->depth = dir->depth + 1;
+	n->refs = 1;
+	n->vis = vis;
+	err = fid_alloc(s, n, &fid);
+	if (err)
+		goto fail;
+	n->parent = dir;
+	dir->refs++;
+	s->nnodes++;
+
+	rep.walk.fid = fid;
+	to_gstat(&st, &rep.walk.st);
+	return reply(s, &rep, req);
+fail:
+	if (n)
+		free(n->name);
+	free(n);
+	close(fd);
+	return err;
+}
+
+static int op_stat(struct gofer_server *s, const struct gofer_req *req)
+{
+	struct gofer_reply rep = { 0 };
+	struct gnode *n = fid_get(s, req->fid);
+	struct stat st;
+
+	if (!n)
+		return -EBADF;
+	if (fstatat(n->path_fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	to_gstat(&st, &rep.stat);
+	return reply(s, &rep, req);
+}
+
+static int op_open(struct gofer_server *s, const struct gofer_req *req)
+{
+	struct gofer_reply rep = { 0 };
+	struct gnode *n = fid_get(s, req->fid);
+	uint32_t flags = req->open.flags;
+	uint64_t oflags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+	struct stat st;
+	int fd, err;
+
+	if (!n)
+		return -EBADF;
+	if ((flags & GOFER_OF_ACCMODE) != GOFER_OF_RDONLY ||
+	    (flags & (GOFER_OF_TRUNC | GOFER_OF_APPEND)))
+		return -EROFS;
+	if (n->open_fd >= 0)
+		return n->open_flags == flags ? reply(s, &rep, req) : -EBUSY; /* idempotent */
+	if (S_ISLNK(n->mode))
+		return -ELOOP;
+	if ((flags & GOFER_OF_DIRECTORY) && !S_ISDIR(n->mode))
+		return -ENOTDIR;
+	/* FIFOs, sockets and device nodes are the sentry's to emulate; opening a host
+	 * one could block the gofer or reach a host device. */
+	if (!S_ISREG(n->mode) && !S_ISDIR(n->mode))
+		return -EACCES;
+	if (S_ISDIR(n->mode))
+		oflags |= O_DIRECTORY;
+
+	/* Re-open by name through the parent (an O_PATH fd cannot be reopened without
+	 * /proc), then insist it is the same inode: a file swapped since the walk is
+	 * refused rather than served. O_NONBLOCK keeps a swapped-in FIFO from blocking. */
+	if (n->parent)
+		fd = openat2_fd(n->parent->path_fd, n->name, oflags, WALK_RESOLVE);
+	else
+		fd = openat2_fd(n->path_fd, ".", oflags, WALK_RESOLVE);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	if (st.st_dev != n->dev || st.st_ino != n->ino ||
+	    (st.st_mode & S_IFMT) != (n->mode & S_IFMT)) {
+		err = -ESTALE;
+		goto fail;
+	}
+	n->open_fd = fd;
+	n->open_flags = flags;
+	return reply(s, &rep, req);
+fail:
+	close(fd);
+	return err;
+}
+
+static int op_read(struct gofer_server *s, const struct gofer_req *req)
+{
+	struct gofer_reply rep = { 0 };
+	struct gnode *n = fid_get(s, req->fid);
+	ssize_t got;
+
+	if (!n || n->open_fd < 0)
+		return -EBADF;
+	do
+		got = pread(n->open_fd, s->io, req->read.count, (off_t)req->read.off);
+	while (got < 0 && errno == EINTR);
+	if (got < 0)
+		return -errno;
+	rep.read.data = s->io;
+	rep.read.count = (uint32_t)got;
+	return reply(s, &rep, req);
+}
+
+static int op_readdir(struct gofer_server *s, const struct gofer_req *req)
+{
+	struct gnode *n = fid_get(s, req->fid);
+	struct gofer_dirent_enc e;
+	struct gvis vis;
+	bool full = false;
+	long got;
+	int err;
+
+	if (!n || n->open_fd < 0)
+		return -EBADF;
+	if (!S_ISDIR(n->mode))
+		return -ENOTDIR;
+	/* Stateless: the cookie says where to start, so the fd's position is scratch. */
+	if (lseek(n->open_fd, (off_t)req->readdir.off, SEEK_SET) < 0)
+		return -errno;
+	err = gofer_dirent_enc_begin(&e, s->tx, GOFER_MSG_MAX, req->tag, req->readdir.max);
+	if (err)
+		return err;
+	while (!full) {
+		const struct linux_dirent64 *d;
+		long pos = 0;
+
+		got = getdents(n->open_fd, s->dents, DENTS_BUF);
+		if (got < 0) {
+			if (e.count)
+				break; /* send what we have; the error comes back next time */
+			return (int)got;
+		}
+		if (got == 0)
+			break;
+		while ((d = dent_next(s->dents, got, &pos))) {
+			size_t nl = dent_namelen(d);
+
+			/* "." and ".." fail the name check and are skipped with anything odd. */
+			if (gofer_name_check(d->d_name, nl) || !child_vis(s, n, d->d_name, &vis))
+				continue;
+			err = gofer_dirent_enc_add(&e, d->d_ino, (uint64_t)d->d_off, d->d_type,
+						   d->d_name, nl);
+			if (err == -ENOSPC) {
+				full = true;
+				break;
+			}
+		}
+	}
+	return gofer_dirent_enc_end(&e);
+}
+
+static int op_readlink(struct gofer_server *s, const struct gofer_req *req)
+{
+	struct gofer_reply rep = { 0 };
+	struct gnode *n = fid_get(s, req->fid);
+	ssize_t got;
+
+	if (!n)
+		return -EBADF;
+	if (!S_ISLNK(n->mode))
+		return -EINVAL;
+	got = readlinkat(n->path_fd, "", (char *)s->io, req->readlink.size);
+	if (got < 0)
+		return -errno;
+	rep.readlink.target = (const char *)s->io;
+	rep.readlink.len = (uint32_t)got;
+	return reply(s, &rep, req);
+}
+
+static int op_clunk(struct gofer_server *s, const struct gofer_req *req)
+{
+	struct gofer_reply rep = { 0 };
+	struct gnode *n = fid_get(s, req->fid);
+
+	if (!n)
+		return -EBADF;
+	if (n == &s->root)
+		return -EINVAL; /* the root lives as long as the connection */
+	s->fids[req->fid] = NULL;
+	if (req->fid < s->hint)
+		s->hint = req->fid;
+	node_unref(s, n);
+	return reply(s, &rep, req);
+}
+
+static int dispatch(struct gofer_server *s, const struct gofer_req *req)
+{
+	switch (req->op) {
+	case GOFER_OP_WALK:
+		return op_walk(s, req);
+	case GOFER_OP_STAT:
+		return op_stat(s, req);
+	case GOFER_OP_OPEN:
+		return op_open(s, req);
+	case GOFER_OP_READ:
+		return op_read(s, req);
+	case GOFER_OP_READDIR:
+		return op_readdir(s, req);
+	case GOFER_OP_READLINK:
+		return op_readlink(s, req);
+	case GOFER_OP_CLUNK:
+		return op_clunk(s, req);
+	}
+	return -ENOSYS;
+}
+
+/* ---- connection ---- */
+
+static int server_init(struct gofer_server *s, int sock, int root_dirfd,
+		       const struct gofer_policy *pol)
+{
+	struct stat st;
+	int err;
+
+	s->sock = sock;
+	s->system_only = pol && pol->system_only;
+	s->max_nodes = pol && pol->max_fids ? pol->max_fids : GOFER_MAX_FIDS_DEFAULT;
+	if (fstat(root_dirfd, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if (pseudo_fs(root_dirfd))
+		return -EACCES;
+	s->root.path_fd = root_dirfd;
+	s->root.open_fd = -1;
+	s->root.dev = st.st_dev;
+	s->root.ino = st.st_ino;
+	s->root.mode = st.st_mode;
+	s->root.name = NULL;
+	s->root.refs = 1;
+	s->nnodes = 1;
+	err = exports_init(s, pol ? pol->exports : NULL);
+	if (err)
+		return err;
+	if (s->system_only)
+		s->root.vis = (struct gvis){ .kind = VIS_PARTIAL, .lo = 0, .hi = s->nexp };
+
+	s->rx = malloc(GOFER_MSG_MAX);
+	s->tx = malloc(GOFER_MSG_MAX);
+	s->io = malloc(GOFER_IO_MAX);
+	s->dents = malloc(DENTS_BUF);
+	if (!s->rx || !s->tx || !s->io || !s->dents)
+		return -ENOMEM;
+	err = fid_alloc(s, &s->root, &(uint32_t){ 0 });
+	if (err)
+		return err;
+	return deny_init(s, pol ? pol->deny : NULL);
+}
+
+static void server_fini(struct gofer_server *s)
+{
+	for (uint32_t i = 0; i < s->nfids; i++)
+		if (s->fids[i] && s->fids[i] != &s->root)
+			node_unref(s, s->fids[i]);
+	if (s->root.open_fd >= 0)
+		close(s->root.open_fd);
+	free(s->fids);
+	for (size_t i = 0; i < s->ndeny; i++)
+		free(s->deny[i]);
+	free(s->deny);
+	free(s->dino);
+	for (uint32_t i = 0; i < s->nexp; i++)
+		exp_free(&s->exp[i]);
+	free(s->exp);
+	free(s->rx);
+	free(s->tx);
+	free(s->io);
+	free(s->dents);
+}
+
+/* Handles one received packet; returns the reply length in s->tx. */
+static int handle(struct gofer_server *s, size_t len, bool truncated)
+{
+	struct gofer_req req;
+	int ret = gofer_decode_req(s->rx, len, &req);
+
+	if (truncated)
+		ret = -EPROTO; /* larger than GOFER_MSG_MAX, or carried file descriptors */
+	if (ret == 0)
+		ret = dispatch(s, &req);
+	if (ret < 0)
+		ret = gofer_encode_error(s->tx, GOFER_MSG_MAX, req.tag, ret);
+	return ret;
+}
+
+int gofer_serve(int sock_fd, int root_dirfd, const struct gofer_policy *policy)
+{
+	struct gofer_server s = { .root.open_fd = -1 };
+	int err;
+
+	err = server_init(&s, sock_fd, root_dirfd, policy);
+	if (err)
+		goto out;
+	for (;;) {
+		/* No control buffer: descriptors a hostile peer passes are discarded by the
+		 * kernel, never installed here. */
+		struct iovec iov = { .iov_base = s.rx, .iov_len = GOFER_MSG_MAX };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+		ssize_t n;
+		int len;
+
+		n = recvmsg(sock_fd, &mh, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		if (n == 0) {
+			err = 0; /* peer closed */
+			break;
+		}
+		len = handle(&s, (size_t)n, mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC));
+		if (len < 0) {
+			err = len; /* cannot happen: an error reply always encodes */
+			break;
+		}
+		do
+			n = send(sock_fd, s.tx, (size_t)len, MSG_NOSIGNAL);
+		while (n < 0 && errno == EINTR);
+		if (n < 0) {
+			err = errno == EPIPE || errno == ECONNRESET ? 0 : -errno;
+			break;
+		}
+	}
+out:
+	server_fini(&s);
+	return err;
+}

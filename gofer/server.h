@@ -1,0 +1,79 @@
+/* The gofer's side of the protocol: serves one sentry connection over host files
+ * beneath one export root. Every request is treated as hostile: the gofer never follows
+ * a symlink, never leaves the root, and answers malformed input with an error reply. */
+#ifndef WARD_GOFER_SERVER_H
+#define WARD_GOFER_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GOFER_MAX_FIDS_DEFAULT 65536u
+/* Deny patterns may have at most this many components. */
+#define GOFER_DENY_DEPTH_MAX 16
+
+struct gofer_policy {
+	/* Host root exported: only the system top-level names (usr bin sbin lib lib32
+	 * lib64 libx32 etc opt) exist under the root; others are -ENOENT and hidden
+	 * from readdir. */
+	bool system_only;
+	/* NULL-terminated extra directories that system_only leaves visible (`ward run
+	 * --ro-bind DIR`), written as absolute paths in the export's namespace: "/" is
+	 * the root, so with the host root "/" they are plain host paths. Each must pass
+	 * gofer_export_check() (else gofer_serve fails with its error). With
+	 * system_only, a path P below the root is visible iff its first component is a
+	 * system name, or it is an export or inside one, or it is a strict ancestor of an
+	 * export; such an ancestor lists (and walks to) only the children that lead
+	 * toward an export. Ignored without system_only. The deny list applies inside
+	 * exports as everywhere.
+	 *
+	 * The gofer never follows a symlink, so an export whose path crosses one (e.g.
+	 * "/home/u/src" where /home -> var/home) is simply unreachable: the ancestor link itself
+	 * is visible, nothing through it is. Pass canonical paths (gofer_canonical_export,
+	 * which the sentry must use too, so both agree on where the export lives). NULL
+	 * or empty: none. */
+	const char *const *exports;
+	/* NULL-terminated fnmatch(FNM_PATHNAME) patterns relative to the root (a leading
+	 * '/' is ignored); walking to a match is -EACCES, and so is any file whose inode
+	 * is one of theirs at start-up (hard links, bind mounts). NULL selects
+	 * gofer_default_deny; an empty list denies nothing. */
+	const char *const *deny;
+	/* Most live fids per connection (0: GOFER_MAX_FIDS_DEFAULT); more is -EMFILE. */
+	uint32_t max_fids;
+};
+
+extern const char *const gofer_default_deny[];
+
+/* Serves requests on sock_fd (SOCK_SEQPACKET) until the peer closes it. root_dirfd is
+ * the export root (a directory fd; O_PATH is enough), fid 0; both stay the caller's.
+ * Every fd the gofer opened is closed on return. Returns 0 on EOF, -errno if start-up
+ * or the connection failed. */
+int gofer_serve(int sock_fd, int root_dirfd, const struct gofer_policy *policy);
+
+/* Checks an export path's syntax: absolute, at least one component, no "", "." or ".."
+ * component (so no doubled or trailing '/'), none longer than GOFER_NAME_MAX, at most
+ * PATH_MAX - 1 bytes. Returns 0, -EINVAL or -ENAMETOOLONG. */
+int gofer_export_check(const char *path);
+
+/* Canonicalises a host directory for --ro-bind: realpath(in) (relative paths are
+ * taken from the cwd), which must exist and be a directory (-ENOTDIR) other than "/"
+ * (-EINVAL: that is the whole host, not an extra export), into out. The result passes
+ * gofer_export_check(). Returns 0, -ENAMETOOLONG if it does not fit outsz, or -errno of
+ * realpath/stat. The CLI gives the result to both the gofer (--export) and the sentry's
+ * mount, so the two agree; the path in the sandbox is the host path. A symlink swapped
+ * into the path afterwards only makes the export unreachable (see exports). */
+int gofer_canonical_export(const char *in, char *out, size_t outsz);
+
+/* Entry of the internal role `ward gofer --sock-fd N [--root DIR] [--all]
+ * [--deny PATTERN]... [--export DIR]...`: opens the root, sheds every other fd and all
+ * privileges, confines itself with seccomp and serves. Each --export DIR is an absolute
+ * path in the root's namespace (the host path when --root is "/"); before confining
+ * itself the gofer checks it (gofer_export_check) and resolves it with realpath()
+ * beneath the root, so a symlinked ancestor is replaced by its target; an export that
+ * is malformed, missing, not a directory, the root itself or outside the root is bad
+ * usage. argv[0] is the role's name (a leading "gofer" argument is skipped too).
+ * Returns the process exit status: 0 after a clean EOF, 1 on failure, 2 on bad usage
+ * (with a message on stderr). */
+int gofer_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,73 @@
+/* How guest code runs and traps: the interface both platforms (ptrace, seccomp) implement.
+ *
+ * The sentry is single-threaded and event driven, so the interface is asynchronous: the
+ * sentry resumes any number of contexts, then asks for the next one that stopped. */
+#ifndef WARD_PLATFORM_H
+#define WARD_PLATFORM_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/user.h>
+
+/* x86-64 general registers, in the kernel's user_regs_struct layout. */
+typedef struct user_regs_struct arch_regs;
+
+/* Maximum size of the xsave area we keep per context (AVX-512 needs ~2.7 KiB). */
+#define ARCH_FPSTATE_MAX 4096
+
+struct platform;
+struct address_space;
+struct context;
+
+enum stop_kind {
+	STOP_SYSCALL, /* the guest executed a system call; regs hold it (orig_rax = number) */
+	STOP_FAULT,   /* the guest faulted: info holds the siginfo (SIGSEGV, SIGBUS, ...) */
+	STOP_GONE,    /* the host thread is gone (killed from outside): the task must die */
+};
+
+struct stop {
+	enum stop_kind kind;
+	siginfo_t info;
+};
+
+struct platform_ops {
+	const char *name;
+	/* A fresh, clean stub process: only stub code and (later) guest mappings. */
+	int (*new_address_space)(struct platform *p, struct address_space **out);
+	void (*release_address_space)(struct address_space *as);
+	/* Maps [addr, addr+len) of the stub to the memory file at memfile_off (MAP_SHARED|MAP_FIXED). */
+	int (*map)(struct address_space *as, uint64_t addr, uint64_t len, int prot, uint64_t memfile_off);
+	int (*unmap)(struct address_space *as, uint64_t addr, uint64_t len);
+	int (*protect)(struct address_space *as, uint64_t addr, uint64_t len, int prot);
+	/* A new host thread in the stub to run one guest thread. */
+	int (*new_context)(struct address_space *as, struct context **out);
+	void (*release_context)(struct context *ctx);
+	/* Starts running ctx with regs until its next stop. 'cookie' comes back with the stop. */
+	int (*resume)(struct context *ctx, const arch_regs *regs);
+	/* Waits for the next stop of any context. block=false returns -EAGAIN if none is ready.
+	 * On success fills *ctx_out, *regs (the guest registers at the stop) and *stop. */
+	int (*wait_stop)(struct platform *p, bool block, struct context **ctx_out, arch_regs *regs,
+			 struct stop *stop);
+	/* The host fd that becomes readable when a stop may be ready (for the event loop's epoll). */
+	int (*event_fd)(struct platform *p);
+	/* FPU/xsave state of a stopped context. Returns the size stored, or -errno. */
+	long (*get_fpstate)(struct context *ctx, void *buf, size_t len);
+	int (*set_fpstate)(struct context *ctx, const void *buf, size_t len);
+	/* Gives the opaque pointer the sentry associates with ctx (its task). */
+	void (*set_owner)(struct context *ctx, void *owner);
+	void *(*owner)(struct context *ctx);
+	/* Size of the xsave area of this CPU (what a signal frame must hold). */
+	size_t (*fpstate_size)(struct platform *p);
+};
+
+struct platform {
+	const struct platform_ops *ops;
+	int memfd; /* the memory file, as the stubs see it */
+};
+
+/* Creates the ptrace platform. memfd is the memory file every stub maps from. */
+int ptrace_platform_create(int memfd, struct platform **out);
+
+#endif

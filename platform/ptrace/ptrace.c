@@ -1,0 +1,564 @@
+/* The ptrace platform: each guest address space is a stub process, each guest thread a
+ * host thread in it, stopped by PTRACE_SYSEMU at every system call so that the host kernel
+ * never executes one. The stub's first thread is a control thread that never runs guest
+ * code: the sentry runs address-space operations (mmap of the memory file, clone) on it. */
+#include "platform/platform.h"
+#include "platform/ptrace/stub_layout.h"
+
+#include <cpuid.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/rseq.h>
+#include <sys/ptrace.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char ward_stub_start[], ward_stub_end[], ward_stub_syscall[], ward_stub_entry[];
+
+/* Where the stub's memory file descriptor lives inside every stub process. */
+#define STUB_MEMFD 3
+
+struct ptrace_platform {
+	struct platform base;
+	int sigchld_fd;
+	size_t fpsize;
+	struct sock_fprog filter;
+	struct sock_filter insns[16];
+	/* tid → context, for routing waitpid results. Small open-addressing table. */
+	struct context **by_tid;
+	size_t by_tid_cap, by_tid_used;
+};
+
+struct context {
+	struct address_space *as;
+	pid_t tid;
+	void *owner;
+	struct context *next_in_as;
+};
+
+struct address_space {
+	struct ptrace_platform *pp;
+	pid_t pid; /* the control thread (thread-group leader) */
+	arch_regs ctl_regs;
+	struct context *contexts; /* guest threads of this stub */
+};
+
+static inline uint64_t stub_addr(const char *sym)
+{
+	return STUB_BASE + (uint64_t)(sym - ward_stub_start);
+}
+
+/* ---- tid table -------------------------------------------------------------------- */
+
+static size_t tid_slot(struct ptrace_platform *pp, pid_t tid)
+{
+	size_t mask = pp->by_tid_cap - 1, i = ((size_t)tid * 2654435761u) & mask;
+	while (pp->by_tid[i] && pp->by_tid[i]->tid != tid)
+		i = (i + 1) & mask;
+	return i;
+}
+
+static struct context *tid_lookup(struct ptrace_platform *pp, pid_t tid)
+{
+	return pp->by_tid[tid_slot(pp, tid)];
+}
+
+static int tid_grow(struct ptrace_platform *pp)
+{
+	struct context **old = pp->by_tid;
+	size_t oldcap = pp->by_tid_cap;
+	pp->by_tid_cap = oldcap ? oldcap * 2 : 256;
+	pp->by_tid = calloc(pp->by_tid_cap, sizeof(*pp->by_tid));
+	if (!pp->by_tid) {
+		pp->by_tid = old;
+		pp->by_tid_cap = oldcap;
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i])
+			pp->by_tid[tid_slot(pp, old[i]->tid)] = old[i];
+	free(old);
+	return 0;
+}
+
+static int tid_insert(struct ptrace_platform *pp, struct context *ctx)
+{
+	if ((pp->by_tid_used + 1) * 2 > pp->by_tid_cap && tid_grow(pp) < 0)
+		return -ENOMEM;
+	pp->by_tid[tid_slot(pp, ctx->tid)] = ctx;
+	pp->by_tid_used++;
+	return 0;
+}
+
+static void tid_remove(struct ptrace_platform *pp, pid_t tid)
+{
+	size_t mask = pp->by_tid_cap - 1, i = tid_slot(pp, tid);
+	if (!pp->by_tid[i])
+		return;
+	pp->by_tid[i] = NULL;
+	pp->by_tid_used--;
+	/* Re-insert the rest of the probe chain (linear probing deletion). */
+	for (size_t j = (i + 1) & mask; pp->by_tid[j]; j = (j + 1) & mask) {
+		struct context *c = pp->by_tid[j];
+		pp->by_tid[j] = NULL;
+		pp->by_tid[tid_slot(pp, c->tid)] = c;
+	}
+}
+
+/* ---- stub creation ---------------------------------------------------------------- */
+
+/* Syscalls are allowed only from the stub page: guest code's own syscalls never get here
+ * (SYSEMU skips them before seccomp runs), so this only matters if tracing were lost. */
+static void build_filter(struct ptrace_platform *pp)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer) + 4),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(STUB_BASE >> 32), 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer)),
+		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, (uint32_t)STUB_BASE, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, (uint32_t)(STUB_BASE + STUB_SIZE), 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	memcpy(pp->insns, f, sizeof(f));
+	pp->filter.len = sizeof(f) / sizeof(f[0]);
+	pp->filter.filter = pp->insns;
+}
+
+/* Runs in the forked child, with the sentry's memory still mapped. Never returns. */
+static void __attribute__((noreturn)) stub_child(struct ptrace_platform *pp, pid_t parent)
+{
+	sigset_t none;
+	setsid();
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
+	for (int s = 1; s < NSIG; s++)
+		signal(s, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (pp->base.memfd != STUB_MEMFD && dup2(pp->base.memfd, STUB_MEMFD) < 0)
+		_exit(1);
+	syscall(SYS_close_range, 0, STUB_MEMFD - 1, 0);
+	syscall(SYS_close_range, STUB_MEMFD + 1, ~0u, 0);
+	if (ptrace(PTRACE_TRACEME, 0, 0, 0) < 0)
+		_exit(1);
+	/* glibc registered an rseq area in the sentry's TLS, which is about to be unmapped:
+	 * the kernel would fault writing to it on the next return to user mode. */
+	if (__rseq_size > 0) {
+		/* It must be named with the length it was registered with: glibc uses 32
+		 * (its area's size) while __rseq_size reports the feature size. */
+		void *area = (char *)__builtin_thread_pointer() + __rseq_offset;
+		if (syscall(SYS_rseq, area, 32, 1 /* RSEQ_FLAG_UNREGISTER */, RSEQ_SIG) < 0 &&
+		    syscall(SYS_rseq, area, __rseq_size, 1, RSEQ_SIG) < 0 && errno != EINVAL)
+			_exit(1);
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		_exit(1);
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &pp->filter) < 0)
+		_exit(1);
+	((void (*)(void))stub_addr(ward_stub_entry))();
+	__builtin_unreachable();
+}
+
+static int wait_tid(pid_t tid, int *status)
+{
+	for (;;) {
+		pid_t r = waitpid(tid, status, __WALL);
+		if (r == tid)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+static int pt_new_address_space(struct platform *p, struct address_space **out)
+{
+	struct ptrace_platform *pp = (struct ptrace_platform *)p;
+	struct address_space *as = calloc(1, sizeof(*as));
+	int status, err;
+	if (!as)
+		return -ENOMEM;
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0) {
+		free(as);
+		return -errno;
+	}
+	if (pid == 0)
+		stub_child(pp, parent);
+	as->pp = pp;
+	as->pid = pid;
+	/* The child stops at the int3 after unmapping everything but the stub. */
+	err = wait_tid(pid, &status);
+	if (err < 0 || !WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, __WALL);
+		free(as);
+		return err < 0 ? err : -ECHILD;
+	}
+	if (ptrace(PTRACE_SETOPTIONS, pid, 0,
+		   PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE | PTRACE_O_TRACESYSGOOD) < 0 ||
+	    ptrace(PTRACE_GETREGS, pid, 0, &as->ctl_regs) < 0) {
+		err = -errno;
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, __WALL);
+		free(as);
+		return err;
+	}
+	*out = as;
+	return 0;
+}
+
+/* Runs one host syscall on the stub's control thread. */
+static long stub_syscall(struct address_space *as, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
+			 uint64_t a3, uint64_t a4, uint64_t a5, pid_t *clone_tid)
+{
+	arch_regs r = as->ctl_regs;
+	int status;
+	r.rip = stub_addr(ward_stub_syscall);
+	r.rax = (uint64_t)nr;
+	r.orig_rax = (uint64_t)-1;
+	r.rdi = a0;
+	r.rsi = a1;
+	r.rdx = a2;
+	r.r10 = a3;
+	r.r8 = a4;
+	r.r9 = a5;
+	if (ptrace(PTRACE_SETREGS, as->pid, 0, &r) < 0 || ptrace(PTRACE_CONT, as->pid, 0, 0) < 0)
+		return -errno;
+	for (;;) {
+		int err = wait_tid(as->pid, &status);
+		if (err < 0)
+			return err;
+		if (!WIFSTOPPED(status))
+			return -ECHILD; /* the stub died */
+		if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_CLONE << 8))) {
+			unsigned long msg = 0;
+			ptrace(PTRACE_GETEVENTMSG, as->pid, 0, &msg);
+			if (clone_tid)
+				*clone_tid = (pid_t)msg;
+			ptrace(PTRACE_CONT, as->pid, 0, 0);
+			continue;
+		}
+		if (WSTOPSIG(status) == SIGTRAP)
+			break;
+		siginfo_t si;
+		if (ptrace(PTRACE_GETSIGINFO, as->pid, 0, &si) == 0 && si.si_code > 0) {
+			/* The stub itself faulted: its state is broken, give up on it. */
+			return -EFAULT;
+		}
+		/* A stray signal sent to the control thread from outside: discard it. */
+		ptrace(PTRACE_CONT, as->pid, 0, 0);
+	}
+	if (ptrace(PTRACE_GETREGS, as->pid, 0, &r) < 0)
+		return -errno;
+	return (long)r.rax;
+}
+
+static int pt_map(struct address_space *as, uint64_t addr, uint64_t len, int prot, uint64_t off)
+{
+	long r = stub_syscall(as, SYS_mmap, addr, len, (uint64_t)prot, MAP_SHARED | MAP_FIXED,
+			      STUB_MEMFD, off, NULL);
+	if (r < 0 && r > -4096)
+		return (int)r;
+	return r == (long)addr ? 0 : -EFAULT;
+}
+
+static int pt_unmap(struct address_space *as, uint64_t addr, uint64_t len)
+{
+	return (int)stub_syscall(as, SYS_munmap, addr, len, 0, 0, 0, 0, NULL);
+}
+
+static int pt_protect(struct address_space *as, uint64_t addr, uint64_t len, int prot)
+{
+	return (int)stub_syscall(as, SYS_mprotect, addr, len, (uint64_t)prot, 0, 0, 0, NULL);
+}
+
+static int pt_new_context(struct address_space *as, struct context **out)
+{
+	struct context *ctx = calloc(1, sizeof(*ctx));
+	pid_t tid = 0;
+	int status, err;
+	if (!ctx)
+		return -ENOMEM;
+	long r = stub_syscall(as, SYS_clone,
+			      CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+				      CLONE_SYSVSEM,
+			      0, 0, 0, 0, 0, &tid);
+	if (r < 0 || tid <= 0) {
+		free(ctx);
+		return r < 0 ? (int)r : -ECHILD;
+	}
+	/* The new thread is traced from birth and reports a SIGSTOP first. */
+	err = wait_tid(tid, &status);
+	if (err < 0 || !WIFSTOPPED(status)) {
+		free(ctx);
+		return err < 0 ? err : -ECHILD;
+	}
+	ctx->as = as;
+	ctx->tid = tid;
+	err = tid_insert(as->pp, ctx);
+	if (err < 0) {
+		syscall(SYS_tgkill, as->pid, tid, SIGKILL);
+		free(ctx);
+		return err;
+	}
+	ctx->next_in_as = as->contexts;
+	as->contexts = ctx;
+	*out = ctx;
+	return 0;
+}
+
+static void reap(pid_t tid)
+{
+	int status;
+	while (waitpid(tid, &status, __WALL) == tid && WIFSTOPPED(status))
+		;
+}
+
+static void unlink_context(struct context *ctx)
+{
+	for (struct context **pp = &ctx->as->contexts; *pp; pp = &(*pp)->next_in_as) {
+		if (*pp == ctx) {
+			*pp = ctx->next_in_as;
+			break;
+		}
+	}
+}
+
+static void pt_release_context(struct context *ctx)
+{
+	struct address_space *as = ctx->as;
+	tid_remove(as->pp, ctx->tid);
+	unlink_context(ctx);
+	/* Ends only that host thread: SIGKILL would take the whole stub with it. The
+	 * thread is stopped, so make it run exit(0) from the stub page. */
+	arch_regs r = as->ctl_regs;
+	r.rip = stub_addr(ward_stub_syscall);
+	r.rax = SYS_exit;
+	r.orig_rax = (uint64_t)-1;
+	r.rdi = 0;
+	if (ptrace(PTRACE_SETREGS, ctx->tid, 0, &r) == 0 && ptrace(PTRACE_CONT, ctx->tid, 0, 0) == 0)
+		reap(ctx->tid);
+	free(ctx);
+}
+
+/* Kills the stub and every guest thread in it. The contexts are freed too: a traced
+ * leader cannot be reaped before its other threads, so they are reaped here one by one. */
+static void pt_release_address_space(struct address_space *as)
+{
+	kill(as->pid, SIGKILL);
+	while (as->contexts) {
+		struct context *ctx = as->contexts;
+		as->contexts = ctx->next_in_as;
+		tid_remove(as->pp, ctx->tid);
+		reap(ctx->tid);
+		free(ctx);
+	}
+	reap(as->pid);
+	free(as);
+}
+
+static int pt_resume(struct context *ctx, const arch_regs *regs)
+{
+	if (ptrace(PTRACE_SETREGS, ctx->tid, 0, regs) < 0)
+		return -errno;
+	if (ptrace(PTRACE_SYSEMU, ctx->tid, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+static int pt_wait_stop(struct platform *p, bool block, struct context **ctx_out, arch_regs *regs,
+			struct stop *stop)
+{
+	struct ptrace_platform *pp = (struct ptrace_platform *)p;
+	int status;
+	for (;;) {
+		pid_t tid = waitpid(-1, &status, __WALL | (block ? 0 : WNOHANG));
+		if (tid == 0)
+			return -EAGAIN;
+		if (tid < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		struct context *ctx = tid_lookup(pp, tid);
+		if (!ctx)
+			continue; /* a thread being torn down */
+		memset(stop, 0, sizeof(*stop));
+		*ctx_out = ctx;
+		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+			tid_remove(pp, tid);
+			stop->kind = STOP_GONE;
+			return 0;
+		}
+		if (!WIFSTOPPED(status))
+			continue;
+		int sig = WSTOPSIG(status);
+		if (sig == (SIGTRAP | 0x80)) {
+			if (ptrace(PTRACE_GETREGS, tid, 0, regs) < 0)
+				goto gone;
+			stop->kind = STOP_SYSCALL;
+			return 0;
+		}
+		if (status >> 16) {
+			/* A ptrace event we did not ask for on a guest thread: just continue. */
+			ptrace(PTRACE_SYSEMU, tid, 0, 0);
+			continue;
+		}
+		siginfo_t si;
+		if (ptrace(PTRACE_GETSIGINFO, tid, 0, &si) < 0)
+			goto gone;
+		if (si.si_code <= 0 || sig == SIGSTOP || sig == SIGCHLD || sig == SIGWINCH) {
+			/* Sent from outside the sandbox (kill(2) on a stub): the guest never
+			 * sees host signals; drop it and keep running. */
+			ptrace(PTRACE_SYSEMU, tid, 0, 0);
+			continue;
+		}
+		if (ptrace(PTRACE_GETREGS, tid, 0, regs) < 0)
+			goto gone;
+		stop->kind = STOP_FAULT;
+		stop->info = si;
+		return 0;
+	gone:
+		tid_remove(pp, tid);
+		stop->kind = STOP_GONE;
+		return 0;
+	}
+}
+
+static int pt_event_fd(struct platform *p)
+{
+	return ((struct ptrace_platform *)p)->sigchld_fd;
+}
+
+static long pt_get_fpstate(struct context *ctx, void *buf, size_t len)
+{
+	struct iovec iov = {buf, len};
+	if (ptrace(PTRACE_GETREGSET, ctx->tid, NT_X86_XSTATE, &iov) < 0)
+		return -errno;
+	return (long)iov.iov_len;
+}
+
+static int pt_set_fpstate(struct context *ctx, const void *buf, size_t len)
+{
+	struct iovec iov = {(void *)buf, len};
+	if (ptrace(PTRACE_SETREGSET, ctx->tid, NT_X86_XSTATE, &iov) < 0)
+		return -errno;
+	return 0;
+}
+
+static void pt_set_owner(struct context *ctx, void *owner)
+{
+	ctx->owner = owner;
+}
+
+static void *pt_owner(struct context *ctx)
+{
+	return ctx->owner;
+}
+
+static size_t pt_fpstate_size(struct platform *p)
+{
+	return ((struct ptrace_platform *)p)->fpsize;
+}
+
+static const struct platform_ops ptrace_ops = {
+	.name = "ptrace",
+	.new_address_space = pt_new_address_space,
+	.release_address_space = pt_release_address_space,
+	.map = pt_map,
+	.unmap = pt_unmap,
+	.protect = pt_protect,
+	.new_context = pt_new_context,
+	.release_context = pt_release_context,
+	.resume = pt_resume,
+	.wait_stop = pt_wait_stop,
+	.event_fd = pt_event_fd,
+	.get_fpstate = pt_get_fpstate,
+	.set_fpstate = pt_set_fpstate,
+	.set_owner = pt_set_owner,
+	.owner = pt_owner,
+	.fpstate_size = pt_fpstate_size,
+};
+
+int stub_page_install(void)
+{
+	static int installed;
+	if (installed)
+		return 0;
+	size_t len = (size_t)(ward_stub_end - ward_stub_start);
+	if (len != STUB_SIZE)
+		return -EINVAL;
+	void *p = mmap((void *)STUB_BASE, STUB_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	if (p != (void *)STUB_BASE) {
+		munmap(p, STUB_SIZE);
+		return -EEXIST;
+	}
+	memcpy(p, ward_stub_start, STUB_SIZE);
+	if (mprotect(p, STUB_SIZE, PROT_READ | PROT_EXEC) < 0)
+		return -errno;
+	installed = 1;
+	return 0;
+}
+
+int ptrace_platform_create(int memfd, struct platform **out)
+{
+	struct ptrace_platform *pp = calloc(1, sizeof(*pp));
+	sigset_t chld;
+	unsigned a, b, c, d;
+	int err;
+	if (!pp)
+		return -ENOMEM;
+	err = stub_page_install();
+	if (err < 0) {
+		free(pp);
+		return err;
+	}
+	pp->base.ops = &ptrace_ops;
+	pp->base.memfd = memfd;
+	build_filter(pp);
+	if (tid_grow(pp) < 0) {
+		free(pp);
+		return -ENOMEM;
+	}
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	pp->sigchld_fd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (pp->sigchld_fd < 0) {
+		err = -errno;
+		free(pp->by_tid);
+		free(pp);
+		return err;
+	}
+	pp->fpsize = 512 + 64;
+	if (__get_cpuid_count(0xd, 0, &a, &b, &c, &d) && b > pp->fpsize)
+		pp->fpsize = b;
+	*out = &pp->base;
+	return 0;
+}

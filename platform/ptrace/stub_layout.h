@@ -1,0 +1,17 @@
+/* Where the stub page sits in every stub process, and so the top of guest memory.
+ *
+ * Chosen 16 GiB + 16 MiB below the top of the x86-64 user address space: Linux never puts
+ * the (randomised) main stack lower than 16 GiB below the top, nor the mmap base above
+ * that, so the sentry can map the page at this fixed address at start-up, and every stub
+ * has it at the same place. Guests get [GUEST_MMAP_MIN, STUB_BASE). */
+#ifndef WARD_PLATFORM_STUB_LAYOUT_H
+#define WARD_PLATFORM_STUB_LAYOUT_H
+
+#define STUB_BASE 0x7ffbff000000ULL
+#define STUB_SIZE 0x1000ULL
+#define GUEST_TASK_SIZE STUB_BASE
+#define GUEST_MMAP_MIN 0x10000ULL
+
+int stub_page_install(void);
+
+#endif

@@ -1,0 +1,222 @@
+/* `ward boot`: the sentry process. Builds the kernel (memory file, platform, gofer
+ * connection, mounts), starts the first guest process and runs the event loop until it
+ * exits, then exits with the guest's status. */
+#include "sentry/boot.h"
+#include "sentry/fs/fs.h"
+#include "sentry/kernel/kernel.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MEMFILE_SIZE (64ULL << 30)
+#define MAX_ENV 256
+
+static const char *const default_env[] = {
+	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+	"HOME=/root",
+	"LANG=C.UTF-8",
+};
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: ward boot --gofer-fd N [--platform=ptrace] [--env K=V]... [--term T] "
+			"[--debug] -- CMD [ARGS...]\n");
+	return 2;
+}
+
+/* Sets K=V in env (replacing an existing K). */
+static int env_set(char **env, int *n, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	if (!eq || eq == kv)
+		return -EINVAL;
+	size_t klen = (size_t)(eq - kv);
+	for (int i = 0; i < *n; i++) {
+		if (strncmp(env[i], kv, klen) == 0 && env[i][klen] == '=') {
+			env[i] = (char *)kv;
+			return 0;
+		}
+	}
+	if (*n >= MAX_ENV - 1)
+		return -E2BIG;
+	env[(*n)++] = (char *)kv;
+	env[*n] = NULL;
+	return 0;
+}
+
+static const char *env_get(char **env, int n, const char *key)
+{
+	size_t klen = strlen(key);
+	for (int i = 0; i < n; i++)
+		if (strncmp(env[i], key, klen) == 0 && env[i][klen] == '=')
+			return env[i] + klen + 1;
+	return NULL;
+}
+
+/* PATH search inside the sandbox, as execvp does: the first executable regular file. */
+static int find_in_path(struct task *t, const char *cmd, const char *path, char *out, size_t outsz)
+{
+	if (strchr(cmd, '/')) {
+		snprintf(out, outsz, "%s", cmd);
+		return 0;
+	}
+	int saw_eacces = 0;
+	const char *p = path ? path : "/usr/bin:/bin";
+	while (*p) {
+		const char *end = strchr(p, ':');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		char cand[PATH_MAX];
+		snprintf(cand, sizeof(cand), "%.*s%s%s", (int)len, p, len ? "/" : "", cmd);
+		struct dentry *d;
+		if (vfs_walk(t->tg->fs, NULL, cand, WALK_FOLLOW, &d) == 0) {
+			struct kstat st;
+			inode_getattr(d->inode, &st);
+			dentry_put(d);
+			if (S_ISREG(st.mode) && (st.mode & 0111)) {
+				snprintf(out, outsz, "%s", cand);
+				return 0;
+			}
+			saw_eacces = 1;
+		}
+		p += len;
+		if (*p == ':')
+			p++;
+	}
+	return saw_eacces ? -EACCES : -ENOENT;
+}
+
+static int kernel_init(struct kernel *k, int gofer_fd)
+{
+	int err;
+	memset(k, 0, sizeof(*k));
+	list_init(&k->runq);
+	list_init(&k->graveyard);
+	list_init(&k->timers);
+	waitqueue_init(&k->futex_wq);
+	k->next_tid = 1;
+	k->boot_ns = now_ns();
+	snprintf(k->hostname, sizeof(k->hostname), "sandbox");
+	for (int i = 0; i < 3; i++)
+		k->host_stdio[i] = i;
+	if ((err = memfile_init(&k->mf, MEMFILE_SIZE)) < 0) {
+		fprintf(stderr, "ward: cannot create the memory file: %s\n", strerror(-err));
+		return err;
+	}
+	if ((err = ptrace_platform_create(k->mf.fd, &k->plat)) < 0) {
+		fprintf(stderr, "ward: cannot start the ptrace platform: %s\n", strerror(-err));
+		return err;
+	}
+	if ((err = gofer_client_init(&k->gofer, gofer_fd)) < 0) {
+		fprintf(stderr, "ward: gofer connection: %s\n", strerror(-err));
+		return err;
+	}
+	k->epfd = epoll_create1(EPOLL_CLOEXEC);
+	k->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (k->epfd < 0 || k->timerfd < 0)
+		return -errno;
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = k->plat->ops->event_fd(k->plat)};
+	epoll_ctl(k->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	ev.data.fd = k->timerfd;
+	epoll_ctl(k->epfd, EPOLL_CTL_ADD, k->timerfd, &ev);
+	if ((err = fs_setup_root(k)) < 0) {
+		fprintf(stderr, "ward: cannot set up the sandbox's filesystem: %s\n", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int sentry_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"gofer-fd", required_argument, NULL, 'g'},
+		{"platform", required_argument, NULL, 'p'},
+		{"env", required_argument, NULL, 'e'},
+		{"term", required_argument, NULL, 't'},
+		{"debug", no_argument, NULL, 'd'},
+		{NULL, 0, NULL, 0},
+	};
+	int gofer_fd = -1, c, n = 0;
+	bool debug = false;
+	static char *env[MAX_ENV];
+	for (size_t i = 0; i < sizeof(default_env) / sizeof(default_env[0]); i++)
+		env_set(env, &n, default_env[i]);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (c) {
+		case 'g':
+			gofer_fd = atoi(optarg);
+			break;
+		case 'p':
+			if (strcmp(optarg, "ptrace") != 0) {
+				fprintf(stderr, "ward: unknown platform '%s' (available: ptrace)\n", optarg);
+				return 2;
+			}
+			break;
+		case 'e':
+			if (env_set(env, &n, optarg) < 0) {
+				fprintf(stderr, "ward: bad --env '%s' (want KEY=VALUE)\n", optarg);
+				return 2;
+			}
+			break;
+		case 't': {
+			static char term[256];
+			snprintf(term, sizeof(term), "TERM=%s", optarg);
+			env_set(env, &n, term);
+			break;
+		}
+		case 'd':
+			debug = true;
+			break;
+		default:
+			return usage();
+		}
+	}
+	if (gofer_fd < 0 || optind >= argc)
+		return usage();
+	if (!env_get(env, n, "TERM"))
+		env_set(env, &n, "TERM=dumb");
+
+	static struct kernel kern;
+	struct kernel *k = &kern;
+	if (kernel_init(k, gofer_fd) < 0)
+		return 125;
+	k->debug = debug;
+	struct task *init;
+	if (task_create_init(k, &init) < 0) {
+		fprintf(stderr, "ward: cannot create the first task\n");
+		return 125;
+	}
+	const char *cmd = argv[optind];
+	char path[PATH_MAX];
+	k->current = init;
+	int err = find_in_path(init, cmd, env_get(env, n, "PATH"), path, sizeof(path));
+	if (err == 0)
+		err = loader_exec(init, path, argv + optind, argc - optind, env, n);
+	k->current = NULL;
+	if (err < 0) {
+		if (err == -ENOENT) {
+			fprintf(stderr, "ward: %s: command not found\n", cmd);
+			return 127;
+		}
+		fprintf(stderr, "ward: %s: cannot execute: %s\n", cmd, strerror(-err));
+		return 126;
+	}
+	k->plat->ops->set_owner(init->ctx, init);
+	task_make_runnable(init);
+	if (kernel_run(k) < 0)
+		return 125;
+	if (k->term_signal)
+		fprintf(stderr, "ward: guest killed by signal %d (%s)\n", k->term_signal,
+			signal_name(k->term_signal));
+	return k->exit_code;
+}

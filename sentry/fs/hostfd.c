@@ -1,0 +1,193 @@
+/* The guest's inherited stdio: files over the host descriptors `ward run` was given
+ * (terminal, pipes or regular files). Reads that would block park the task and wait in
+ * the event loop, so one guest reading its terminal never stalls the others. */
+#include "sentry/fs/fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+struct hostfd {
+	struct kernel *k;
+	int fd;
+	bool pollable;
+};
+
+static int hostfd_getattr(struct inode *ino, struct kstat *st)
+{
+	struct hostfd *h = ino->priv;
+	struct stat hs;
+	if (fstat(h->fd, &hs) < 0)
+		return -errno;
+	st->dev = hs.st_dev;
+	st->ino = hs.st_ino;
+	st->mode = hs.st_mode;
+	st->nlink = hs.st_nlink;
+	st->uid = hs.st_uid;
+	st->gid = hs.st_gid;
+	st->rdev = hs.st_rdev;
+	st->size = S_ISREG(hs.st_mode) ? (uint64_t)hs.st_size : 0;
+	st->blksize = (uint32_t)hs.st_blksize;
+	st->blocks = (uint64_t)hs.st_blocks;
+	st->atime = hs.st_atim;
+	st->mtime = hs.st_mtim;
+	st->ctime = hs.st_ctim;
+	return 0;
+}
+
+static void hostfd_release_inode(struct inode *ino)
+{
+	free(ino->priv);
+}
+
+static const struct inode_ops hostfd_inode_ops = {
+	.getattr = hostfd_getattr,
+	.release = hostfd_release_inode,
+};
+
+static long hostfd_read(struct file *f, struct task *t, void *buf, size_t len, uint64_t *pos)
+{
+	struct hostfd *h = f->inode->priv;
+	(void)pos;
+	if (h->pollable) {
+		struct pollfd p = {h->fd, POLLIN, 0};
+		int r = poll(&p, 1, 0);
+		if (r == 0) {
+			if (!t || (f->flags & O_NONBLOCK))
+				return -EAGAIN;
+			struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.fd = h->fd};
+			if (epoll_ctl(h->k->epfd, EPOLL_CTL_ADD, h->fd, &ev) < 0 && errno == EEXIST)
+				epoll_ctl(h->k->epfd, EPOLL_CTL_MOD, h->fd, &ev);
+			if (h->k->stdin_waiter && h->k->stdin_waiter != t)
+				task_wake(h->k->stdin_waiter, false, 0);
+			h->k->stdin_waiter = t;
+			return task_block(t, NULL, 0);
+		}
+	}
+	ssize_t n = read(h->fd, buf, len);
+	return n < 0 ? -errno : n;
+}
+
+static long hostfd_write(struct file *f, struct task *t, const void *buf, size_t len, uint64_t *pos)
+{
+	struct hostfd *h = f->inode->priv;
+	(void)t;
+	(void)pos;
+	size_t done = 0;
+	while (done < len) {
+		ssize_t n = write(h->fd, (const char *)buf + done, len - done);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (done)
+				break;
+			if (errno == EPIPE && t)
+				signal_send(t, SIGPIPE, NULL, false);
+			return -errno;
+		}
+		done += (size_t)n;
+	}
+	return (long)done;
+}
+
+/* Terminal ioctls a guest may make on the user's terminal. Anything that could inject
+ * input (TIOCSTI) or change ownership of the terminal is refused. */
+static long hostfd_ioctl(struct file *f, struct task *t, unsigned long cmd, uint64_t arg)
+{
+	struct hostfd *h = f->inode->priv;
+	union {
+		struct termios tio;
+		struct winsize ws;
+		int i;
+	} u;
+	size_t size;
+	bool in = false, out = false;
+	switch (cmd) {
+	case TCGETS:
+		size = sizeof(u.tio);
+		out = true;
+		break;
+	case TCSETS:
+	case TCSETSW:
+	case TCSETSF:
+		size = sizeof(u.tio);
+		in = true;
+		break;
+	case TIOCGWINSZ:
+		size = sizeof(u.ws);
+		out = true;
+		break;
+	case FIONREAD:
+		size = sizeof(u.i);
+		out = true;
+		break;
+	case TIOCGPGRP: {
+		if (!isatty(h->fd))
+			return -ENOTTY;
+		int pg = t->tg->pgid;
+		return copy_to_user(t->tg->mm, arg, &pg, sizeof(pg));
+	}
+	default:
+		return -ENOTTY;
+	}
+	if (in && copy_from_user(t->tg->mm, &u, arg, size) < 0)
+		return -EFAULT;
+	if (ioctl(h->fd, cmd, &u) < 0)
+		return -errno;
+	if (out && copy_to_user(t->tg->mm, arg, &u, size) < 0)
+		return -EFAULT;
+	return 0;
+}
+
+static long hostfd_seek_end(struct file *f)
+{
+	struct kstat st;
+	int err = inode_getattr(f->inode, &st);
+	return err < 0 ? err : (long)st.size;
+}
+
+static const struct file_ops hostfd_stream_ops = {
+	.read = hostfd_read,
+	.write = hostfd_write,
+	.ioctl = hostfd_ioctl,
+	.stream = true,
+};
+
+static const struct file_ops hostfd_regular_ops = {
+	.read = hostfd_read,
+	.write = hostfd_write,
+	.ioctl = hostfd_ioctl,
+	.seek_end = hostfd_seek_end,
+};
+
+struct file *hostfd_file(struct kernel *k, int hostfd, int flags)
+{
+	static struct superblock sb = {.fstype = "hoststdio", .dev = 0x1d};
+	struct stat st;
+	if (fstat(hostfd, &st) < 0)
+		return NULL;
+	struct hostfd *h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	h->k = k;
+	h->fd = hostfd;
+	h->pollable = !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+	struct inode *ino = inode_new(&sb, &hostfd_inode_ops, st.st_mode, h);
+	if (!ino) {
+		free(h);
+		return NULL;
+	}
+	struct file *f = file_new(NULL, ino, flags);
+	inode_put(ino);
+	if (!f)
+		return NULL;
+	f->ops = h->pollable ? &hostfd_stream_ops : &hostfd_regular_ops;
+	return f;
+}

@@ -1,0 +1,282 @@
+/* The sentry's event loop: resumes runnable tasks, then waits for whichever comes first:
+ * a stop from the platform (syscall, fault), a timer, or a host fd becoming ready. */
+#include "sentry/kernel/kernel.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+void kernel_log(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	/* One write, so lines from the sentry do not interleave with the guest's output. */
+	dprintf(2, "ward: %.*s", n, buf);
+}
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+struct task *task_lookup(struct kernel *k, int tid)
+{
+	if (tid <= 0 || tid >= k->task_cap)
+		return NULL;
+	struct task *t = k->tasks[tid];
+	return t && t->state != TASK_DEAD ? t : NULL;
+}
+
+void task_make_runnable(struct task *t)
+{
+	if (t->state == TASK_DEAD)
+		return;
+	t->state = TASK_RUNNABLE;
+	if (list_empty(&t->runq_link))
+		list_add_tail(&t->runq_link, &t->k->runq);
+}
+
+void waitqueue_init(struct waitqueue *wq)
+{
+	list_init(&wq->waiters);
+}
+
+/* ---- timers ---------------------------------------------------------------------- */
+
+static void timers_reprogram(struct kernel *k)
+{
+	struct itimerspec its = {0};
+	if (!list_empty(&k->timers)) {
+		struct ktimer *first = list_entry(k->timers.next, struct ktimer, link);
+		uint64_t d = first->deadline_ns ? first->deadline_ns : 1;
+		its.it_value.tv_sec = (time_t)(d / 1000000000ull);
+		its.it_value.tv_nsec = (long)(d % 1000000000ull);
+	}
+	timerfd_settime(k->timerfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+void timer_arm(struct kernel *k, struct ktimer *t, uint64_t deadline_ns)
+{
+	if (t->armed)
+		list_del_init(&t->link);
+	t->deadline_ns = deadline_ns;
+	t->armed = true;
+	struct list_head *pos;
+	list_for_each(pos, &k->timers)
+	{
+		if (list_entry(pos, struct ktimer, link)->deadline_ns > deadline_ns)
+			break;
+	}
+	list_add_tail(&t->link, pos);
+	timers_reprogram(k);
+}
+
+void timer_cancel(struct kernel *k, struct ktimer *t)
+{
+	if (!t->armed)
+		return;
+	bool was_first = k->timers.next == &t->link;
+	list_del_init(&t->link);
+	t->armed = false;
+	if (was_first)
+		timers_reprogram(k);
+}
+
+static void timers_expire(struct kernel *k)
+{
+	uint64_t now = now_ns();
+	while (!list_empty(&k->timers)) {
+		struct ktimer *t = list_entry(k->timers.next, struct ktimer, link);
+		if (t->deadline_ns > now)
+			break;
+		list_del_init(&t->link);
+		t->armed = false;
+		t->fire(k, t);
+	}
+	timers_reprogram(k);
+}
+
+/* ---- blocking ---------------------------------------------------------------------- */
+
+static void task_timeout_fired(struct kernel *k, struct ktimer *tm)
+{
+	(void)k;
+	struct task *t = container_of(tm, struct task, timeout);
+	task_wake(t, true, -ETIMEDOUT);
+}
+
+long task_block(struct task *t, struct waitqueue *wq, uint64_t deadline_ns)
+{
+	t->state = TASK_BLOCKED;
+	t->wake_has_result = false;
+	t->interrupted = false;
+	t->intr_result = -ERESTARTSYS;
+	if (wq) {
+		list_add_tail(&t->wait_link, &wq->waiters);
+		t->waiting_on = wq;
+	}
+	if (deadline_ns) {
+		t->timeout.fire = task_timeout_fired;
+		timer_arm(t->k, &t->timeout, deadline_ns);
+	}
+	return SYSCALL_BLOCKED;
+}
+
+void task_wake(struct task *t, bool has_result, long result)
+{
+	if (t->state != TASK_BLOCKED)
+		return;
+	if (t->waiting_on) {
+		list_del_init(&t->wait_link);
+		t->waiting_on = NULL;
+	}
+	if (t->k->stdin_waiter == t)
+		t->k->stdin_waiter = NULL;
+	t->futex_key = 0;
+	timer_cancel(t->k, &t->timeout);
+	t->wake_has_result = has_result;
+	t->wake_result = result;
+	t->redispatch = !has_result;
+	if (has_result) {
+		t->regs.rax = (uint64_t)result;
+		t->syscall_return = true;
+	}
+	task_make_runnable(t);
+}
+
+void waitqueue_wake_all(struct waitqueue *wq)
+{
+	struct list_head *pos, *n;
+	list_for_each_safe(pos, n, &wq->waiters)
+	{
+		struct task *t = container_of(pos, struct task, wait_link);
+		task_wake(t, false, 0);
+	}
+}
+
+/* ---- the loop ---------------------------------------------------------------------- */
+
+static void handle_stop(struct kernel *k, struct context *ctx, const arch_regs *regs,
+			const struct stop *stop)
+{
+	struct task *t = k->plat->ops->owner(ctx);
+	if (!t || t->state == TASK_DEAD)
+		return;
+	t->regs = *regs;
+	t->state = TASK_RUNNABLE;
+	switch (stop->kind) {
+	case STOP_SYSCALL:
+		syscall_dispatch(t);
+		break;
+	case STOP_FAULT:
+		signal_fault(t, &stop->info);
+		task_make_runnable(t);
+		break;
+	case STOP_GONE:
+		t->ctx = NULL; /* the host thread no longer exists */
+		thread_group_exit(t->tg, SIGKILL);
+		break;
+	}
+}
+
+static void run_runnable(struct kernel *k)
+{
+	while (!list_empty(&k->runq)) {
+		struct task *t = list_entry(k->runq.next, struct task, runq_link);
+		list_del_init(&t->runq_link);
+		if (t->state != TASK_RUNNABLE)
+			continue;
+		if (t->redispatch) {
+			/* Woken to retry: run the syscall again from its saved registers. */
+			t->redispatch = false;
+			syscall_dispatch(t);
+			if (t->state != TASK_RUNNABLE)
+				continue;
+			list_del_init(&t->runq_link);
+		}
+		if (!signal_deliver_pending(t) || t->state != TASK_RUNNABLE)
+			continue;
+		t->state = TASK_RUNNING;
+		t->syscall_return = false;
+		int err = k->plat->ops->resume(t->ctx, &t->regs);
+		if (err < 0) {
+			kernel_log("cannot resume task %d: %s", t->tid, strerror(-err));
+			thread_group_exit(t->tg, SIGKILL);
+		}
+	}
+}
+
+int kernel_run(struct kernel *k)
+{
+	const struct platform_ops *ops = k->plat->ops;
+	struct epoll_event evs[8];
+	for (;;) {
+		while (!list_empty(&k->graveyard)) {
+			struct task *t = list_entry(k->graveyard.next, struct task, runq_link);
+			list_del_init(&t->runq_link);
+			free(t);
+		}
+		run_runnable(k);
+		if (k->done || k->nlive_tasks == 0)
+			break;
+		struct context *ctx;
+		arch_regs regs;
+		struct stop stop;
+		bool other_events = !list_empty(&k->timers) || k->stdin_waiter;
+		int r = ops->wait_stop(k->plat, !other_events, &ctx, &regs, &stop);
+		if (r == 0) {
+			handle_stop(k, ctx, &regs, &stop);
+			continue;
+		}
+		if (r != -EAGAIN) {
+			kernel_log("platform wait failed: %s", strerror(-r));
+			return -1;
+		}
+		int n = epoll_wait(k->epfd, evs, 8, -1);
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			if (fd == ops->event_fd(k->plat)) {
+				struct signalfd_siginfo si;
+				while (read(fd, &si, sizeof(si)) == sizeof(si))
+					;
+			} else if (fd == k->timerfd) {
+				uint64_t ticks;
+				if (read(fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+					kernel_log("timerfd read: %s", strerror(errno));
+				timers_expire(k);
+			} else if (fd == k->host_stdio[0]) {
+				epoll_ctl(k->epfd, EPOLL_CTL_DEL, fd, NULL);
+				if (k->stdin_waiter)
+					task_wake(k->stdin_waiter, false, 0);
+			}
+		}
+		/* Deadlines may have passed without the timerfd firing yet. */
+		if (!list_empty(&k->timers))
+			timers_expire(k);
+	}
+	return 0;
+}

@@ -1,0 +1,248 @@
+/* The sentry's kernel: every piece of a sandbox's state is reachable from struct kernel,
+ * so that a whole sandbox can later be checkpointed and restored. */
+#ifndef WARD_KERNEL_H
+#define WARD_KERNEL_H
+
+#include "gofer/client.h"
+#include "platform/platform.h"
+#include "sentry/kernel/list.h"
+#include "sentry/mm/memfile.h"
+#include "sentry/mm/vma.h"
+#include "sentry/vfs/vfs.h"
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/resource.h>
+
+/* Internal return values of syscall handlers (never seen by the guest). */
+#define SYSCALL_BLOCKED (-10000)  /* the task parked itself; the syscall completes later */
+#define SYSCALL_NORETURN (-10001) /* registers were replaced (sigreturn, execve, exit) */
+#define ERESTARTSYS 512
+#define ERESTARTNOINTR 513
+#define ERESTARTNOHAND 514
+#define ERESTART_RESTARTBLOCK 516
+
+#define WARD_NSIG 64
+#define SIGBIT(s) (1ULL << ((s) - 1))
+
+struct kernel;
+struct task;
+
+/* ---- memory ---- */
+struct mm {
+	int refs;
+	struct kernel *k;
+	struct vma_set vmas;
+	struct address_space *as;
+	uint64_t brk_start, brk;
+	uint64_t stack_top;
+	uint64_t arg_start, arg_end, env_start, env_end;
+	uint64_t mmap_top; /* top-down mmap allocation starts below this */
+	struct dentry *exe;
+	uint64_t auxv[64]; /* copy of the auxv for /proc/self/auxv */
+	int nauxv;
+};
+
+/* ---- timers ---- */
+struct ktimer {
+	struct list_head link;
+	uint64_t deadline_ns; /* CLOCK_MONOTONIC */
+	void (*fire)(struct kernel *k, struct ktimer *t);
+	bool armed;
+};
+
+/* ---- wait queues ---- */
+struct waitqueue {
+	struct list_head waiters;
+};
+
+/* ---- signals ---- */
+struct ksigaction {
+	uint64_t handler, flags, restorer, mask;
+};
+
+struct sighand {
+	int refs;
+	struct ksigaction action[WARD_NSIG];
+};
+
+struct sigqueue {
+	uint64_t pending;
+	siginfo_t info[WARD_NSIG];
+};
+
+struct creds {
+	uint32_t ruid, euid, suid, fsuid, rgid, egid, sgid, fsgid;
+};
+
+enum task_state {
+	TASK_RUNNABLE,  /* waiting in the run queue to be resumed */
+	TASK_RUNNING,   /* guest code running in its stub thread */
+	TASK_BLOCKED,   /* parked in a syscall */
+	TASK_DEAD,
+};
+
+struct thread_group {
+	int refs;
+	struct kernel *k;
+	int tgid;
+	struct task *leader;
+	struct list_head tasks; /* task.tg_link */
+	int nlive;
+	struct thread_group *parent;
+	struct list_head children; /* thread_group.sibling */
+	struct list_head sibling;
+	struct mm *mm;
+	struct fd_table *fdt;
+	struct fs_ctx *fs;
+	struct sighand *sighand;
+	struct sigqueue shared;
+	struct creds cred;
+	struct rlimit rlim[RLIM_NLIMITS];
+	int pgid, sid;
+	bool exiting;
+	bool zombie;
+	int exit_status; /* wait(2) status */
+	struct waitqueue child_exit; /* parents wait here in wait4 */
+	char comm[16];
+};
+
+struct task {
+	struct kernel *k;
+	int tid;
+	struct thread_group *tg;
+	struct context *ctx;
+	arch_regs regs;
+	enum task_state state;
+	struct list_head tg_link;
+	struct list_head runq_link;
+
+	/* blocking */
+	struct list_head wait_link; /* on a waitqueue */
+	struct waitqueue *waiting_on;
+	struct ktimer timeout;
+	bool wake_has_result;
+	long wake_result;
+	bool interrupted; /* woken by a signal */
+	long intr_result; /* what a signal makes a blocked syscall return */
+	bool redispatch;  /* woken to run its syscall again */
+	bool syscall_return; /* rax holds a syscall's result (restart rules apply) */
+	uint64_t futex_key; /* futex word address this task waits on, 0 if none */
+	uint32_t futex_bitset;
+
+	/* signals */
+	uint64_t sigmask;
+	uint64_t saved_sigmask; /* for rt_sigsuspend */
+	bool restore_sigmask;
+	struct sigqueue pending;
+	stack_t altstack;
+
+	uint64_t clear_child_tid;
+	uint64_t robust_list;
+	uint64_t robust_len;
+	long restart_nr; /* syscall to restart for ERESTART_RESTARTBLOCK */
+};
+
+struct kernel {
+	struct platform *plat;
+	struct memfile mf;
+	struct gofer_client gofer;
+	struct dentry *root;
+	int epfd;
+
+	struct task **tasks; /* indexed by tid */
+	int task_cap;
+	int next_tid;
+	int nlive_tasks;
+	struct thread_group *init;
+
+	struct list_head runq;
+	struct list_head graveyard; /* exited tasks, freed at the top of the loop */
+	struct waitqueue futex_wq;  /* every futex waiter; wakers match by key */
+	struct list_head timers; /* sorted by deadline */
+	int timerfd;
+
+	uint64_t boot_ns;
+	char hostname[65];
+	int ntmpfs; /* tmpfs instances made, for their device numbers */
+	uint8_t enosys_seen[512 / 8 + 1];
+	bool debug;
+
+	bool done;
+	int exit_code; /* what `ward run` exits with */
+	int term_signal; /* the signal that killed init, or 0 */
+
+	/* host stdio, inherited by the sentry; wrapped as the guest's fds 0-2 */
+	int host_stdio[3];
+	struct task *stdin_waiter;
+	struct task *current; /* the task whose syscall is being served */
+};
+
+/* ---- kernel core (sentry/kernel/kernel.c) ---- */
+uint64_t now_ns(void);
+uint64_t realtime_ns(void);
+struct task *task_lookup(struct kernel *k, int tid);
+void task_make_runnable(struct task *t);
+/* Parks t until woken (by waitqueue, timeout or signal). timeout_ns 0 = none (absolute
+ * CLOCK_MONOTONIC deadline otherwise). Returns SYSCALL_BLOCKED for the handler to return. */
+long task_block(struct task *t, struct waitqueue *wq, uint64_t deadline_ns);
+/* Wakes t: with result (the syscall completes with it) or to retry the syscall. */
+void task_wake(struct task *t, bool has_result, long result);
+void waitqueue_init(struct waitqueue *wq);
+void waitqueue_wake_all(struct waitqueue *wq);
+void timer_arm(struct kernel *k, struct ktimer *t, uint64_t deadline_ns);
+void timer_cancel(struct kernel *k, struct ktimer *t);
+int kernel_run(struct kernel *k);
+
+/* ---- tasks (sentry/kernel/task.c) ---- */
+int task_create_init(struct kernel *k, struct task **out);
+void task_exit(struct task *t, int code);
+void thread_group_exit(struct thread_group *tg, int wait_status);
+int alloc_tid(struct kernel *k);
+
+/* ---- signals (sentry/kernel/signal.c) ---- */
+void signal_send(struct task *t, int sig, const siginfo_t *info, bool group);
+/* Delivers a pending, unblocked signal before t returns to guest code. Returns false when
+ * the task died. */
+bool signal_deliver_pending(struct task *t);
+void signal_fault(struct task *t, const siginfo_t *info);
+bool signal_pending_unblocked(struct task *t);
+const char *signal_name(int sig);
+
+/* ---- memory (sentry/mm/mm.c) ---- */
+int mm_create(struct kernel *k, struct mm **out);
+void mm_put(struct mm *mm);
+int mm_map(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, struct file *f,
+	   uint64_t off, const char *name, uint64_t *out);
+int mm_unmap(struct mm *mm, uint64_t addr, uint64_t len);
+int mm_protect(struct mm *mm, uint64_t addr, uint64_t len, int prot);
+long mm_brk(struct mm *mm, uint64_t newbrk);
+long mm_remap(struct mm *mm, uint64_t old, uint64_t oldlen, uint64_t newlen, int flags,
+	      uint64_t newaddr);
+int copy_from_user(struct mm *mm, void *dst, uint64_t src, size_t n);
+int copy_to_user(struct mm *mm, uint64_t dst, const void *src, size_t n);
+/* Copies a NUL-terminated string of at most max bytes (incl. NUL). Returns length or
+ * -EFAULT / -ENAMETOOLONG. */
+long strncpy_from_user(struct mm *mm, char *dst, uint64_t src, size_t max);
+/* Guest memory for the sentry to read/write directly, if [addr, addr+n) is one mapping
+ * with at least 'prot' access and lies in the memory file; NULL otherwise. */
+void *user_ptr(struct mm *mm, uint64_t addr, size_t n, int prot);
+
+/* ---- loader (sentry/loader/load.c) ---- */
+/* Replaces t's process image with path (execve). On success t's registers are set. */
+int loader_exec(struct task *t, const char *path, char *const argv[], int argc,
+		char *const envp[], int envc);
+
+/* ---- syscalls (sentry/syscalls) ---- */
+typedef long (*syscall_fn)(struct task *t, const uint64_t a[6]);
+void syscall_dispatch(struct task *t);
+const char *syscall_name(long nr);
+
+/* ---- filesystem set-up (sentry/fs) ---- */
+int fs_setup_root(struct kernel *k);
+
+/* Logs a line on stderr prefixed "ward: " (the sentry's only channel to the user). */
+void kernel_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,232 @@
+/* Signals, emulated entirely in the sentry: queueing, masks, default actions, syscall
+ * restart rules, and delivery through frames built on the guest stack. */
+#include "sentry/kernel/kernel.h"
+#include "sentry/kernel/sigframe.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#define SIG_KERNEL_ONLY (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))
+
+enum default_action { ACT_TERM, ACT_CORE, ACT_IGNORE, ACT_STOP, ACT_CONT };
+
+static enum default_action default_action(int sig)
+{
+	switch (sig) {
+	case SIGCHLD:
+	case SIGURG:
+	case SIGWINCH:
+		return ACT_IGNORE;
+	case SIGCONT:
+		return ACT_CONT;
+	case SIGSTOP:
+	case SIGTSTP:
+	case SIGTTIN:
+	case SIGTTOU:
+		return ACT_STOP;
+	case SIGQUIT:
+	case SIGILL:
+	case SIGTRAP:
+	case SIGABRT:
+	case SIGBUS:
+	case SIGFPE:
+	case SIGSEGV:
+	case SIGXCPU:
+	case SIGXFSZ:
+	case SIGSYS:
+		return ACT_CORE;
+	default:
+		return ACT_TERM;
+	}
+}
+
+const char *signal_name(int sig)
+{
+	const char *d = sigdescr_np(sig);
+	return d ? d : "Unknown signal";
+}
+
+static bool sig_ignored(struct thread_group *tg, int sig)
+{
+	uint64_t h = tg->sighand->action[sig - 1].handler;
+	if (h == (uint64_t)SIG_IGN)
+		return true;
+	return h == (uint64_t)SIG_DFL && default_action(sig) == ACT_IGNORE;
+}
+
+bool signal_pending_unblocked(struct task *t)
+{
+	return ((t->pending.pending | t->tg->shared.pending) & ~t->sigmask) != 0;
+}
+
+/* A signal arriving for a task parked in a syscall interrupts the syscall. */
+static void interrupt(struct task *t)
+{
+	if (t->state == TASK_BLOCKED) {
+		t->interrupted = true;
+		task_wake(t, true, t->intr_result);
+	}
+}
+
+void signal_send(struct task *t, int sig, const siginfo_t *info, bool group)
+{
+	struct thread_group *tg = t->tg;
+	if (sig < 1 || sig > WARD_NSIG || tg->exiting)
+		return;
+	if (sig == SIGKILL) {
+		thread_group_exit(tg, SIGKILL);
+		return;
+	}
+	bool blocked = (t->sigmask & SIGBIT(sig)) != 0;
+	if (!blocked && sig_ignored(tg, sig))
+		return;
+	siginfo_t si;
+	if (info) {
+		si = *info;
+	} else {
+		memset(&si, 0, sizeof(si));
+		si.si_signo = sig;
+		si.si_code = SI_KERNEL;
+	}
+	struct sigqueue *q = group ? &tg->shared : &t->pending;
+	if (!(q->pending & SIGBIT(sig))) /* standard signals do not queue twice */
+		q->info[sig - 1] = si;
+	q->pending |= SIGBIT(sig);
+	if (!group) {
+		if (!blocked)
+			interrupt(t);
+		return;
+	}
+	/* Pick a thread that does not block it, preferring the one named. */
+	if (!blocked) {
+		interrupt(t);
+		return;
+	}
+	struct list_head *pos;
+	list_for_each(pos, &tg->tasks)
+	{
+		struct task *o = list_entry(pos, struct task, tg_link);
+		if (!(o->sigmask & SIGBIT(sig))) {
+			interrupt(o);
+			return;
+		}
+	}
+}
+
+void signal_fault(struct task *t, const siginfo_t *info)
+{
+	int sig = info->si_signo;
+	struct ksigaction *act = &t->tg->sighand->action[sig - 1];
+	/* force_sig: a blocked or ignored synchronous fault cannot be survived. */
+	if ((t->sigmask & SIGBIT(sig)) || act->handler == (uint64_t)SIG_IGN) {
+		act->handler = (uint64_t)SIG_DFL;
+		t->sigmask &= ~SIGBIT(sig);
+	}
+	t->pending.info[sig - 1] = *info;
+	t->pending.pending |= SIGBIT(sig);
+}
+
+static int next_signal(struct task *t, siginfo_t *info)
+{
+	uint64_t mask = ~t->sigmask;
+	struct sigqueue *qs[2] = {&t->pending, &t->tg->shared};
+	/* Synchronous fault signals first, as Linux does (SYNCHRONOUS_MASK). */
+	uint64_t sync = SIGBIT(SIGSEGV) | SIGBIT(SIGBUS) | SIGBIT(SIGILL) | SIGBIT(SIGTRAP) |
+			SIGBIT(SIGFPE) | SIGBIT(SIGSYS);
+	for (int i = 0; i < 2; i++) {
+		uint64_t ready = qs[i]->pending & mask;
+		if (!ready)
+			continue;
+		uint64_t pick = (ready & sync) ? (ready & sync) : ready;
+		int sig = __builtin_ctzll(pick) + 1;
+		qs[i]->pending &= ~SIGBIT(sig);
+		*info = qs[i]->info[sig - 1];
+		return sig;
+	}
+	return 0;
+}
+
+/* Applies the restart rules to a syscall that was interrupted (rax = -ERESTART*). */
+static void syscall_restart(struct task *t, const struct ksigaction *act)
+{
+	long rax = (long)t->regs.rax;
+	bool restart;
+	switch (rax) {
+	case -ERESTARTNOINTR:
+		restart = true;
+		break;
+	case -ERESTARTSYS:
+		restart = !act || (act->flags & SA_RESTART);
+		break;
+	case -ERESTARTNOHAND:
+	case -ERESTART_RESTARTBLOCK:
+		restart = !act;
+		break;
+	default:
+		return;
+	}
+	if (restart) {
+		t->regs.rax = rax == -ERESTART_RESTARTBLOCK ? 219 /* restart_syscall */ : t->regs.orig_rax;
+		t->regs.rip -= 2;
+	} else {
+		t->regs.rax = (uint64_t)-EINTR;
+	}
+}
+
+bool signal_deliver_pending(struct task *t)
+{
+	bool in_syscall = t->syscall_return;
+	t->syscall_return = false;
+	for (;;) {
+		siginfo_t info;
+		int sig = next_signal(t, &info);
+		if (!sig)
+			break;
+		struct ksigaction *act = &t->tg->sighand->action[sig - 1];
+		if (act->handler == (uint64_t)SIG_IGN)
+			continue;
+		if (act->handler == (uint64_t)SIG_DFL) {
+			switch (default_action(sig)) {
+			case ACT_IGNORE:
+			case ACT_CONT:
+				continue;
+			case ACT_STOP:
+				/* Job control stops come with the processes issue; until then a
+				 * stop signal is logged and ignored rather than hanging the guest. */
+				kernel_log("stop signal %d ignored (job control not implemented)", sig);
+				continue;
+			case ACT_TERM:
+				thread_group_exit(t->tg, sig);
+				return false;
+			case ACT_CORE:
+				thread_group_exit(t->tg, sig | 0x80);
+				return false;
+			}
+		}
+		if (in_syscall) {
+			syscall_restart(t, act);
+			in_syscall = false;
+		}
+		uint64_t oldmask = t->restore_sigmask ? t->saved_sigmask : t->sigmask;
+		t->restore_sigmask = false;
+		if (sigframe_build(t, sig, &info, act, oldmask) < 0) {
+			/* No room for the frame: Linux kills with SIGSEGV. */
+			thread_group_exit(t->tg, SIGSEGV | 0x80);
+			return false;
+		}
+		t->sigmask |= act->mask;
+		if (!(act->flags & SA_NODEFER))
+			t->sigmask |= SIGBIT(sig);
+		t->sigmask &= ~SIG_KERNEL_ONLY;
+		if (act->flags & SA_RESETHAND)
+			act->handler = (uint64_t)SIG_DFL;
+	}
+	if (in_syscall)
+		syscall_restart(t, NULL);
+	if (t->restore_sigmask) {
+		t->sigmask = t->saved_sigmask;
+		t->restore_sigmask = false;
+	}
+	return true;
+}

@@ -1,0 +1,206 @@
+/* Tasks and thread groups: creation, virtual tids, thread exit and group exit. */
+#include "sentry/fs/fs.h"
+#include "sentry/kernel/futex.h"
+#include "sentry/kernel/kernel.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int alloc_tid(struct kernel *k)
+{
+	int tid = k->next_tid;
+	if (tid >= 4194304)
+		return -EAGAIN;
+	if (tid >= k->task_cap) {
+		int cap = k->task_cap ? k->task_cap * 2 : 64;
+		struct task **n = realloc(k->tasks, sizeof(*n) * (size_t)cap);
+		if (!n)
+			return -ENOMEM;
+		memset(n + k->task_cap, 0, sizeof(*n) * (size_t)(cap - k->task_cap));
+		k->tasks = n;
+		k->task_cap = cap;
+	}
+	k->next_tid++;
+	return tid;
+}
+
+struct task *task_alloc(struct kernel *k, struct thread_group *tg)
+{
+	int tid = alloc_tid(k);
+	if (tid < 0)
+		return NULL;
+	struct task *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->k = k;
+	t->tid = tid;
+	t->tg = tg;
+	t->state = TASK_RUNNABLE;
+	list_init(&t->runq_link);
+	list_init(&t->wait_link);
+	list_init(&t->timeout.link);
+	list_add_tail(&t->tg_link, &tg->tasks);
+	tg->nlive++;
+	k->nlive_tasks++;
+	k->tasks[tid] = t;
+	return t;
+}
+
+struct thread_group *thread_group_alloc(struct kernel *k)
+{
+	struct thread_group *tg = calloc(1, sizeof(*tg));
+	if (!tg)
+		return NULL;
+	tg->k = k;
+	tg->refs = 1;
+	list_init(&tg->tasks);
+	list_init(&tg->children);
+	list_init(&tg->sibling);
+	waitqueue_init(&tg->child_exit);
+	return tg;
+}
+
+int task_create_init(struct kernel *k, struct task **out)
+{
+	struct thread_group *tg = thread_group_alloc(k);
+	if (!tg)
+		return -ENOMEM;
+	tg->sighand = calloc(1, sizeof(*tg->sighand));
+	tg->fdt = fdt_new();
+	tg->fs = fs_ctx_new(k->root, k->root);
+	if (!tg->sighand || !tg->fdt || !tg->fs)
+		return -ENOMEM;
+	tg->sighand->refs = 1;
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	tg->cred = (struct creds){uid, uid, uid, uid, gid, gid, gid, gid};
+	for (int r = 0; r < RLIM_NLIMITS; r++)
+		getrlimit(r, &tg->rlim[r]);
+	for (int fd = 0; fd < 3; fd++) {
+		int fl = fcntl(k->host_stdio[fd], F_GETFL);
+		struct file *f = hostfd_file(k, k->host_stdio[fd], fl < 0 ? O_RDWR : fl & (O_ACCMODE | O_APPEND));
+		if (!f)
+			continue; /* closed on the host: closed in the guest too */
+		fdt_install_at(tg->fdt, fd, f, false, 3);
+		file_put(f);
+	}
+	struct task *t = task_alloc(k, tg);
+	if (!t)
+		return -ENOMEM;
+	tg->tgid = t->tid;
+	tg->leader = t;
+	tg->pgid = tg->sid = tg->tgid;
+	k->init = tg;
+	*out = t;
+	return 0;
+}
+
+/* Removes t from scheduling and wait queues; its host thread is dealt with by the caller. */
+static void task_detach(struct task *t)
+{
+	struct kernel *k = t->k;
+	if (t->waiting_on) {
+		list_del_init(&t->wait_link);
+		t->waiting_on = NULL;
+	}
+	if (k->stdin_waiter == t)
+		k->stdin_waiter = NULL;
+	futex_cancel_wait(t);
+	timer_cancel(k, &t->timeout);
+	list_del_init(&t->runq_link);
+	list_del_init(&t->tg_link);
+	t->state = TASK_DEAD;
+	t->tg->nlive--;
+	k->nlive_tasks--;
+	k->tasks[t->tid] = NULL;
+	/* Freed later: the syscall being served may still hold the pointer. A leader stays
+	 * with its thread group (as Linux keeps a zombie leader). */
+	if (t != t->tg->leader)
+		list_add_tail(&t->runq_link, &k->graveyard);
+}
+
+/* CLONE_CHILD_CLEARTID: the thread's tid word is zeroed and one futex waiter woken, which
+ * is how pthread_join learns a thread has gone. */
+static void clear_child_tid(struct task *t)
+{
+	if (!t->clear_child_tid || !t->tg->mm)
+		return;
+	uint32_t zero = 0;
+	if (copy_to_user(t->tg->mm, t->clear_child_tid, &zero, sizeof(zero)) == 0)
+		futex_wake_addr(t->tg->mm, t->clear_child_tid, 1);
+}
+
+static void thread_group_finish(struct thread_group *tg, int wait_status);
+
+void task_exit(struct task *t, int code)
+{
+	struct thread_group *tg = t->tg;
+	struct kernel *k = t->k;
+	if (tg->nlive == 1) {
+		thread_group_exit(tg, (code & 0xff) << 8);
+		return;
+	}
+	clear_child_tid(t);
+	futex_robust_exit(t);
+	if (t->ctx)
+		k->plat->ops->release_context(t->ctx);
+	t->ctx = NULL;
+	task_detach(t);
+}
+
+void thread_group_exit(struct thread_group *tg, int wait_status)
+{
+	if (tg->exiting)
+		return;
+	tg->exiting = true;
+	struct list_head *pos, *n;
+	list_for_each_safe(pos, n, &tg->tasks)
+	{
+		struct task *t = list_entry(pos, struct task, tg_link);
+		clear_child_tid(t);
+		futex_robust_exit(t);
+		t->ctx = NULL; /* the whole stub goes below */
+		task_detach(t);
+	}
+	thread_group_finish(tg, wait_status);
+}
+
+static void thread_group_finish(struct thread_group *tg, int wait_status)
+{
+	struct kernel *k = tg->k;
+	tg->exit_status = wait_status;
+	tg->zombie = true;
+	mm_put(tg->mm);
+	tg->mm = NULL;
+	fdt_put(tg->fdt);
+	tg->fdt = NULL;
+	fs_ctx_put(tg->fs);
+	tg->fs = NULL;
+	if (tg == k->init) {
+		/* The sandbox's init is gone: like a pid namespace, everything else dies too. */
+		k->done = true;
+		if (WIFSIGNALED(wait_status)) {
+			k->term_signal = WTERMSIG(wait_status);
+			k->exit_code = 128 + k->term_signal;
+		}
+		else
+			k->exit_code = WEXITSTATUS(wait_status);
+		return;
+	}
+	if (tg->parent) {
+		waitqueue_wake_all(&tg->parent->child_exit);
+		if (tg->parent->leader && !tg->parent->zombie) {
+			siginfo_t si = {0};
+			si.si_signo = SIGCHLD;
+			si.si_code = WIFSIGNALED(wait_status) ? CLD_KILLED : CLD_EXITED;
+			si.si_pid = tg->tgid;
+			si.si_uid = tg->cred.ruid;
+			si.si_status = WIFSIGNALED(wait_status) ? WTERMSIG(wait_status) : WEXITSTATUS(wait_status);
+			signal_send(tg->parent->leader, SIGCHLD, &si, true);
+		}
+	}
+}

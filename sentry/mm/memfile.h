@@ -1,0 +1,34 @@
+/* The memory file: one memfd that backs all guest memory, mapped whole in the sentry (so
+ * guest memory is a memcpy away) and piecewise in the stubs. A first-fit extent allocator
+ * hands out page ranges; freed ranges are punched out so their memory goes back. */
+#ifndef WARD_MM_MEMFILE_H
+#define WARD_MM_MEMFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct memfile_extent {
+	uint64_t off, len;
+};
+
+struct memfile {
+	int fd;
+	uint8_t *base;   /* the whole file mapped in the sentry */
+	uint64_t size;   /* file size (address space reserved), not memory used */
+	struct memfile_extent *free; /* sorted, coalesced */
+	size_t nfree, capfree;
+	uint64_t allocated; /* bytes handed out */
+	uint64_t limit;     /* 0 = none; past it allocations fail with -ENOMEM */
+};
+
+int memfile_init(struct memfile *mf, uint64_t size);
+void memfile_destroy(struct memfile *mf);
+/* Allocates len (page multiple) bytes of zeroed file space. 0 and *off, or -ENOMEM. */
+int memfile_alloc(struct memfile *mf, uint64_t len, uint64_t *off);
+void memfile_free(struct memfile *mf, uint64_t off, uint64_t len);
+static inline void *memfile_ptr(struct memfile *mf, uint64_t off)
+{
+	return mf->base + off;
+}
+
+#endif

@@ -1,0 +1,383 @@
+/* A guest address space: VMAs over the memory file, mirrored into the stub by the
+ * platform, and copying to and from guest memory through the sentry's own mapping. */
+#include "sentry/kernel/kernel.h"
+#include "platform/ptrace/stub_layout.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define PAGE 4096ULL
+#define PAGE_UP(x) (((x) + PAGE - 1) & ~(PAGE - 1))
+#define PAGE_DOWN(x) ((x) & ~(PAGE - 1))
+
+static void vma_dentry_get(void *d)
+{
+	dentry_get(d);
+}
+
+static void vma_dentry_put(void *d)
+{
+	dentry_put(d);
+}
+
+int mm_create(struct kernel *k, struct mm **out)
+{
+	struct mm *mm = calloc(1, sizeof(*mm));
+	if (!mm)
+		return -ENOMEM;
+	int err = k->plat->ops->new_address_space(k->plat, &mm->as);
+	if (err < 0) {
+		free(mm);
+		return err;
+	}
+	mm->refs = 1;
+	mm->k = k;
+	vma_set_init(&mm->vmas);
+	mm->vmas.file_get = vma_dentry_get;
+	mm->vmas.file_put = vma_dentry_put;
+	mm->stack_top = GUEST_TASK_SIZE;
+	mm->mmap_top = GUEST_TASK_SIZE - (256ULL << 20);
+	*out = mm;
+	return 0;
+}
+
+static void release_pages(void *ctx, const struct vma *piece)
+{
+	struct mm *mm = ctx;
+	memfile_free(&mm->k->mf, piece->memfile_off, piece->end - piece->start);
+}
+
+void mm_put(struct mm *mm)
+{
+	if (!mm || --mm->refs > 0)
+		return;
+	vma_remove_range(&mm->vmas, 0, GUEST_TASK_SIZE, release_pages, mm);
+	vma_set_destroy(&mm->vmas);
+	mm->k->plat->ops->release_address_space(mm->as);
+	if (mm->exe)
+		dentry_put(mm->exe);
+	free(mm);
+}
+
+/* Fills freshly allocated pages with the file's contents (a private copy: the page cache
+ * that shares them comes with the writable filesystem). */
+static int fill_from_file(struct mm *mm, struct file *f, uint64_t off, uint64_t memfile_off,
+			  uint64_t len)
+{
+	uint8_t *dst = memfile_ptr(&mm->k->mf, memfile_off);
+	uint64_t done = 0;
+	while (done < len) {
+		uint64_t pos = off + done;
+		long n = f->ops->read(f, NULL, dst + done, len - done, &pos);
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			break; /* past EOF the pages stay zero */
+		done += (uint64_t)n;
+	}
+	return 0;
+}
+
+int mm_map(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, struct file *f,
+	   uint64_t off, const char *name, uint64_t *out)
+{
+	struct kernel *k = mm->k;
+	int err;
+	if (len == 0)
+		return -EINVAL;
+	len = PAGE_UP(len);
+	if (len == 0 || len > GUEST_TASK_SIZE)
+		return -ENOMEM;
+	if (off % PAGE)
+		return -EINVAL;
+	if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
+		if (addr % PAGE)
+			return -EINVAL;
+		if (addr + len > GUEST_TASK_SIZE || addr + len < addr)
+			return -ENOMEM;
+		if (addr < GUEST_MMAP_MIN)
+			return -EPERM;
+		if ((flags & MAP_FIXED_NOREPLACE) && !(flags & MAP_FIXED)) {
+			struct vma *next = vma_find_next(&mm->vmas, addr);
+			if (next && next->start < addr + len)
+				return -EEXIST;
+		}
+	} else {
+		uint64_t hint = PAGE_DOWN(addr);
+		struct vma *next = hint ? vma_find_next(&mm->vmas, hint) : NULL;
+		if (hint >= GUEST_MMAP_MIN && hint + len <= GUEST_TASK_SIZE && hint + len > hint &&
+		    (!next || next->start >= hint + len)) {
+			addr = hint;
+		} else {
+			err = vma_find_gap(&mm->vmas, len, GUEST_MMAP_MIN, mm->mmap_top, &addr);
+			if (err < 0)
+				err = vma_find_gap(&mm->vmas, len, GUEST_MMAP_MIN, GUEST_TASK_SIZE, &addr);
+			if (err < 0)
+				return -ENOMEM;
+		}
+	}
+	uint64_t moff;
+	err = memfile_alloc(&k->mf, len, &moff);
+	if (err < 0)
+		return -ENOMEM;
+	if (f) {
+		err = fill_from_file(mm, f, off, moff, len);
+		if (err < 0) {
+			memfile_free(&k->mf, moff, len);
+			return err;
+		}
+	}
+	if (flags & MAP_FIXED)
+		vma_remove_range(&mm->vmas, addr, addr + len, release_pages, mm);
+	struct vma v = {
+		.start = addr,
+		.end = addr + len,
+		.prot = prot & (PROT_READ | PROT_WRITE | PROT_EXEC),
+		.flags = ((flags & MAP_SHARED) ? VMA_SHARED : 0) | (f ? 0 : VMA_ANON) |
+			 ((flags & MAP_GROWSDOWN) ? VMA_GROWSDOWN : 0),
+		.memfile_off = moff,
+		.file = f && f->dentry ? f->dentry : NULL,
+		.file_off = off,
+	};
+	if (name)
+		snprintf(v.name, sizeof(v.name), "%s", name);
+	if (v.file)
+		dentry_get(v.file);
+	err = vma_insert(&mm->vmas, &v);
+	if (err < 0) {
+		if (v.file)
+			dentry_put(v.file);
+		memfile_free(&k->mf, moff, len);
+		return err == -EEXIST ? -ENOMEM : err;
+	}
+	err = k->plat->ops->map(mm->as, addr, len, v.prot, moff);
+	if (err < 0) {
+		vma_remove_range(&mm->vmas, addr, addr + len, release_pages, mm);
+		return err;
+	}
+	*out = addr;
+	return 0;
+}
+
+int mm_unmap(struct mm *mm, uint64_t addr, uint64_t len)
+{
+	if (addr % PAGE || len == 0)
+		return -EINVAL;
+	len = PAGE_UP(len);
+	if (addr + len > GUEST_TASK_SIZE || addr + len < addr)
+		return -EINVAL;
+	int err = vma_remove_range(&mm->vmas, addr, addr + len, release_pages, mm);
+	if (err < 0)
+		return err;
+	return mm->k->plat->ops->unmap(mm->as, addr, len);
+}
+
+int mm_protect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
+{
+	if (addr % PAGE)
+		return -EINVAL;
+	if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP))
+		return -EINVAL;
+	prot &= PROT_READ | PROT_WRITE | PROT_EXEC;
+	len = PAGE_UP(len);
+	if (len == 0)
+		return 0;
+	if (addr + len < addr || addr + len > GUEST_TASK_SIZE)
+		return -ENOMEM;
+	int err = vma_protect_range(&mm->vmas, addr, addr + len, prot);
+	if (err < 0)
+		return err;
+	return mm->k->plat->ops->protect(mm->as, addr, len, prot);
+}
+
+long mm_brk(struct mm *mm, uint64_t newbrk)
+{
+	uint64_t cur = PAGE_UP(mm->brk), want = PAGE_UP(newbrk), addr;
+	if (newbrk < mm->brk_start || newbrk > GUEST_TASK_SIZE)
+		return (long)mm->brk;
+	struct rlimit *rl = NULL;
+	(void)rl;
+	if (want > cur) {
+		struct vma *next = vma_find_next(&mm->vmas, cur);
+		if (next && next->start < want)
+			return (long)mm->brk;
+		if (mm_map(mm, cur, want - cur, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0, "[heap]", &addr) < 0)
+			return (long)mm->brk;
+	} else if (want < cur) {
+		mm_unmap(mm, want, cur - want);
+	}
+	mm->brk = newbrk;
+	return (long)newbrk;
+}
+
+static void keep_pages(void *ctx, const struct vma *piece)
+{
+	(void)ctx;
+	(void)piece;
+}
+
+long mm_remap(struct mm *mm, uint64_t old, uint64_t oldlen, uint64_t newlen, int flags,
+	      uint64_t newaddr)
+{
+	struct kernel *k = mm->k;
+	uint64_t addr;
+	int err;
+	if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP))
+		return -EINVAL;
+	if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE))
+		return -EINVAL;
+	if (flags & MREMAP_DONTUNMAP)
+		return -EINVAL; /* not supported yet; Linux accepts it only for private anon */
+	if (old % PAGE)
+		return -EINVAL;
+	oldlen = PAGE_UP(oldlen);
+	newlen = PAGE_UP(newlen);
+	if (newlen == 0)
+		return -EINVAL;
+	if (oldlen == 0)
+		return -EINVAL; /* duplicating a shared mapping is not supported */
+	struct vma *v = vma_find(&mm->vmas, old);
+	if (!v || old + oldlen > v->end)
+		return -EFAULT;
+	if (!(flags & MREMAP_FIXED)) {
+		if (newlen <= oldlen) {
+			if (newlen < oldlen)
+				mm_unmap(mm, old + newlen, oldlen - newlen);
+			return (long)old;
+		}
+		struct vma *next = vma_find_next(&mm->vmas, old + oldlen);
+		if (old + newlen <= GUEST_TASK_SIZE && (!next || next->start >= old + newlen)) {
+			struct vma copy = *v;
+			err = mm_map(mm, old + oldlen, newlen - oldlen, copy.prot,
+				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0, copy.name, &addr);
+			return err < 0 ? err : (long)old;
+		}
+		if (!(flags & MREMAP_MAYMOVE))
+			return -ENOMEM;
+		err = vma_find_gap(&mm->vmas, newlen, GUEST_MMAP_MIN, mm->mmap_top, &newaddr);
+		if (err < 0)
+			return -ENOMEM;
+	} else {
+		if (newaddr % PAGE)
+			return -EINVAL;
+		if (newaddr + newlen > GUEST_TASK_SIZE || newaddr < GUEST_MMAP_MIN)
+			return -EINVAL;
+		if (newaddr < old + oldlen && old < newaddr + newlen)
+			return -EINVAL;
+		mm_unmap(mm, newaddr, newlen);
+		v = vma_find(&mm->vmas, old);
+	}
+	/* Move: the new range reuses the same memory-file pages, no copy. */
+	uint64_t keep = oldlen < newlen ? oldlen : newlen;
+	struct vma moved = *v;
+	moved.memfile_off = v->memfile_off + (old - v->start);
+	moved.file_off = v->file_off + (old - v->start);
+	moved.start = newaddr;
+	moved.end = newaddr + keep;
+	if (moved.file)
+		dentry_get(moved.file);
+	err = vma_remove_range(&mm->vmas, old, old + keep, keep_pages, mm);
+	if (err == 0 && oldlen > keep)
+		err = mm_unmap(mm, old + keep, oldlen - keep);
+	if (err == 0)
+		err = vma_insert(&mm->vmas, &moved);
+	if (err < 0) {
+		if (moved.file)
+			dentry_put(moved.file);
+		return err;
+	}
+	k->plat->ops->unmap(mm->as, old, keep);
+	err = k->plat->ops->map(mm->as, newaddr, keep, moved.prot, moved.memfile_off);
+	if (err < 0)
+		return err;
+	if (newlen > keep) {
+		err = mm_map(mm, newaddr + keep, newlen - keep, moved.prot,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0, moved.name, &addr);
+		if (err < 0)
+			return err;
+	}
+	return (long)newaddr;
+}
+
+/* Walks [addr, addr+n) one VMA at a time, calling fn on each piece's sentry pointer. */
+static int user_walk(struct mm *mm, uint64_t addr, size_t n, int prot,
+		     int (*fn)(void *ctx, uint8_t *p, size_t len), void *ctx)
+{
+	while (n > 0) {
+		struct vma *v = vma_find(&mm->vmas, addr);
+		if (!v || (v->prot & prot) != prot)
+			return -EFAULT;
+		size_t chunk = v->end - addr < n ? v->end - addr : n;
+		int r = fn(ctx, memfile_ptr(&mm->k->mf, v->memfile_off + (addr - v->start)), chunk);
+		if (r <= 0)
+			return r;
+		addr += chunk;
+		n -= chunk;
+	}
+	return 0;
+}
+
+struct copy_ctx {
+	uint8_t *buf;
+	int to_user;
+};
+
+static int copy_piece(void *vctx, uint8_t *p, size_t len)
+{
+	struct copy_ctx *c = vctx;
+	if (c->to_user)
+		memcpy(p, c->buf, len);
+	else
+		memcpy(c->buf, p, len);
+	c->buf += len;
+	return 1;
+}
+
+int copy_from_user(struct mm *mm, void *dst, uint64_t src, size_t n)
+{
+	struct copy_ctx c = {dst, 0};
+	if (src + n < src)
+		return -EFAULT;
+	return user_walk(mm, src, n, PROT_READ, copy_piece, &c);
+}
+
+int copy_to_user(struct mm *mm, uint64_t dst, const void *src, size_t n)
+{
+	struct copy_ctx c = {(uint8_t *)src, 1};
+	if (dst + n < dst)
+		return -EFAULT;
+	return user_walk(mm, dst, n, PROT_WRITE, copy_piece, &c);
+}
+
+long strncpy_from_user(struct mm *mm, char *dst, uint64_t src, size_t max)
+{
+	size_t done = 0;
+	while (done < max) {
+		struct vma *v = vma_find(&mm->vmas, src + done);
+		if (!v || !(v->prot & PROT_READ))
+			return -EFAULT;
+		size_t avail = v->end - (src + done);
+		if (avail > max - done)
+			avail = max - done;
+		const char *p = memfile_ptr(&mm->k->mf, v->memfile_off + (src + done - v->start));
+		const char *nul = memchr(p, 0, avail);
+		size_t take = nul ? (size_t)(nul - p) + 1 : avail;
+		memcpy(dst + done, p, take);
+		done += take;
+		if (nul)
+			return (long)done - 1;
+	}
+	return -ENAMETOOLONG;
+}
+
+void *user_ptr(struct mm *mm, uint64_t addr, size_t n, int prot)
+{
+	struct vma *v = vma_find(&mm->vmas, addr);
+	if (!v || (v->prot & prot) != prot || addr + n > v->end || addr + n < addr)
+		return NULL;
+	return memfile_ptr(&mm->k->mf, v->memfile_off + (addr - v->start));
+}

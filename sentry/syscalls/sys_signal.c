@@ -1,0 +1,221 @@
+/* Signal syscalls: actions, masks, sigreturn, alternate stacks, kill and friends. */
+#include "sentry/kernel/sigframe.h"
+#include "sentry/syscalls/syscalls.h"
+
+#include <errno.h>
+#include <string.h>
+
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM (1U << 31)
+#endif
+
+#define UNBLOCKABLE (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))
+
+SYSCALL(rt_sigaction)
+{
+	int sig = (int)a[0];
+	struct ksigaction act;
+	if (a[3] != 8)
+		return -EINVAL;
+	if (sig < 1 || sig > WARD_NSIG)
+		return -EINVAL;
+	if (a[1] && (sig == SIGKILL || sig == SIGSTOP))
+		return -EINVAL;
+	if (a[1] && copy_from_user(t->tg->mm, &act, a[1], sizeof(act)) < 0)
+		return -EFAULT;
+	struct ksigaction *cur = &t->tg->sighand->action[sig - 1];
+	if (a[2] && copy_to_user(t->tg->mm, a[2], cur, sizeof(*cur)) < 0)
+		return -EFAULT;
+	if (a[1]) {
+		act.mask &= ~UNBLOCKABLE;
+		*cur = act;
+		/* Setting a signal to be ignored discards it if pending (POSIX). */
+		if (act.handler == (uint64_t)SIG_IGN) {
+			t->tg->shared.pending &= ~SIGBIT(sig);
+			struct list_head *pos;
+			list_for_each(pos, &t->tg->tasks)
+			{
+				list_entry(pos, struct task, tg_link)->pending.pending &= ~SIGBIT(sig);
+			}
+		}
+	}
+	return 0;
+}
+
+SYSCALL(rt_sigprocmask)
+{
+	int how = (int)a[0];
+	uint64_t set;
+	if (a[3] != 8)
+		return -EINVAL;
+	uint64_t old = t->sigmask;
+	if (a[1]) {
+		if (copy_from_user(t->tg->mm, &set, a[1], 8) < 0)
+			return -EFAULT;
+		switch (how) {
+		case SIG_BLOCK:
+			t->sigmask |= set;
+			break;
+		case SIG_UNBLOCK:
+			t->sigmask &= ~set;
+			break;
+		case SIG_SETMASK:
+			t->sigmask = set;
+			break;
+		default:
+			return -EINVAL;
+		}
+		t->sigmask &= ~UNBLOCKABLE;
+	}
+	if (a[2] && copy_to_user(t->tg->mm, a[2], &old, 8) < 0)
+		return -EFAULT;
+	return 0;
+}
+
+SYSCALL(rt_sigpending)
+{
+	if (a[1] != 8)
+		return -EINVAL;
+	uint64_t p = (t->pending.pending | t->tg->shared.pending) & t->sigmask;
+	return copy_to_user(t->tg->mm, a[0], &p, 8);
+}
+
+SYSCALL(rt_sigreturn)
+{
+	(void)a;
+	if (sigframe_restore(t) < 0) {
+		siginfo_t si = {0};
+		si.si_signo = SIGSEGV;
+		si.si_code = SI_KERNEL;
+		signal_fault(t, &si);
+	}
+	return SYSCALL_NORETURN;
+}
+
+SYSCALL(rt_sigsuspend)
+{
+	uint64_t mask;
+	if (a[1] != 8)
+		return -EINVAL;
+	if (copy_from_user(t->tg->mm, &mask, a[0], 8) < 0)
+		return -EFAULT;
+	t->saved_sigmask = t->sigmask;
+	t->restore_sigmask = true;
+	t->sigmask = mask & ~UNBLOCKABLE;
+	if (signal_pending_unblocked(t))
+		return -ERESTARTNOHAND;
+	long r = task_block(t, NULL, 0);
+	t->intr_result = -ERESTARTNOHAND;
+	return r;
+}
+
+SYSCALL(pause)
+{
+	(void)a;
+	if (signal_pending_unblocked(t))
+		return -ERESTARTNOHAND;
+	long r = task_block(t, NULL, 0);
+	t->intr_result = -ERESTARTNOHAND;
+	return r;
+}
+
+SYSCALL(sigaltstack)
+{
+	stack_t ss, old = t->altstack;
+	uint64_t sp = t->regs.rsp;
+	bool on = t->altstack.ss_size && sp > (uint64_t)t->altstack.ss_sp &&
+		  sp - (uint64_t)t->altstack.ss_sp <= t->altstack.ss_size;
+	if (a[0]) {
+		if (copy_from_user(t->tg->mm, &ss, a[0], sizeof(ss)) < 0)
+			return -EFAULT;
+		if (on)
+			return -EPERM;
+		int mode = ss.ss_flags & ~SS_AUTODISARM;
+		if (mode != SS_DISABLE && mode != SS_ONSTACK && mode != 0)
+			return -EINVAL;
+		if (mode == SS_DISABLE) {
+			t->altstack = (stack_t){.ss_flags = SS_DISABLE};
+		} else {
+			if (ss.ss_size < (size_t)MINSIGSTKSZ)
+				return -ENOMEM;
+			t->altstack = ss;
+			t->altstack.ss_flags = ss.ss_flags & SS_AUTODISARM;
+		}
+	}
+	if (a[1]) {
+		if (!old.ss_size)
+			old.ss_flags = SS_DISABLE;
+		else if (on)
+			old.ss_flags |= SS_ONSTACK;
+		if (copy_to_user(t->tg->mm, a[1], &old, sizeof(old)) < 0)
+			return -EFAULT;
+	}
+	return 0;
+}
+
+static void fill_kill_info(struct task *t, siginfo_t *si, int sig, int code)
+{
+	memset(si, 0, sizeof(*si));
+	si->si_signo = sig;
+	si->si_code = code;
+	si->si_pid = t->tg->tgid;
+	si->si_uid = t->tg->cred.ruid;
+}
+
+SYSCALL(kill)
+{
+	int pid = (int)a[0], sig = (int)a[1];
+	siginfo_t si;
+	if (sig < 0 || sig > WARD_NSIG)
+		return -EINVAL;
+	fill_kill_info(t, &si, sig, SI_USER);
+	struct kernel *k = t->k;
+	if (pid > 0) {
+		struct task *o = task_lookup(k, pid);
+		if (!o || o->tg->tgid != pid)
+			return -ESRCH;
+		if (sig)
+			signal_send(o, sig, &si, true);
+		return 0;
+	}
+	/* Process groups and -1: every matching thread group in the sandbox. */
+	int pgid = pid == 0 ? t->tg->pgid : -pid;
+	bool found = false;
+	for (int i = 1; i < k->task_cap; i++) {
+		struct task *o = task_lookup(k, i);
+		if (!o || o->tg->tgid != i)
+			continue;
+		if (pid == -1 ? (o->tg == k->init && o->tg != t->tg) : o->tg->pgid != pgid)
+			continue;
+		found = true;
+		if (sig)
+			signal_send(o, sig, &si, true);
+	}
+	return found ? 0 : -ESRCH;
+}
+
+static long do_tkill(struct task *t, int tgid, int tid, int sig)
+{
+	siginfo_t si;
+	if (tid <= 0 || sig < 0 || sig > WARD_NSIG)
+		return -EINVAL;
+	struct task *o = task_lookup(t->k, tid);
+	if (!o || (tgid > 0 && o->tg->tgid != tgid))
+		return -ESRCH;
+	fill_kill_info(t, &si, sig, SI_TKILL);
+	if (sig)
+		signal_send(o, sig, &si, false);
+	return 0;
+}
+
+SYSCALL(tgkill)
+{
+	if ((int)a[0] <= 0)
+		return -EINVAL;
+	return do_tkill(t, (int)a[0], (int)a[1], (int)a[2]);
+}
+
+SYSCALL(tkill)
+{
+	return do_tkill(t, 0, (int)a[0], (int)a[1]);
+}

@@ -1,0 +1,198 @@
+/* The virtual filesystem: inodes, dentries, open files, mounts and the path walk.
+ *
+ * Every file the guest sees is one of these; filesystems (gofer, tmpfs, dev, proc, host
+ * stdio) supply the operations. Path resolution happens here, in the sentry: the gofer is
+ * only ever asked for one component at a time and never follows a symlink. */
+#ifndef WARD_VFS_H
+#define WARD_VFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+struct task;
+struct kernel;
+struct inode;
+struct file;
+struct dentry;
+
+struct kstat {
+	uint64_t dev, ino, nlink, size, blocks, rdev;
+	uint32_t mode, uid, gid, blksize;
+	struct timespec atime, mtime, ctime;
+};
+
+struct superblock {
+	const char *fstype;
+	uint64_t dev;
+	uint64_t magic; /* statfs f_type */
+	bool readonly;
+	void *priv;
+	uint64_t next_ino;
+};
+
+struct inode_ops {
+	/* Looks up one name in a directory: 0 and a new inode reference, or -ENOENT etc. */
+	int (*lookup)(struct inode *dir, const char *name, struct inode **out);
+	/* A symlink's target, or -EINVAL. */
+	long (*readlink)(struct inode *ino, char *buf, size_t sz);
+	/* Prepares f (f->ops, f->priv) for an open with f->flags. */
+	int (*open)(struct inode *ino, struct file *f);
+	int (*getattr)(struct inode *ino, struct kstat *st);
+	void (*release)(struct inode *ino);
+	/* Creates a regular file or directory in dir (NULL: read-only filesystem). */
+	int (*create)(struct inode *dir, const char *name, uint32_t mode, struct inode **out);
+	int (*unlink)(struct inode *dir, const char *name, struct inode *victim, bool is_dir);
+	/* Creates a symlink (NULL: not supported). */
+	int (*symlink)(struct inode *dir, const char *name, const char *target, struct inode **out);
+	/* For /proc's magic links (fd/N, exe): the open file they stand for, as a new
+	 * reference, or NULL. The walk continues from that file's dentry when it has one. */
+	struct file *(*magic_file)(struct inode *ino);
+	/* Whether a cached dentry for this inode is still valid (NULL: always). Directories
+	 * with this op also never cache negative entries. */
+	bool (*revalidate)(struct inode *ino);
+};
+
+struct inode {
+	int refs;
+	const struct inode_ops *ops;
+	struct superblock *sb;
+	uint64_t ino;
+	uint32_t mode; /* type bits are fixed for the inode's life */
+	void *priv;
+};
+
+/* Directory entries handed to a getdents sink. */
+struct dirent_sink {
+	/* Returns false when the buffer is full (the entry was not taken). */
+	bool (*emit)(struct dirent_sink *s, const char *name, uint64_t ino, unsigned type,
+		     uint64_t next_off);
+};
+
+struct file_ops {
+	/* Stream or positional read. pos is the offset to use and advance. May return
+	 * SYSCALL_BLOCKED after parking t (only when t != NULL and the file would block). */
+	long (*read)(struct file *f, struct task *t, void *buf, size_t len, uint64_t *pos);
+	long (*write)(struct file *f, struct task *t, const void *buf, size_t len, uint64_t *pos);
+	/* Emits entries from f->pos on; updates f->pos. Returns 0 or -errno. */
+	int (*getdents)(struct file *f, struct dirent_sink *sink);
+	long (*ioctl)(struct file *f, struct task *t, unsigned long cmd, uint64_t arg);
+	/* Size for SEEK_END; -ESPIPE for streams. NULL: use getattr's size. */
+	long (*seek_end)(struct file *f);
+	void (*release)(struct file *f);
+	bool stream; /* no offsets: lseek gives ESPIPE, pread/pwrite ESPIPE */
+};
+
+struct file {
+	int refs;
+	struct dentry *dentry; /* the path it was opened by (may be NULL for anon files) */
+	struct inode *inode;
+	const struct file_ops *ops;
+	uint64_t pos;
+	int flags; /* O_ACCMODE | O_APPEND | O_NONBLOCK ... as opened */
+	void *priv;
+};
+
+struct dentry {
+	int refs;
+	char *name;
+	struct dentry *parent;       /* self for the global root */
+	struct inode *inode;         /* NULL: a cached negative entry */
+	struct dentry *children;     /* first child */
+	struct dentry *next_sibling;
+	struct dentry *mounted;      /* root of the filesystem mounted here, if any */
+	struct dentry *mountpoint;   /* for a filesystem root: where it is mounted */
+	bool revalidate_miss;        /* negative because revalidation failed */
+};
+
+/* The filesystem context of a task: root and working directory. */
+struct fs_ctx {
+	int refs;
+	struct dentry *root, *cwd;
+	uint32_t umask;
+};
+
+struct fd_table {
+	int refs;
+	struct file **files;
+	uint8_t *cloexec;
+	int cap;
+};
+
+/* ---- inodes, dentries, files ---- */
+struct inode *inode_new(struct superblock *sb, const struct inode_ops *ops, uint32_t mode, void *priv);
+void inode_get(struct inode *ino);
+void inode_put(struct inode *ino);
+int inode_getattr(struct inode *ino, struct kstat *st);
+
+struct dentry *dentry_new_root(struct inode *ino);
+void dentry_get(struct dentry *d);
+void dentry_put(struct dentry *d);
+/* Mounts a filesystem whose root is fsroot on mountpoint (an existing directory). */
+int vfs_mount(struct dentry *mountpoint, struct dentry *fsroot);
+/* Writes the absolute path of d (as seen from root) into buf. Returns length or -errno. */
+long dentry_path(struct dentry *root, struct dentry *d, char *buf, size_t sz);
+
+struct file *file_new(struct dentry *d, struct inode *ino, int flags);
+void file_get(struct file *f);
+void file_put(struct file *f);
+
+/* ---- path walk ---- */
+enum {
+	WALK_FOLLOW = 1,     /* follow a trailing symlink */
+	WALK_DIRECTORY = 2,  /* the result must be a directory */
+};
+#define WALK_MAX_SYMLINKS 40
+
+/* Resolves path relative to start (or fs->root when absolute). Returns 0 and a dentry
+ * reference with a positive inode, or -errno (ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG). */
+int vfs_walk(struct fs_ctx *fs, struct dentry *start, const char *path, int flags,
+	     struct dentry **out);
+/* Resolves all but the last component; *out is the parent directory and last points into
+ * path at the final name ("" when path ends in '/'). */
+int vfs_walk_parent(struct fs_ctx *fs, struct dentry *start, const char *path,
+		    struct dentry **out, const char **last);
+/* One lookup step in a directory dentry (handles "." and "..", mounts, the dentry cache). */
+int vfs_lookup_child(struct fs_ctx *fs, struct dentry *dir, const char *name, size_t len,
+		     struct dentry **out);
+
+/* Creates name in directory dir (O_CREAT, mkdir, symlink), keeping the dentry cache
+ * right. Returns 0 and a dentry reference, -EEXIST, -EROFS, ... */
+int vfs_create(struct dentry *dir, const char *name, uint32_t mode, const char *link_target,
+	       struct dentry **out);
+int vfs_unlink(struct dentry *dir, const char *name, bool is_dir);
+
+/* Opens a resolved dentry with open(2) flags. */
+int vfs_open_dentry(struct dentry *d, int flags, struct file **out);
+
+/* ---- fd tables and fs contexts ---- */
+struct fd_table *fdt_new(void);
+struct fd_table *fdt_clone(struct fd_table *src);
+void fdt_put(struct fd_table *t);
+/* Installs f at the lowest free fd >= min. Takes a reference. Returns fd or -EMFILE. */
+int fdt_install(struct fd_table *t, struct file *f, int min, bool cloexec, int limit);
+int fdt_install_at(struct fd_table *t, int fd, struct file *f, bool cloexec, int limit);
+/* Borrowed pointer, or NULL. */
+struct file *fdt_get(struct fd_table *t, int fd);
+int fdt_close(struct fd_table *t, int fd);
+void fdt_close_on_exec(struct fd_table *t);
+
+struct fs_ctx *fs_ctx_new(struct dentry *root, struct dentry *cwd);
+struct fs_ctx *fs_ctx_clone(struct fs_ctx *src);
+void fs_ctx_put(struct fs_ctx *fs);
+
+/* ---- generic helpers for filesystems ---- */
+/* A getdents helper for synthetic directories listing names[0..n) (f->pos is the index). */
+struct synthetic_dirent {
+	const char *name;
+	uint64_t ino;
+	unsigned type;
+};
+int getdents_from_array(struct file *f, struct dirent_sink *sink,
+			const struct synthetic_dirent *ents, size_t n);
+/* Read helper for files whose content is a buffer in memory. */
+long read_from_buffer(const void *data, size_t size, void *buf, size_t len, uint64_t *pos);
+
+#endif

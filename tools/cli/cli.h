@@ -1,0 +1,7 @@
+#ifndef WARD_TOOLS_CLI_H
+#define WARD_TOOLS_CLI_H
+
+/* `ward run`: starts a sandbox (gofer + sentry) and waits for it. Returns the exit status. */
+int cli_run(int argc, char **argv);
+
+#endif

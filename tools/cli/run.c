@@ -1,0 +1,224 @@
+/* `ward run`: the control plane's side of one sandbox. It holds the policy (what the
+ * gofer exports, the guest's environment), starts the gofer and the sentry as fresh
+ * images of this binary with nothing of the host's environment, and passes the guest's
+ * exit status through. */
+#include "tools/cli/cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_ARGS 512
+
+struct argv_builder {
+	char *v[MAX_ARGS];
+	int n;
+};
+
+static int push(struct argv_builder *b, const char *s)
+{
+	if (b->n >= MAX_ARGS - 1)
+		return -E2BIG;
+	b->v[b->n++] = strdup(s);
+	b->v[b->n] = NULL;
+	return 0;
+}
+
+static void help(FILE *out)
+{
+	fprintf(out,
+		"usage: ward run [OPTIONS] [--] COMMAND [ARGS...]\n"
+		"Runs COMMAND in a sandbox: every system call is served by ward's own kernel.\n"
+		"\n"
+		"  --platform=NAME   how guest code is trapped: ptrace (default)\n"
+		"  --rootfs DIR      serve DIR as the sandbox's / (default: the host's system\n"
+		"                    directories /usr /bin /sbin /lib* /etc /opt, read-only)\n"
+		"  --ro-bind DIR     also show host directory DIR, read-only, at the same path\n"
+		"  --env KEY=VALUE   add to the guest's environment (it never inherits the host's)\n"
+		"  --debug           log every system call on stderr\n"
+		"\n"
+		"Exit status: the guest's; 128+N if a signal N killed it; 126 if COMMAND cannot\n"
+		"be executed, 127 if it is not found, 125 if ward itself failed.\n");
+}
+
+/* Starts this binary again in a role, with fd kept open as itself and an environment
+ * holding only what sanitizers need. */
+static pid_t spawn_role(char *const argv[], int keep_fd)
+{
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	if (keep_fd >= 0) {
+		int flags = fcntl(keep_fd, F_GETFD);
+		fcntl(keep_fd, F_SETFD, flags & ~FD_CLOEXEC);
+	}
+	char *envp[4];
+	int n = 0;
+	static char asan[512], ubsan[512];
+	const char *a = getenv("ASAN_OPTIONS"), *u = getenv("UBSAN_OPTIONS");
+	if (a) {
+		snprintf(asan, sizeof(asan), "ASAN_OPTIONS=%s", a);
+		envp[n++] = asan;
+	}
+	if (u) {
+		snprintf(ubsan, sizeof(ubsan), "UBSAN_OPTIONS=%s", u);
+		envp[n++] = ubsan;
+	}
+	envp[n] = NULL;
+	execve("/proc/self/exe", argv, envp);
+	fprintf(stderr, "ward: cannot start '%s': %s\n", argv[1], strerror(errno));
+	_exit(125);
+}
+
+int cli_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"platform", required_argument, NULL, 'p'},
+		{"rootfs", required_argument, NULL, 'r'},
+		{"ro-bind", required_argument, NULL, 'b'},
+		{"env", required_argument, NULL, 'e'},
+		{"debug", no_argument, NULL, 'd'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct argv_builder gofer = {0}, sentry = {0};
+	const char *platform = "ptrace", *rootfs = NULL;
+	char path[PATH_MAX], num[32];
+	bool debug = false;
+	int c;
+	push(&gofer, "ward");
+	push(&gofer, "gofer");
+	push(&sentry, "ward");
+	push(&sentry, "boot");
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			platform = optarg;
+			break;
+		case 'r':
+			if (!realpath(optarg, path)) {
+				fprintf(stderr, "ward: --rootfs %s: %s\n", optarg, strerror(errno));
+				return 125;
+			}
+			rootfs = strdup(path);
+			break;
+		case 'b': {
+			struct stat st;
+			if (!realpath(optarg, path) || stat(path, &st) < 0) {
+				fprintf(stderr, "ward: --ro-bind %s: %s\n", optarg, strerror(errno));
+				return 125;
+			}
+			if (!S_ISDIR(st.st_mode)) {
+				fprintf(stderr, "ward: --ro-bind %s: not a directory\n", optarg);
+				return 125;
+			}
+			push(&gofer, "--export");
+			push(&gofer, path);
+			break;
+		}
+		case 'e':
+			if (!strchr(optarg, '=') || optarg[0] == '=') {
+				fprintf(stderr, "ward: --env %s: want KEY=VALUE\n", optarg);
+				return 125;
+			}
+			push(&sentry, "--env");
+			push(&sentry, optarg);
+			break;
+		case 'd':
+			debug = true;
+			break;
+		case 'h':
+			help(stdout);
+			return 0;
+		default:
+			help(stderr);
+			return 125;
+		}
+	}
+	if (optind >= argc) {
+		help(stderr);
+		return 125;
+	}
+	if (strcmp(platform, "ptrace") != 0) {
+		fprintf(stderr, "ward: unknown platform '%s' (available: ptrace)\n", platform);
+		return 125;
+	}
+	if (rootfs && gofer.n > 2) {
+		fprintf(stderr, "ward: --ro-bind cannot be combined with --rootfs yet\n");
+		return 125;
+	}
+
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		fprintf(stderr, "ward: socketpair: %s\n", strerror(errno));
+		return 125;
+	}
+	snprintf(num, sizeof(num), "%d", sv[1]);
+	push(&gofer, "--sock-fd");
+	push(&gofer, num);
+	push(&gofer, "--root");
+	push(&gofer, rootfs ? rootfs : "/");
+	if (rootfs)
+		push(&gofer, "--all");
+
+	snprintf(num, sizeof(num), "%d", sv[0]);
+	push(&sentry, "--gofer-fd");
+	push(&sentry, num);
+	push(&sentry, "--platform");
+	push(&sentry, platform);
+	const char *term = getenv("TERM");
+	if (term && isatty(1)) {
+		/* The terminal type describes the user's terminal, which the guest writes to. */
+		push(&sentry, "--term");
+		push(&sentry, term);
+	}
+	if (debug)
+		push(&sentry, "--debug");
+	push(&sentry, "--");
+	for (int i = optind; i < argc; i++)
+		if (push(&sentry, argv[i]) < 0) {
+			fprintf(stderr, "ward: too many arguments\n");
+			return 125;
+		}
+
+	pid_t gpid = spawn_role(gofer.v, sv[1]);
+	if (gpid < 0) {
+		fprintf(stderr, "ward: fork: %s\n", strerror(errno));
+		return 125;
+	}
+	close(sv[1]);
+	pid_t spid = spawn_role(sentry.v, sv[0]);
+	if (spid < 0) {
+		fprintf(stderr, "ward: fork: %s\n", strerror(errno));
+		kill(gpid, SIGKILL);
+		return 125;
+	}
+	close(sv[0]);
+
+	int status, code = 125;
+	while (waitpid(spid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status)) {
+		code = WEXITSTATUS(status);
+	} else if (WIFSIGNALED(status)) {
+		fprintf(stderr, "ward: the sentry died (signal %d: %s)\n", WTERMSIG(status),
+			strsignal(WTERMSIG(status)));
+		code = 125;
+	}
+	/* The gofer exits when its socket closes; make sure it is gone either way. */
+	kill(gpid, SIGKILL);
+	while (waitpid(gpid, &status, 0) < 0 && errno == EINTR)
+		;
+	return code;
+}

@@ -1,0 +1,34 @@
+/* ward: one binary, several roles (as runsc): `ward run` is the control plane the user
+ * runs; `ward boot` (the sentry) and `ward gofer` are started by it. */
+#include "gofer/server.h"
+#include "sentry/boot.h"
+#include "tools/cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static int usage(FILE *out)
+{
+	fprintf(out, "usage: ward run [OPTIONS] -- COMMAND [ARGS...]\n"
+		     "       ward help\n"
+		     "Run 'ward run --help' for the options.\n");
+	return out == stderr ? 2 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage(stderr);
+	const char *role = argv[1];
+	if (strcmp(role, "run") == 0)
+		return cli_run(argc - 1, argv + 1);
+	if (strcmp(role, "boot") == 0)
+		return sentry_main(argc - 1, argv + 1);
+	if (strcmp(role, "gofer") == 0)
+		_exit(gofer_main(argc - 1, argv + 1)); /* no stdio flush: its seccomp forbids write */
+	if (strcmp(role, "help") == 0 || strcmp(role, "--help") == 0 || strcmp(role, "-h") == 0)
+		return usage(stdout);
+	fprintf(stderr, "ward: unknown command '%s'\n", role);
+	return usage(stderr);
+}
