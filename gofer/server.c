@@ -275,7 +275,7 @@ static bool child_vis(const struct gofer_server *s, const struct gnode *dir, con
 	/* Every export of dir's run goes deeper than dir and shares its components. */
 	lo = exp_bound(s, dir->vis.lo, dir->vis.hi, d, name, false);
 	if (lo == dir->vis.hi || strcmp(s->exp[lo].comp[d], name) != 0)
-		return false;
+		return dir->depth > 0;
 	if (s->exp[lo].ncomp == d + 1)
 		return true; /* the export itself: it sorts first and nothing lies inside it */
 	hi = exp_bound(s, lo, dir->vis.hi, d, name, true);

@@ -80,7 +80,7 @@ static long do_openat(struct task *t, int dirfd, uint64_t upath, int flags, uint
 	if ((err = at_start(t, dirfd, path, &start)) < 0)
 		return err;
 	struct fs_ctx *fs = t->tg->fs;
-	if (flags & O_TMPFILE)
+	if ((flags & O_TMPFILE) == O_TMPFILE)
 		return -EOPNOTSUPP;
 	if (flags & O_CREAT) {
 		const char *last;

@@ -32,7 +32,9 @@ int fd_limit(struct task *t);
 	X(dup3) X(preadv) X(pwritev) X(prlimit64) X(getrlimit) X(setrlimit) X(getrandom) \
 	X(statx) X(clone3) X(faccessat2) X(getdents64) X(rseq) X(waitid) X(setuid) \
 	X(setgid) X(setresuid) X(setresgid) X(setgroups) X(getpriority) X(restart_syscall) \
-	X(close_range) X(creat)
+	X(close_range) X(creat) X(statfs) X(fstatfs) X(getxattr) X(lgetxattr) X(fgetxattr) \
+	X(listxattr) X(llistxattr) X(flistxattr) X(setxattr) X(lsetxattr) X(fsetxattr) \
+	X(removexattr) X(lremovexattr) X(fremovexattr) X(fadvise64) X(copy_file_range)
 
 #define DECLARE(name) SYSCALL(name);
 SYSCALL_LIST(DECLARE)
