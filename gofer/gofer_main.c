@@ -163,8 +163,9 @@ int gofer_main(int argc, char **argv)
 			err = gofer_export_check(argv[++i]);
 			if (err) {
 				fprintf(stderr, "ward gofer: --export %s: %s\n", argv[i],
-					err == -EINVAL ? "not an absolute path of plain components"
-						       : strerror(-err));
+					err != -EINVAL		      ? strerror(-err)
+					: strcmp(argv[i], "/") == 0 ? "is the root (use --all)"
+					: "not an absolute path of plain components");
 				ret = 2;
 				goto out;
 			}

@@ -244,7 +244,7 @@ static bool pseudo_fs(int fd)
 	return false;
 }
 
-/* First index in [lo, hi) whose component d compares above name (after) or not below it. */
+/* First index in [lo, hi) whose component d is not below name (after: is above it). */
 static uint32_t exp_bound(const struct gofer_server *s, uint32_t lo, uint32_t hi, uint32_t d,
 			  const char *name, bool after)
 {
@@ -275,9 +275,9 @@ static bool child_vis(const struct gofer_server *s, const struct gnode *dir, con
 	/* Every export of dir's run goes deeper than dir and shares its components. */
 	lo = exp_bound(s, dir->vis.lo, dir->vis.hi, d, name, false);
 	if (lo == dir->vis.hi || strcmp(s->exp[lo].comp[d], name) != 0)
-		return dir->depth > 0;
+		return false;
 	if (s->exp[lo].ncomp == d + 1)
-		return true; /* the export itself: it sorts first and nothing lies inside it */
+		return true; /* the export itself, which sorts before anything inside it */
 	hi = exp_bound(s, lo, dir->vis.hi, d, name, true);
 	*v = (struct gvis){ .kind = VIS_PARTIAL, .lo = lo, .hi = hi };
 	return true;
@@ -485,7 +485,9 @@ static int exports_init(struct gofer_server *s, const char *const *paths)
 			}
 	}
 	qsort(s->exp, s->nexp, sizeof(*s->exp), exp_cmp);
-	/* A duplicate or an export inside another sorts right after a kept one covering it. */
+	/* Drop duplicates and exports inside another (each sorts right after a kept one
+	 * covering it): not needed for correctness, since a covering export sorts first
+	 * and child_vis stops there, but it keeps the table and the searches small. */
 	for (uint32_t i = 0; i < s->nexp; i++) {
 		if (k && exp_covers(&s->exp[k - 1], &s->exp[i]))
 			exp_free(&s->exp[i]);

@@ -9,6 +9,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 enum dev_kind { DEV_DIR, DEV_NULL, DEV_ZERO, DEV_FULL, DEV_RANDOM, DEV_URANDOM, DEV_LINK };
 
@@ -118,10 +119,28 @@ static long dev_seek_end(struct file *f)
 	return 0;
 }
 
+/* Like Linux's null_lseek: the offset of these devices is always 0. */
+static long dev_llseek(struct file *f, int64_t off, int whence)
+{
+	(void)off;
+	if (whence < SEEK_SET || whence > SEEK_END)
+		return -EINVAL;
+	f->pos = 0;
+	return 0;
+}
+
 static const struct file_ops dev_char_ops = {
 	.read = dev_read,
 	.write = dev_write,
 	.seek_end = dev_seek_end,
+	.llseek = dev_llseek,
+};
+
+static const struct file_ops dev_null_ops = {
+	.read = dev_read,
+	.write = dev_write,
+	.llseek = dev_llseek,
+	.discards_writes = true,
 };
 
 static int devfs_getdents(struct file *f, struct dirent_sink *sink)
@@ -141,7 +160,8 @@ static const struct file_ops dev_dir_ops = {
 
 static int devfs_open(struct inode *ino, struct file *f)
 {
-	f->ops = ino->priv ? &dev_char_ops : &dev_dir_ops;
+	const struct dev_entry *e = ino->priv;
+	f->ops = !e ? &dev_dir_ops : e->kind == DEV_NULL ? &dev_null_ops : &dev_char_ops;
 	return 0;
 }
 

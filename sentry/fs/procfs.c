@@ -609,7 +609,7 @@ static int names_getdents(struct file *f, struct dirent_sink *sink, const struct
 	size_t i = 2;
 	for (size_t j = 0; j < nextra; j++, i++) {
 		snprintf(numbers[j], 16, "%d", extra[j]);
-		ents[i] = (struct synthetic_dirent){numbers[j], (uint64_t)extra[j] << 16,
+		ents[i] = (struct synthetic_dirent){numbers[j], ((uint64_t)extra[j] << 16) + 1,
 						   f->inode->mode == (S_IFDIR | 0500) ? DT_LNK : DT_DIR};
 	}
 	for (size_t j = 0; j < count; j++, i++)

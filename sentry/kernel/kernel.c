@@ -126,7 +126,7 @@ static void task_timeout_fired(struct kernel *k, struct ktimer *tm)
 {
 	(void)k;
 	struct task *t = container_of(tm, struct task, timeout);
-	task_wake(t, true, -ETIMEDOUT);
+	task_wake(t, true, t->timeout_result);
 }
 
 long task_block(struct task *t, struct waitqueue *wq, uint64_t deadline_ns)
@@ -135,6 +135,7 @@ long task_block(struct task *t, struct waitqueue *wq, uint64_t deadline_ns)
 	t->wake_has_result = false;
 	t->interrupted = false;
 	t->intr_result = -ERESTARTSYS;
+	t->timeout_result = -ETIMEDOUT;
 	if (wq) {
 		list_add_tail(&t->wait_link, &wq->waiters);
 		t->waiting_on = wq;

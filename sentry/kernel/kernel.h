@@ -67,9 +67,19 @@ struct sighand {
 	struct ksigaction action[WARD_NSIG];
 };
 
+/* Real-time signals (32..64) queue every instance, in order; standard ones coalesce. */
+#define SIGRT_FIRST 32
+#define SIGRT_QUEUE_MAX 1024
+
+struct rt_queue {
+	siginfo_t *items;
+	int n, cap;
+};
+
 struct sigqueue {
 	uint64_t pending;
 	siginfo_t info[WARD_NSIG];
+	struct rt_queue rt[WARD_NSIG - SIGRT_FIRST + 1];
 };
 
 struct creds {
@@ -126,6 +136,7 @@ struct task {
 	long wake_result;
 	bool interrupted; /* woken by a signal */
 	long intr_result; /* what a signal makes a blocked syscall return */
+	long timeout_result; /* what its deadline passing makes it return */
 	bool redispatch;  /* woken to run its syscall again */
 	bool syscall_return; /* rax holds a syscall's result (restart rules apply) */
 	uint64_t futex_key; /* futex word address this task waits on, 0 if none */
@@ -138,6 +149,7 @@ struct task {
 	struct sigqueue pending;
 	stack_t altstack;
 
+	uint64_t cpumask; /* sched_setaffinity's mask, 0 = all CPUs */
 	uint64_t clear_child_tid;
 	uint64_t robust_list;
 	uint64_t robust_len;
@@ -202,7 +214,8 @@ void thread_group_exit(struct thread_group *tg, int wait_status);
 int alloc_tid(struct kernel *k);
 
 /* ---- signals (sentry/kernel/signal.c) ---- */
-void signal_send(struct task *t, int sig, const siginfo_t *info, bool group);
+/* Queues sig; -EAGAIN when a real-time queue is full. */
+int signal_send(struct task *t, int sig, const siginfo_t *info, bool group);
 /* Delivers a pending, unblocked signal before t returns to guest code. Returns false when
  * the task died. */
 bool signal_deliver_pending(struct task *t);

@@ -4,6 +4,7 @@
 #include "sentry/kernel/sigframe.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -69,18 +70,35 @@ static void interrupt(struct task *t)
 	}
 }
 
-void signal_send(struct task *t, int sig, const siginfo_t *info, bool group)
+static int rt_enqueue(struct sigqueue *q, int sig, const siginfo_t *si)
+{
+	struct rt_queue *r = &q->rt[sig - SIGRT_FIRST];
+	if (r->n >= SIGRT_QUEUE_MAX)
+		return -EAGAIN;
+	if (r->n == r->cap) {
+		int cap = r->cap ? r->cap * 2 : 4;
+		siginfo_t *n = realloc(r->items, sizeof(*n) * (size_t)cap);
+		if (!n)
+			return -EAGAIN;
+		r->items = n;
+		r->cap = cap;
+	}
+	r->items[r->n++] = *si;
+	return 0;
+}
+
+int signal_send(struct task *t, int sig, const siginfo_t *info, bool group)
 {
 	struct thread_group *tg = t->tg;
 	if (sig < 1 || sig > WARD_NSIG || tg->exiting)
-		return;
+		return 0;
 	if (sig == SIGKILL) {
 		thread_group_exit(tg, SIGKILL);
-		return;
+		return 0;
 	}
 	bool blocked = (t->sigmask & SIGBIT(sig)) != 0;
 	if (!blocked && sig_ignored(tg, sig))
-		return;
+		return 0;
 	siginfo_t si;
 	if (info) {
 		si = *info;
@@ -90,18 +108,23 @@ void signal_send(struct task *t, int sig, const siginfo_t *info, bool group)
 		si.si_code = SI_KERNEL;
 	}
 	struct sigqueue *q = group ? &tg->shared : &t->pending;
-	if (!(q->pending & SIGBIT(sig))) /* standard signals do not queue twice */
+	if (sig >= SIGRT_FIRST) {
+		int err = rt_enqueue(q, sig, &si);
+		if (err < 0)
+			return err;
+	} else if (!(q->pending & SIGBIT(sig))) { /* standard signals do not queue twice */
 		q->info[sig - 1] = si;
+	}
 	q->pending |= SIGBIT(sig);
 	if (!group) {
 		if (!blocked)
 			interrupt(t);
-		return;
+		return 0;
 	}
 	/* Pick a thread that does not block it, preferring the one named. */
 	if (!blocked) {
 		interrupt(t);
-		return;
+		return 0;
 	}
 	struct list_head *pos;
 	list_for_each(pos, &tg->tasks)
@@ -109,9 +132,10 @@ void signal_send(struct task *t, int sig, const siginfo_t *info, bool group)
 		struct task *o = list_entry(pos, struct task, tg_link);
 		if (!(o->sigmask & SIGBIT(sig))) {
 			interrupt(o);
-			return;
+			return 0;
 		}
 	}
+	return 0;
 }
 
 void signal_fault(struct task *t, const siginfo_t *info)
@@ -140,6 +164,17 @@ static int next_signal(struct task *t, siginfo_t *info)
 			continue;
 		uint64_t pick = (ready & sync) ? (ready & sync) : ready;
 		int sig = __builtin_ctzll(pick) + 1;
+		if (sig >= SIGRT_FIRST) {
+			struct rt_queue *r = &qs[i]->rt[sig - SIGRT_FIRST];
+			if (r->n > 0) {
+				*info = r->items[0];
+				memmove(r->items, r->items + 1, sizeof(*r->items) * (size_t)(r->n - 1));
+				r->n--;
+			}
+			if (r->n == 0)
+				qs[i]->pending &= ~SIGBIT(sig);
+			return sig;
+		}
 		qs[i]->pending &= ~SIGBIT(sig);
 		*info = qs[i]->info[sig - 1];
 		return sig;

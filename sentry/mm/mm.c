@@ -44,10 +44,24 @@ int mm_create(struct kernel *k, struct mm **out)
 	return 0;
 }
 
+/* Frees a removed piece's memory-file pages, except those another shared mapping of
+ * this address space still uses (mremap with old_len 0 makes such aliases). Sharing
+ * across address spaces needs real page reference counts: they come with fork. */
 static void release_pages(void *ctx, const struct vma *piece)
 {
 	struct mm *mm = ctx;
-	memfile_free(&mm->k->mf, piece->memfile_off, piece->end - piece->start);
+	uint64_t off = piece->memfile_off, end = off + (piece->end - piece->start);
+	if (piece->flags & VMA_SHARED) {
+		for (size_t i = 0; i < mm->vmas.n; i++) {
+			const struct vma *o = &mm->vmas.v[i];
+			uint64_t ooff = o->memfile_off, oend = ooff + (o->end - o->start);
+			if (!(o->flags & VMA_SHARED) || (o->start < piece->end && piece->start < o->end))
+				continue;
+			if (ooff < end && off < oend)
+				return; /* still aliased: leave the pages (coarse, but never unsafe) */
+		}
+	}
+	memfile_free(&mm->k->mf, off, end - off);
 }
 
 void mm_put(struct mm *mm)
@@ -187,10 +201,22 @@ int mm_protect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
 		return 0;
 	if (addr + len < addr || addr + len > GUEST_TASK_SIZE)
 		return -ENOMEM;
-	int err = vma_protect_range(&mm->vmas, addr, addr + len, prot);
-	if (err < 0)
-		return err;
-	return mm->k->plat->ops->protect(mm->as, addr, len, prot);
+	/* As Linux: VMA by VMA from addr, stopping with ENOMEM at the first hole (the
+	 * part before it keeps its new protection). */
+	uint64_t cur = addr, end = addr + len;
+	while (cur < end) {
+		struct vma *v = vma_find(&mm->vmas, cur);
+		if (!v)
+			return -ENOMEM;
+		uint64_t stop = v->end < end ? v->end : end;
+		int err = vma_protect_range(&mm->vmas, cur, stop, prot);
+		if (err == 0)
+			err = mm->k->plat->ops->protect(mm->as, cur, stop - cur, prot);
+		if (err < 0)
+			return err;
+		cur = stop;
+	}
+	return 0;
 }
 
 long mm_brk(struct mm *mm, uint64_t newbrk)
@@ -220,10 +246,63 @@ static void keep_pages(void *ctx, const struct vma *piece)
 	(void)piece;
 }
 
+/* Our VMAs can be split where Linux has one mapping (a mapping grown in place gets its
+ * new pages from elsewhere in the memory file), so mremap treats adjacent VMAs with the
+ * same protection and flags as the single mapping Linux would see. */
+static bool one_mapping(struct mm *mm, uint64_t start, uint64_t end)
+{
+	struct vma *first = vma_find(&mm->vmas, start);
+	if (!first)
+		return false;
+	int prot = first->prot, flags = first->flags;
+	uint64_t cur = first->end;
+	while (cur < end) {
+		struct vma *v = vma_find(&mm->vmas, cur);
+		if (!v || v->start != cur || v->prot != prot || v->flags != flags)
+			return false;
+		cur = v->end;
+	}
+	return true;
+}
+
+/* Moves the pages of [old, old+len) to [newaddr, newaddr+len): same memory-file pages,
+ * no copy. The destination must be free. */
+static int move_range(struct mm *mm, uint64_t old, uint64_t len, uint64_t newaddr)
+{
+	struct kernel *k = mm->k;
+	uint64_t cur = old;
+	while (cur < old + len) {
+		struct vma *v = vma_find(&mm->vmas, cur);
+		if (!v)
+			return -EFAULT;
+		uint64_t stop = v->end < old + len ? v->end : old + len;
+		struct vma moved = *v;
+		moved.memfile_off = v->memfile_off + (cur - v->start);
+		moved.file_off = v->file_off + (cur - v->start);
+		moved.start = newaddr + (cur - old);
+		moved.end = newaddr + (stop - old);
+		if (moved.file)
+			dentry_get(moved.file);
+		int err = vma_remove_range(&mm->vmas, cur, stop, keep_pages, mm);
+		if (err == 0)
+			err = vma_insert(&mm->vmas, &moved);
+		if (err < 0) {
+			if (moved.file)
+				dentry_put(moved.file);
+			return err;
+		}
+		k->plat->ops->unmap(mm->as, cur, stop - cur);
+		err = k->plat->ops->map(mm->as, moved.start, stop - cur, moved.prot, moved.memfile_off);
+		if (err < 0)
+			return err;
+		cur = stop;
+	}
+	return 0;
+}
+
 long mm_remap(struct mm *mm, uint64_t old, uint64_t oldlen, uint64_t newlen, int flags,
 	      uint64_t newaddr)
 {
-	struct kernel *k = mm->k;
 	uint64_t addr;
 	int err;
 	if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP))
@@ -231,18 +310,45 @@ long mm_remap(struct mm *mm, uint64_t old, uint64_t oldlen, uint64_t newlen, int
 	if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE))
 		return -EINVAL;
 	if (flags & MREMAP_DONTUNMAP)
-		return -EINVAL; /* not supported yet; Linux accepts it only for private anon */
+		return -EINVAL; /* not supported yet */
 	if (old % PAGE)
 		return -EINVAL;
 	oldlen = PAGE_UP(oldlen);
 	newlen = PAGE_UP(newlen);
 	if (newlen == 0)
 		return -EINVAL;
-	if (oldlen == 0)
-		return -EINVAL; /* duplicating a shared mapping is not supported */
 	struct vma *v = vma_find(&mm->vmas, old);
-	if (!v || old + oldlen > v->end)
+	if (oldlen == 0) {
+		/* A second view of a shared mapping: same memory-file pages at a new address. */
+		if (!v || !(v->flags & VMA_SHARED) || !(flags & MREMAP_MAYMOVE) || (flags & MREMAP_FIXED))
+			return -EINVAL;
+		if (old + newlen > v->end)
+			return -EFAULT;
+		err = vma_find_gap(&mm->vmas, newlen, GUEST_MMAP_MIN, mm->mmap_top, &newaddr);
+		if (err < 0)
+			return -ENOMEM;
+		struct vma alias = *v;
+		alias.start = newaddr;
+		alias.end = newaddr + newlen;
+		alias.memfile_off = v->memfile_off + (old - v->start);
+		alias.file_off = v->file_off + (old - v->start);
+		if (alias.file)
+			dentry_get(alias.file);
+		err = vma_insert(&mm->vmas, &alias);
+		if (err == 0)
+			err = mm->k->plat->ops->map(mm->as, newaddr, newlen, alias.prot, alias.memfile_off);
+		if (err < 0) {
+			if (alias.file)
+				dentry_put(alias.file);
+			return err;
+		}
+		return (long)newaddr;
+	}
+	if (!v || !one_mapping(mm, old, old + oldlen))
 		return -EFAULT;
+	int prot = v->prot;
+	char name[VMA_NAME_MAX];
+	memcpy(name, v->name, sizeof(name));
 	if (!(flags & MREMAP_FIXED)) {
 		if (newlen <= oldlen) {
 			if (newlen < oldlen)
@@ -251,9 +357,8 @@ long mm_remap(struct mm *mm, uint64_t old, uint64_t oldlen, uint64_t newlen, int
 		}
 		struct vma *next = vma_find_next(&mm->vmas, old + oldlen);
 		if (old + newlen <= GUEST_TASK_SIZE && (!next || next->start >= old + newlen)) {
-			struct vma copy = *v;
-			err = mm_map(mm, old + oldlen, newlen - oldlen, copy.prot,
-				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0, copy.name, &addr);
+			err = mm_map(mm, old + oldlen, newlen - oldlen, prot,
+				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0, name, &addr);
 			return err < 0 ? err : (long)old;
 		}
 		if (!(flags & MREMAP_MAYMOVE))
@@ -269,34 +374,16 @@ long mm_remap(struct mm *mm, uint64_t old, uint64_t oldlen, uint64_t newlen, int
 		if (newaddr < old + oldlen && old < newaddr + newlen)
 			return -EINVAL;
 		mm_unmap(mm, newaddr, newlen);
-		v = vma_find(&mm->vmas, old);
 	}
-	/* Move: the new range reuses the same memory-file pages, no copy. */
 	uint64_t keep = oldlen < newlen ? oldlen : newlen;
-	struct vma moved = *v;
-	moved.memfile_off = v->memfile_off + (old - v->start);
-	moved.file_off = v->file_off + (old - v->start);
-	moved.start = newaddr;
-	moved.end = newaddr + keep;
-	if (moved.file)
-		dentry_get(moved.file);
-	err = vma_remove_range(&mm->vmas, old, old + keep, keep_pages, mm);
-	if (err == 0 && oldlen > keep)
-		err = mm_unmap(mm, old + keep, oldlen - keep);
-	if (err == 0)
-		err = vma_insert(&mm->vmas, &moved);
-	if (err < 0) {
-		if (moved.file)
-			dentry_put(moved.file);
-		return err;
-	}
-	k->plat->ops->unmap(mm->as, old, keep);
-	err = k->plat->ops->map(mm->as, newaddr, keep, moved.prot, moved.memfile_off);
+	err = move_range(mm, old, keep, newaddr);
 	if (err < 0)
 		return err;
+	if (oldlen > keep)
+		mm_unmap(mm, old + keep, oldlen - keep);
 	if (newlen > keep) {
-		err = mm_map(mm, newaddr + keep, newlen - keep, moved.prot,
-			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0, moved.name, &addr);
+		err = mm_map(mm, newaddr + keep, newlen - keep, prot,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0, name, &addr);
 		if (err < 0)
 			return err;
 	}

@@ -61,8 +61,8 @@ static int open_resolved(struct task *t, struct dentry *d, int flags, struct fil
 		return err;
 	int acc = flags & O_ACCMODE;
 	int mask = (acc == O_RDONLY ? 4 : acc == O_WRONLY ? 2 : 6);
-	if (acc == 3)
-		return -EINVAL;
+	if (S_ISDIR(st.mode) && acc != O_RDONLY)
+		return -EISDIR;
 	err = permission(t, &st, mask, false);
 	if (err < 0)
 		return err;
@@ -99,7 +99,44 @@ static long do_openat(struct task *t, int dirfd, uint64_t upath, int flags, uint
 		}
 		memcpy(name, last, len);
 		name[len] = 0;
-		err = vfs_walk(fs, dir, name, (flags & O_NOFOLLOW) ? 0 : WALK_FOLLOW, &d);
+		err = vfs_walk(fs, dir, name, 0, &d);
+		/* A trailing symlink is followed, and a dangling one creates its target
+		 * (unless O_EXCL or O_NOFOLLOW). */
+		for (int links = 0; err == 0 && S_ISLNK(d->inode->mode) && !(flags & (O_EXCL | O_NOFOLLOW)) &&
+				    !d->inode->ops->magic_file;
+		     links++) {
+			char target[PATH_MAX];
+			long n = links < WALK_MAX_SYMLINKS && d->inode->ops->readlink
+					 ? d->inode->ops->readlink(d->inode, target, sizeof(target) - 1)
+					 : -ELOOP;
+			dentry_put(d);
+			if (n < 0) {
+				dentry_put(dir);
+				return n;
+			}
+			target[n] = 0;
+			struct dentry *ndir;
+			const char *nlast;
+			err = vfs_walk_parent(fs, dir, target, &ndir, &nlast);
+			dentry_put(dir);
+			if (err < 0)
+				return err;
+			dir = ndir;
+			len = strcspn(nlast, "/");
+			if (!len || len > NAME_MAX) {
+				dentry_put(dir);
+				return len ? -ENAMETOOLONG : -EISDIR;
+			}
+			memcpy(name, nlast, len);
+			name[len] = 0;
+			err = vfs_walk(fs, dir, name, 0, &d);
+		}
+		if (err == 0 && S_ISLNK(d->inode->mode) && !d->inode->ops->magic_file &&
+		    (flags & O_NOFOLLOW) && !(flags & O_EXCL)) {
+			dentry_put(d);
+			dentry_put(dir);
+			return -ELOOP;
+		}
 		if (err == 0 && (flags & O_EXCL)) {
 			dentry_put(d);
 			dentry_put(dir);
@@ -182,14 +219,17 @@ SYSCALL(close_range)
 	return 0;
 }
 
+/* Access mode 3 opens a file for ioctls only: neither readable nor writable. */
 static bool readable(struct file *f)
 {
-	return !(f->flags & O_PATH) && (f->flags & O_ACCMODE) != O_WRONLY;
+	int acc = f->flags & O_ACCMODE;
+	return !(f->flags & O_PATH) && (acc == O_RDONLY || acc == O_RDWR);
 }
 
 static bool writable(struct file *f)
 {
-	return !(f->flags & O_PATH) && (f->flags & O_ACCMODE) != O_RDONLY;
+	int acc = f->flags & O_ACCMODE;
+	return !(f->flags & O_PATH) && (acc == O_WRONLY || acc == O_RDWR);
 }
 
 /* Reads into guest memory: straight into the memory file when the buffer is one mapping,
@@ -230,6 +270,8 @@ static long do_write(struct task *t, struct file *f, uint64_t ubuf, size_t len, 
 		len = MAX_RW_COUNT;
 	if (len == 0)
 		return 0;
+	if (f->ops->discards_writes)
+		return (long)len;
 	void *direct = user_ptr(t->tg->mm, ubuf, len, PROT_READ);
 	if (direct)
 		return f->ops->write(f, t, direct, len, pos);
@@ -379,6 +421,8 @@ SYSCALL(lseek)
 		return -EBADF;
 	if (!f->ops || f->ops->stream)
 		return -ESPIPE;
+	if (f->ops->llseek)
+		return f->ops->llseek(f, off, whence);
 	int64_t base;
 	switch (whence) {
 	case SEEK_SET:
@@ -560,12 +604,19 @@ static long do_readlinkat(struct task *t, int dirfd, uint64_t upath, uint64_t ub
 	long err = copy_path(t, upath, path, true);
 	if (err < 0)
 		return err;
-	if (path[0] == 0)
-		return -ENOENT;
-	if ((err = at_start(t, dirfd, path, &start)) < 0)
-		return err;
-	if ((err = vfs_walk(t->tg->fs, start, path, 0, &d)) < 0)
-		return err;
+	if (path[0] == 0) {
+		/* An O_PATH|O_NOFOLLOW descriptor of the link itself. */
+		struct file *f = dirfd == AT_FDCWD ? NULL : fget(t, dirfd);
+		if (!f || !f->dentry || !S_ISLNK(f->inode->mode))
+			return dirfd != AT_FDCWD && !f ? -EBADF : -ENOENT;
+		d = f->dentry;
+		dentry_get(d);
+	} else {
+		if ((err = at_start(t, dirfd, path, &start)) < 0)
+			return err;
+		if ((err = vfs_walk(t->tg->fs, start, path, 0, &d)) < 0)
+			return err;
+	}
 	struct inode *ino = d->inode;
 	if (!S_ISLNK(ino->mode) || !ino->ops->readlink)
 		err = -EINVAL;

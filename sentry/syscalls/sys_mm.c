@@ -30,6 +30,17 @@ SYSCALL(mmap)
 		return -EOVERFLOW;
 	if (flags & MAP_HUGETLB)
 		return -EINVAL;
+	if ((flags & MAP_ANONYMOUS) && type == MAP_SHARED_VALIDATE)
+		return -EINVAL;
+	if (type == MAP_SHARED_VALIDATE) {
+		const int known = MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_DENYWRITE |
+				  MAP_EXECUTABLE | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK |
+				  MAP_HUGETLB | MAP_32BIT | MAP_GROWSDOWN | MAP_LOCKED | MAP_FIXED_NOREPLACE |
+				  (0x3f << 26) /* hugetlb size */;
+		if (flags & ~known)
+			return -EOPNOTSUPP;
+		flags = (flags & ~MAP_TYPE) | MAP_SHARED;
+	}
 	if (!(flags & MAP_ANONYMOUS)) {
 		f = fget(t, fd);
 		if (!f || (f->flags & O_PATH))

@@ -342,20 +342,6 @@ SYSCALL(sched_yield)
 	return 0;
 }
 
-SYSCALL(sched_getaffinity)
-{
-	uint64_t len = a[1];
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	uint64_t mask = n >= 64 ? ~0ull : (1ull << n) - 1;
-	if (len < 8 || len % 8)
-		return -EINVAL;
-	if (a[0] && !task_lookup(t->k, (int)a[0]))
-		return -ESRCH;
-	if (copy_to_user(t->tg->mm, a[2], &mask, 8) < 0)
-		return -EFAULT;
-	return 8;
-}
-
 SYSCALL(getrandom)
 {
 	uint64_t ubuf = a[0], len = a[1];

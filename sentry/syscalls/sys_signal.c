@@ -219,3 +219,33 @@ SYSCALL(tkill)
 {
 	return do_tkill(t, 0, (int)a[0], (int)a[1]);
 }
+
+/* sigqueue(3): a signal with caller-supplied siginfo. Only codes that cannot be mistaken
+ * for the kernel's (negative ones) may be sent to another process, as on Linux. */
+static long queue_info(struct task *t, int tgid, int tid, int sig, uint64_t uinfo)
+{
+	siginfo_t si;
+	if (sig < 1 || sig > WARD_NSIG)
+		return -EINVAL;
+	if (copy_from_user(t->tg->mm, &si, uinfo, sizeof(si)) < 0)
+		return -EFAULT;
+	struct task *o = task_lookup(t->k, tid > 0 ? tid : tgid);
+	if (!o || o->tg->tgid != tgid)
+		return -ESRCH;
+	if ((si.si_code >= 0 || si.si_code == SI_TKILL) && o->tg != t->tg)
+		return -EPERM;
+	si.si_signo = sig;
+	return signal_send(o, sig, &si, tid <= 0);
+}
+
+SYSCALL(rt_sigqueueinfo)
+{
+	return queue_info(t, (int)a[0], 0, (int)a[1], a[2]);
+}
+
+SYSCALL(rt_tgsigqueueinfo)
+{
+	if ((int)a[0] <= 0 || (int)a[1] <= 0)
+		return -EINVAL;
+	return queue_info(t, (int)a[0], (int)a[1], (int)a[2], a[3]);
+}

@@ -78,9 +78,6 @@ SYSCALL(time)
  * time left written back). */
 static long do_sleep(struct task *t, clockid_t clk, bool absolute, uint64_t ureq, uint64_t urem)
 {
-	if (t->wake_has_result) {
-		/* unreachable: results are delivered directly by task_wake */
-	}
 	struct timespec req;
 	if (copy_from_user(t->tg->mm, &req, ureq, sizeof(req)) < 0)
 		return -EFAULT;
@@ -103,7 +100,7 @@ static long do_sleep(struct task *t, clockid_t clk, bool absolute, uint64_t ureq
 	long r = task_block(t, NULL, deadline);
 	/* The timer completes the sleep with -ETIMEDOUT; the sleep's success value is 0. */
 	t->intr_result = -EINTR;
-	t->timeout.fire = NULL;
+	t->timeout_result = 0;
 	(void)urem;
 	return r;
 }

@@ -34,7 +34,10 @@ int fd_limit(struct task *t);
 	X(setgid) X(setresuid) X(setresgid) X(setgroups) X(getpriority) X(restart_syscall) \
 	X(close_range) X(creat) X(statfs) X(fstatfs) X(getxattr) X(lgetxattr) X(fgetxattr) \
 	X(listxattr) X(llistxattr) X(flistxattr) X(setxattr) X(lsetxattr) X(fsetxattr) \
-	X(removexattr) X(lremovexattr) X(fremovexattr) X(fadvise64) X(copy_file_range)
+	X(removexattr) X(lremovexattr) X(fremovexattr) X(fadvise64) X(copy_file_range) \
+	X(sched_setaffinity) X(sched_getscheduler) X(sched_setscheduler) X(sched_getparam) \
+	X(sched_setparam) X(sched_get_priority_max) X(sched_get_priority_min) X(getcpu) \
+	X(rt_sigqueueinfo) X(rt_tgsigqueueinfo)
 
 #define DECLARE(name) SYSCALL(name);
 SYSCALL_LIST(DECLARE)

@@ -83,6 +83,9 @@ struct file_ops {
 	long (*seek_end)(struct file *f);
 	void (*release)(struct file *f);
 	bool stream; /* no offsets: lseek gives ESPIPE, pread/pwrite ESPIPE */
+	bool discards_writes; /* /dev/null: write succeeds without reading the buffer */
+	/* Replaces the generic lseek (character devices whose offset means nothing). */
+	long (*llseek)(struct file *f, int64_t off, int whence);
 };
 
 struct file {

@@ -41,7 +41,7 @@ case $ward in
 esac
 prog="$bindir/$(basename "$prog")"
 
-clean_env=(env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/root TERM=dumb LANG=C.UTF-8)
+clean_env=(env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb LANG=C.UTF-8)
 
 # Closes every inherited descriptor above 2 in the current (sub)shell.
 close_fds() {

@@ -162,6 +162,7 @@ done
 
 if [ ${#problems[@]} -eq 0 ]; then
 	echo "PASS $name on $platform: $outcome"
+	sed 's/^/  | /' "$work/out"
 	exit 0
 fi
 echo "FAIL $name on $platform:" >&2

@@ -98,7 +98,7 @@ if [ "$bad_exec" = yes ]; then
 	args=("${args[@]//@BIN@/$bad_dir}")
 fi
 
-clean_env=(env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/root TERM=dumb LANG=C.UTF-8)
+clean_env=(env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb LANG=C.UTF-8)
 
 close_fds() {
 	local fd
