@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -183,6 +185,12 @@ int sentry_main(int argc, char **argv)
 	}
 	if (gofer_fd < 0 || optind >= argc)
 		return usage();
+	/* The sandbox lives only as long as the `ward run` that started it; the stubs die
+	 * with the sentry (PTRACE_O_EXITKILL) and the gofer with `ward run`. */
+	pid_t parent = getppid();
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		return 125;
 	if (!env_get(env, n, "TERM"))
 		env_set(env, &n, "TERM=dumb");
 

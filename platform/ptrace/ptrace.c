@@ -47,6 +47,7 @@ struct ptrace_platform {
 struct context {
 	struct address_space *as;
 	pid_t tid;
+	int cpu; /* the CPU this host thread is bound to, -1 = none yet */
 	void *owner;
 	struct context *next_in_as;
 };
@@ -318,6 +319,7 @@ static int pt_new_context(struct address_space *as, struct context **out)
 	}
 	ctx->as = as;
 	ctx->tid = tid;
+	ctx->cpu = -1;
 	err = tid_insert(as->pp, ctx);
 	if (err < 0) {
 		syscall(SYS_tgkill, as->pid, tid, SIGKILL);
@@ -380,8 +382,25 @@ static void pt_release_address_space(struct address_space *as)
 	free(as);
 }
 
+/* Every guest syscall is a round trip between the stub thread and the sentry; waking a
+ * thread on another core costs far more than the syscall itself (~100 us against ~7 us on
+ * this kind of VM), so, like gVisor's ptrace platform, the stub thread is kept on the
+ * core the sentry is running on. The price: guest threads do not compute in parallel. */
+static void bind_to_sentry_cpu(struct context *ctx)
+{
+	int cpu = sched_getcpu();
+	if (cpu < 0 || cpu == ctx->cpu)
+		return;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(ctx->tid, sizeof(set), &set) == 0)
+		ctx->cpu = cpu;
+}
+
 static int pt_resume(struct context *ctx, const arch_regs *regs)
 {
+	bind_to_sentry_cpu(ctx);
 	if (ptrace(PTRACE_SETREGS, ctx->tid, 0, regs) < 0)
 		return -errno;
 	if (ptrace(PTRACE_SYSEMU, ctx->tid, 0, 0) < 0)

@@ -553,9 +553,8 @@ static long copy_strv(struct task *t, uint64_t uv, char ***out, int *count, size
 			err = -E2BIG;
 			break;
 		}
-		v[n] = realloc(s, (size_t)len + 1);
-		if (!v[n])
-			v[n] = s;
+		char *shrunk = realloc(s, (size_t)len + 1);
+		v[n] = shrunk ? shrunk : s;
 	}
 	if (err < 0) {
 		for (int i = 0; i < n; i++)
