@@ -2,6 +2,7 @@
  * connection, mounts), starts the first guest process and runs the event loop until it
  * exits, then exits with the guest's status. */
 #include "sentry/boot.h"
+#include "sentry/confine.h"
 #include "sentry/fs/fs.h"
 #include "sentry/kernel/kernel.h"
 
@@ -107,6 +108,9 @@ static int kernel_init(struct kernel *k, int gofer_fd)
 	waitqueue_init(&k->futex_wq);
 	k->next_tid = 1;
 	k->boot_ns = now_ns();
+	k->ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (k->ncpus < 1)
+		k->ncpus = 1;
 	snprintf(k->hostname, sizeof(k->hostname), "sandbox");
 	for (int i = 0; i < 3; i++)
 		k->host_stdio[i] = i;
@@ -198,6 +202,13 @@ int sentry_main(int argc, char **argv)
 	struct kernel *k = &kern;
 	if (kernel_init(k, gofer_fd) < 0)
 		return 125;
+	/* Everything the sentry needs from the host is open now (stdio, gofer socket, memory
+	 * file): from here on it could not open anything else even if it wanted to. */
+	int cerr = sentry_confine();
+	if (cerr < 0) {
+		fprintf(stderr, "ward: cannot confine the sentry: %s\n", strerror(-cerr));
+		return 125;
+	}
 	k->debug = debug;
 	struct task *init;
 	if (task_create_init(k, &init) < 0) {

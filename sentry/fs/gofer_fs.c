@@ -19,9 +19,10 @@ struct gofer_inode {
 };
 
 struct gofer_dir_pos {
-	int phase;       /* 0: ".", 1: "..", 2: entries from the gofer */
+	int phase;       /* 0: ".", 1: "..", 2: entries from the gofer, 3: synthetic mountpoints */
 	uint64_t cookie; /* gofer's cookie for the next entry */
 	bool eof;
+	int synthetic_done; /* synthetic mountpoints already emitted */
 };
 
 static const struct inode_ops gofer_inode_ops;
@@ -151,6 +152,21 @@ static int gofer_getdents(struct file *f, struct dirent_sink *sink)
 			dp->cookie = ents[i].next_off;
 			f->pos++;
 		}
+	}
+	/* Mountpoints the sentry added where the host has no such name (/tmp, /proc, ...). */
+	int idx = 0;
+	for (struct dentry *c = f->dentry ? f->dentry->children : NULL; c; c = c->next_sibling) {
+		if (!c->synthetic || !c->inode)
+			continue;
+		if (idx++ < dp->synthetic_done)
+			continue;
+		struct dentry *top = c;
+		while (top->mounted)
+			top = top->mounted;
+		if (!sink->emit(sink, c->name, top->inode->ino, DT_DIR, f->pos + 1))
+			return 0;
+		dp->synthetic_done++;
+		f->pos++;
 	}
 	return 0;
 }

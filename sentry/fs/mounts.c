@@ -32,6 +32,7 @@ static int mount_at(struct dentry *parent, const char *name, struct dentry *fsro
 		if (!ino) {
 			ino = fsroot->inode;
 			inode_get(ino);
+			c->synthetic = true;
 		}
 		c->inode = ino;
 		c->parent = parent;

@@ -470,9 +470,9 @@ static void gen_meminfo(struct gen *g, struct kernel *k)
 		   (unsigned long long)used_kb, (unsigned long long)total_kb, (unsigned long long)used_kb);
 }
 
-static void gen_cpuinfo(struct gen *g)
+static void gen_cpuinfo(struct gen *g, struct kernel *k)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	long n = k->ncpus;
 	for (long i = 0; i < n; i++)
 		gen_printf(g,
 			   "processor\t: %ld\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 0\n"
@@ -526,7 +526,7 @@ static int generate(struct proc_node *pn, struct gen *g)
 		gen_meminfo(g, k);
 		break;
 	case P_CPUINFO:
-		gen_cpuinfo(g);
+		gen_cpuinfo(g, k);
 		break;
 	case P_UPTIME:
 		gen_printf(g, "%.2f %.2f\n", up, up);

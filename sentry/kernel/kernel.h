@@ -39,6 +39,8 @@ struct mm {
 	uint64_t stack_top;
 	uint64_t arg_start, arg_end, env_start, env_end;
 	uint64_t mmap_top; /* top-down mmap allocation starts below this */
+	uint64_t total_vm; /* bytes mapped */
+	uint64_t as_limit; /* RLIMIT_AS, 0 = none */
 	struct dentry *exe;
 	uint64_t auxv[64]; /* copy of the auxv for /proc/self/auxv */
 	int nauxv;
@@ -178,6 +180,7 @@ struct kernel {
 	uint64_t boot_ns;
 	char hostname[65];
 	int ntmpfs; /* tmpfs instances made, for their device numbers */
+	int ncpus;  /* online CPUs, read at boot (the confined sentry cannot read /sys) */
 	uint8_t enosys_seen[512 / 8 + 1];
 	bool debug;
 

@@ -232,6 +232,8 @@ int loader_exec(struct task *t, const char *path, char *const argv_in[], int arg
 	err = mm_create(k, &mm);
 	if (err < 0)
 		goto out;
+	rlim_t as = t->tg->rlim[RLIMIT_AS].rlim_cur;
+	mm->as_limit = as == RLIM_INFINITY ? 0 : as;
 	uint64_t bias = x.elf.is_dyn ? ELF_ET_DYN_BASE - x.elf.lo : 0;
 	uint64_t brk_end = 0;
 	err = map_elf(mm, x.file, &x.elf, bias, &brk_end);

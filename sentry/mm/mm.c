@@ -47,9 +47,12 @@ int mm_create(struct kernel *k, struct mm **out)
 /* Frees a removed piece's memory-file pages, except those another shared mapping of
  * this address space still uses (mremap with old_len 0 makes such aliases). Sharing
  * across address spaces needs real page reference counts: they come with fork. */
+#define MAX_MAP_COUNT 65530 /* vm.max_map_count's default */
+
 static void release_pages(void *ctx, const struct vma *piece)
 {
 	struct mm *mm = ctx;
+	mm->total_vm -= piece->end - piece->start;
 	uint64_t off = piece->memfile_off, end = off + (piece->end - piece->start);
 	if (piece->flags & VMA_SHARED) {
 		for (size_t i = 0; i < mm->vmas.n; i++) {
@@ -133,6 +136,10 @@ int mm_map(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, stru
 				return -ENOMEM;
 		}
 	}
+	if (mm->vmas.n >= MAX_MAP_COUNT)
+		return -ENOMEM;
+	if (mm->as_limit && mm->total_vm + len > mm->as_limit && !(flags & MAP_FIXED))
+		return -ENOMEM;
 	uint64_t moff;
 	err = memfile_alloc(&k->mf, len, &moff);
 	if (err < 0)
@@ -167,6 +174,7 @@ int mm_map(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, stru
 		memfile_free(&k->mf, moff, len);
 		return err == -EEXIST ? -ENOMEM : err;
 	}
+	mm->total_vm += len;
 	err = k->plat->ops->map(mm->as, addr, len, v.prot, moff);
 	if (err < 0) {
 		vma_remove_range(&mm->vmas, addr, addr + len, release_pages, mm);
@@ -242,8 +250,8 @@ long mm_brk(struct mm *mm, uint64_t newbrk)
 
 static void keep_pages(void *ctx, const struct vma *piece)
 {
-	(void)ctx;
-	(void)piece;
+	struct mm *mm = ctx;
+	mm->total_vm -= piece->end - piece->start;
 }
 
 /* Our VMAs can be split where Linux has one mapping (a mapping grown in place gets its
@@ -286,6 +294,8 @@ static int move_range(struct mm *mm, uint64_t old, uint64_t len, uint64_t newadd
 		int err = vma_remove_range(&mm->vmas, cur, stop, keep_pages, mm);
 		if (err == 0)
 			err = vma_insert(&mm->vmas, &moved);
+		if (err == 0)
+			mm->total_vm += stop - cur;
 		if (err < 0) {
 			if (moved.file)
 				dentry_put(moved.file);
@@ -335,8 +345,10 @@ long mm_remap(struct mm *mm, uint64_t old, uint64_t oldlen, uint64_t newlen, int
 		if (alias.file)
 			dentry_get(alias.file);
 		err = vma_insert(&mm->vmas, &alias);
-		if (err == 0)
+		if (err == 0) {
+			mm->total_vm += newlen;
 			err = mm->k->plat->ops->map(mm->as, newaddr, newlen, alias.prot, alias.memfile_off);
+		}
 		if (err < 0) {
 			if (alias.file)
 				dentry_put(alias.file);

@@ -280,8 +280,11 @@ static long do_prlimit(struct task *t, int pid, int res, uint64_t unew, uint64_t
 	}
 	if (uold && copy_to_user(t->tg->mm, uold, &tg->rlim[res], sizeof(struct rlimit)) < 0)
 		return -EFAULT;
-	if (unew)
+	if (unew) {
 		tg->rlim[res] = nl;
+		if (res == RLIMIT_AS && tg->mm)
+			tg->mm->as_limit = nl.rlim_cur == RLIM_INFINITY ? 0 : nl.rlim_cur;
+	}
 	return 0;
 }
 

@@ -13,9 +13,9 @@ static struct task *sched_target(struct task *t, int pid)
 	return pid == 0 ? t : task_lookup(t->k, pid);
 }
 
-static uint64_t online_mask(void)
+static uint64_t online_mask(struct kernel *k)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	long n = k->ncpus;
 	return n >= 64 ? ~0ull : (1ull << n) - 1;
 }
 
@@ -29,7 +29,7 @@ SYSCALL(sched_setaffinity)
 		return -ESRCH;
 	if (copy_from_user(t->tg->mm, &mask, a[2], len < 8 ? len : 8) < 0)
 		return -EFAULT;
-	mask &= online_mask();
+	mask &= online_mask(t->k);
 	if (!mask)
 		return -EINVAL;
 	o->cpumask = mask;
@@ -44,7 +44,7 @@ SYSCALL(sched_getaffinity)
 		return -EINVAL;
 	if (!o)
 		return -ESRCH;
-	uint64_t mask = o->cpumask ? o->cpumask : online_mask();
+	uint64_t mask = o->cpumask ? o->cpumask : online_mask(t->k);
 	if (copy_to_user(t->tg->mm, a[2], &mask, 8) < 0)
 		return -EFAULT;
 	return 8;

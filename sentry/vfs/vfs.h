@@ -108,6 +108,7 @@ struct dentry {
 	struct dentry *mounted;      /* root of the filesystem mounted here, if any */
 	struct dentry *mountpoint;   /* for a filesystem root: where it is mounted */
 	bool revalidate_miss;        /* negative because revalidation failed */
+	bool synthetic;              /* a mountpoint the sentry made up: listed by readdir too */
 };
 
 /* The filesystem context of a task: root and working directory. */
