@@ -98,7 +98,7 @@ static int find_in_path(struct task *t, const char *cmd, const char *path, char 
 	return saw_eacces ? -EACCES : -ENOENT;
 }
 
-static int kernel_init(struct kernel *k, int gofer_fd)
+static int kernel_init(struct kernel *k, int gofer_fd, char *const binds[], int nbinds)
 {
 	int err;
 	memset(k, 0, sizeof(*k));
@@ -106,6 +106,8 @@ static int kernel_init(struct kernel *k, int gofer_fd)
 	list_init(&k->graveyard);
 	list_init(&k->timers);
 	waitqueue_init(&k->futex_wq);
+	for (int i = 0; i < 3; i++)
+		waitqueue_init(&k->host_wq[i]);
 	k->next_tid = 1;
 	k->boot_ns = now_ns();
 	k->ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
@@ -134,7 +136,7 @@ static int kernel_init(struct kernel *k, int gofer_fd)
 	epoll_ctl(k->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
 	ev.data.fd = k->timerfd;
 	epoll_ctl(k->epfd, EPOLL_CTL_ADD, k->timerfd, &ev);
-	if ((err = fs_setup_root(k)) < 0) {
+	if ((err = fs_setup_root(k, binds, nbinds)) < 0) {
 		fprintf(stderr, "ward: cannot set up the sandbox's filesystem: %s\n", strerror(-err));
 		return err;
 	}
@@ -149,8 +151,11 @@ int sentry_main(int argc, char **argv)
 		{"env", required_argument, NULL, 'e'},
 		{"term", required_argument, NULL, 't'},
 		{"debug", no_argument, NULL, 'd'},
+		{"bind", required_argument, NULL, 'b'},
 		{NULL, 0, NULL, 0},
 	};
+	static char *binds[64];
+	int nbinds = 0;
 	int gofer_fd = -1, c, n = 0;
 	bool debug = false;
 	static char *env[MAX_ENV];
@@ -183,6 +188,13 @@ int sentry_main(int argc, char **argv)
 		case 'd':
 			debug = true;
 			break;
+		case 'b':
+			if (nbinds == 64 || optarg[0] != '/') {
+				fprintf(stderr, "ward: bad --bind '%s'\n", optarg);
+				return 2;
+			}
+			binds[nbinds++] = optarg;
+			break;
 		default:
 			return usage();
 		}
@@ -200,7 +212,7 @@ int sentry_main(int argc, char **argv)
 
 	static struct kernel kern;
 	struct kernel *k = &kern;
-	if (kernel_init(k, gofer_fd) < 0)
+	if (kernel_init(k, gofer_fd, binds, nbinds) < 0)
 		return 125;
 	/* Everything the sentry needs from the host is open now (stdio, gofer socket, memory
 	 * file): from here on it could not open anything else even if it wanted to. */

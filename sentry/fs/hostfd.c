@@ -17,6 +17,7 @@
 struct hostfd {
 	struct kernel *k;
 	int fd;
+	int idx; /* which of the sentry's stdio fds */
 	bool pollable;
 };
 
@@ -62,13 +63,8 @@ static long hostfd_read(struct file *f, struct task *t, void *buf, size_t len, u
 		if (r == 0) {
 			if (!t || (f->flags & O_NONBLOCK))
 				return -EAGAIN;
-			struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.fd = h->fd};
-			if (epoll_ctl(h->k->epfd, EPOLL_CTL_ADD, h->fd, &ev) < 0 && errno == EEXIST)
-				epoll_ctl(h->k->epfd, EPOLL_CTL_MOD, h->fd, &ev);
-			if (h->k->stdin_waiter && h->k->stdin_waiter != t)
-				task_wake(h->k->stdin_waiter, false, 0);
-			h->k->stdin_waiter = t;
-			return task_block(t, NULL, 0);
+			host_fd_arm(h->k, h->idx);
+			return task_block(t, &h->k->host_wq[h->idx], 0);
 		}
 	}
 	ssize_t n = read(h->fd, buf, len);
@@ -178,6 +174,10 @@ struct file *hostfd_file(struct kernel *k, int hostfd, int flags)
 		return NULL;
 	h->k = k;
 	h->fd = hostfd;
+	h->idx = 0;
+	for (int i = 0; i < 3; i++)
+		if (k->host_stdio[i] == hostfd)
+			h->idx = i;
 	h->pollable = !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
 	struct inode *ino = inode_new(&sb, &hostfd_inode_ops, st.st_mode, h);
 	if (!ino) {

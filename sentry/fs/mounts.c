@@ -3,9 +3,14 @@
 #include "sentry/fs/fs.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+/* Finds or makes parent/name as a directory to mount on. */
+static int mountpoint_child(struct dentry *parent, const char *name, struct dentry *fsroot,
+			    struct dentry **out);
 
 /* Mounts fsroot at parent/name. The name need not exist in the parent filesystem (the
  * read-only host root hides /tmp, /root, /proc): the mountpoint is then a dentry of the
@@ -13,9 +18,26 @@
 static int mount_at(struct dentry *parent, const char *name, struct dentry *fsroot)
 {
 	struct dentry *c;
+	int err = mountpoint_child(parent, name, fsroot, &c);
+	return err < 0 ? err : vfs_mount(c, fsroot);
+}
+
+static int mountpoint_child(struct dentry *parent, const char *name, struct dentry *fsroot,
+			    struct dentry **out)
+{
+	struct dentry *c;
 	for (c = parent->children; c; c = c->next_sibling)
 		if (strcmp(c->name, name) == 0)
 			break;
+	if (!c && parent->inode->ops->create && !parent->inode->sb->readonly) {
+		/* A writable filesystem (tmpfs): make a real directory, listed like any other. */
+		int err = vfs_create(parent, name, S_IFDIR | 0755, NULL, &c);
+		if (err == 0) {
+			dentry_put(c);
+			*out = c;
+			return 0;
+		}
+	}
 	if (!c) {
 		struct inode *ino = NULL;
 		if (parent->inode->ops->lookup && parent->inode->ops->lookup(parent->inode, name, &ino) == 0 &&
@@ -39,10 +61,59 @@ static int mount_at(struct dentry *parent, const char *name, struct dentry *fsro
 		c->next_sibling = parent->children;
 		parent->children = c;
 	}
-	return vfs_mount(c, fsroot);
+	*out = c;
+	return 0;
 }
 
-int fs_setup_root(struct kernel *k)
+static struct dentry *top_of(struct dentry *d)
+{
+	while (d->mounted)
+		d = d->mounted;
+	return d;
+}
+
+/* --ro-bind PATH: the host directory PATH (exported by the gofer) mounted at PATH, even
+ * where PATH lies under one of the sandbox's own mounts (a workspace under /tmp). The
+ * directory is reached by walking the gofer's tree itself, component by component. */
+static int bind_host_dir(struct kernel *k, struct dentry *hostroot, const char *path)
+{
+	char buf[4096];
+	snprintf(buf, sizeof(buf), "%s", path);
+	struct inode *ino = hostroot->inode;
+	inode_get(ino);
+	struct dentry *mp = k->root;
+	char *save = NULL;
+	for (char *comp = strtok_r(buf, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
+		struct inode *next = NULL;
+		int err = ino->ops->lookup ? ino->ops->lookup(ino, comp, &next) : -ENOENT;
+		inode_put(ino);
+		if (err < 0)
+			return err;
+		ino = next;
+		if (!S_ISDIR(ino->mode)) {
+			inode_put(ino);
+			return -ENOTDIR;
+		}
+		/* The mountpoint side: an existing directory, or one made up for the mount. */
+		struct dentry *dir = top_of(mp), *child;
+		err = mountpoint_child(dir, comp, dir, &child);
+		if (err < 0) {
+			inode_put(ino);
+			return err;
+		}
+		mp = child;
+	}
+	struct dentry *broot = dentry_new_root(ino);
+	if (!broot) {
+		inode_put(ino);
+		return -ENOMEM;
+	}
+	while (mp->mounted)
+		mp = mp->mounted; /* stack on whatever is already there */
+	return vfs_mount(mp, broot);
+}
+
+int fs_setup_root(struct kernel *k, char *const binds[], int nbinds)
 {
 	struct dentry *root, *tmp, *home, *dev, *proc;
 	int err = gofer_fs_root(k, &root);
@@ -57,5 +128,11 @@ int fs_setup_root(struct kernel *k)
 		return err;
 	if ((err = procfs_new_root(k, &proc)) < 0 || (err = mount_at(root, "proc", proc)) < 0)
 		return err;
+	for (int i = 0; i < nbinds; i++) {
+		if ((err = bind_host_dir(k, root, binds[i])) < 0) {
+			kernel_log("--ro-bind %s: %s", binds[i], strerror(-err));
+			return err;
+		}
+	}
 	return 0;
 }

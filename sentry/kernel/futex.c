@@ -34,7 +34,7 @@ static int wake_key(struct kernel *k, uint64_t key, int n, uint32_t bitset)
 	{
 		if (woken >= n)
 			break;
-		struct task *w = container_of(pos, struct task, wait_link);
+		struct task *w = list_entry(pos, struct waiter, link)->task;
 		if (w->futex_key != key || !(w->futex_bitset & bitset))
 			continue;
 		task_wake(w, true, 0);
@@ -117,7 +117,7 @@ static long futex_requeue(struct task *t, uint64_t addr, int nwake, int nreq, ui
 	{
 		if (moved >= nreq)
 			break;
-		struct task *w = container_of(pos, struct task, wait_link);
+		struct task *w = list_entry(pos, struct waiter, link)->task;
 		if (w->futex_key == key) {
 			w->futex_key = key2;
 			moved++;

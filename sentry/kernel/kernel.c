@@ -126,7 +126,12 @@ static void task_timeout_fired(struct kernel *k, struct ktimer *tm)
 {
 	(void)k;
 	struct task *t = container_of(tm, struct task, timeout);
-	task_wake(t, true, t->timeout_result);
+	if (t->timeout_result == TIMEOUT_RETRY) {
+		t->timed_out = true;
+		task_wake(t, false, 0);
+	} else {
+		task_wake(t, true, t->timeout_result);
+	}
 }
 
 long task_block(struct task *t, struct waitqueue *wq, uint64_t deadline_ns)
@@ -136,10 +141,8 @@ long task_block(struct task *t, struct waitqueue *wq, uint64_t deadline_ns)
 	t->interrupted = false;
 	t->intr_result = -ERESTARTSYS;
 	t->timeout_result = -ETIMEDOUT;
-	if (wq) {
-		list_add_tail(&t->wait_link, &wq->waiters);
-		t->waiting_on = wq;
-	}
+	if (wq)
+		list_add_tail(&t->wait.link, &wq->waiters);
 	if (deadline_ns) {
 		t->timeout.fire = task_timeout_fired;
 		timer_arm(t->k, &t->timeout, deadline_ns);
@@ -147,16 +150,44 @@ long task_block(struct task *t, struct waitqueue *wq, uint64_t deadline_ns)
 	return SYSCALL_BLOCKED;
 }
 
+int task_wait_also(struct task *t, struct waitqueue *wq)
+{
+	if (t->npoll_waiters == t->cap_poll_waiters) {
+		int cap = t->cap_poll_waiters ? t->cap_poll_waiters * 2 : 8;
+		struct waiter *n = malloc(sizeof(*n) * (size_t)cap);
+		if (!n)
+			return -ENOMEM;
+		/* Re-link the existing entries at their new addresses. */
+		for (int i = 0; i < t->npoll_waiters; i++) {
+			n[i].task = t;
+			list_add_tail(&n[i].link, &t->poll_waiters[i].link);
+			list_del_init(&t->poll_waiters[i].link);
+		}
+		free(t->poll_waiters);
+		t->poll_waiters = n;
+		t->cap_poll_waiters = cap;
+	}
+	struct waiter *w = &t->poll_waiters[t->npoll_waiters++];
+	w->task = t;
+	list_add_tail(&w->link, &wq->waiters);
+	return 0;
+}
+
+/* Takes t off every queue it waits on. */
+void task_unlink_waiters(struct task *t)
+{
+	if (!list_empty(&t->wait.link))
+		list_del_init(&t->wait.link);
+	for (int i = 0; i < t->npoll_waiters; i++)
+		list_del_init(&t->poll_waiters[i].link);
+	t->npoll_waiters = 0;
+}
+
 void task_wake(struct task *t, bool has_result, long result)
 {
 	if (t->state != TASK_BLOCKED)
 		return;
-	if (t->waiting_on) {
-		list_del_init(&t->wait_link);
-		t->waiting_on = NULL;
-	}
-	if (t->k->stdin_waiter == t)
-		t->k->stdin_waiter = NULL;
+	task_unlink_waiters(t);
 	t->futex_key = 0;
 	timer_cancel(t->k, &t->timeout);
 	t->wake_has_result = has_result;
@@ -165,18 +196,39 @@ void task_wake(struct task *t, bool has_result, long result)
 	if (has_result) {
 		t->regs.rax = (uint64_t)result;
 		t->syscall_return = true;
+		t->partial = 0;
 	}
 	task_make_runnable(t);
 }
 
 void waitqueue_wake_all(struct waitqueue *wq)
 {
-	struct list_head *pos, *n;
-	list_for_each_safe(pos, n, &wq->waiters)
-	{
-		struct task *t = container_of(pos, struct task, wait_link);
-		task_wake(t, false, 0);
+	/* Waking a task unlinks all its waiters, possibly several on this queue, so take
+	 * the first entry each time instead of walking a list that changes under us. */
+	while (!list_empty(&wq->waiters)) {
+		struct waiter *w = list_entry(wq->waiters.next, struct waiter, link);
+		task_wake(w->task, false, 0);
+		if (wq->waiters.next == &w->link)
+			list_del_init(&w->link);
 	}
+}
+
+void host_fd_arm(struct kernel *k, int idx)
+{
+	if (k->host_armed[idx])
+		return;
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.fd = k->host_stdio[idx]};
+	if (epoll_ctl(k->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0 && errno == EEXIST)
+		epoll_ctl(k->epfd, EPOLL_CTL_MOD, ev.data.fd, &ev);
+	k->host_armed[idx] = true;
+}
+
+static bool host_waiters(struct kernel *k)
+{
+	for (int i = 0; i < 3; i++)
+		if (!list_empty(&k->host_wq[i].waiters))
+			return true;
+	return false;
 }
 
 /* ---- the loop ---------------------------------------------------------------------- */
@@ -214,6 +266,7 @@ static void run_runnable(struct kernel *k)
 		if (t->redispatch) {
 			/* Woken to retry: run the syscall again from its saved registers. */
 			t->redispatch = false;
+			t->restarting = true;
 			syscall_dispatch(t);
 			if (t->state != TASK_RUNNABLE)
 				continue;
@@ -247,7 +300,7 @@ int kernel_run(struct kernel *k)
 		struct context *ctx;
 		arch_regs regs;
 		struct stop stop;
-		bool other_events = !list_empty(&k->timers) || k->stdin_waiter;
+		bool other_events = !list_empty(&k->timers) || host_waiters(k);
 		int r = ops->wait_stop(k->plat, !other_events, &ctx, &regs, &stop);
 		if (r == 0) {
 			handle_stop(k, ctx, &regs, &stop);
@@ -269,10 +322,13 @@ int kernel_run(struct kernel *k)
 				if (read(fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 					kernel_log("timerfd read: %s", strerror(errno));
 				timers_expire(k);
-			} else if (fd == k->host_stdio[0]) {
-				epoll_ctl(k->epfd, EPOLL_CTL_DEL, fd, NULL);
-				if (k->stdin_waiter)
-					task_wake(k->stdin_waiter, false, 0);
+			} else {
+				for (int h = 0; h < 3; h++) {
+					if (fd != k->host_stdio[h] || !k->host_armed[h])
+						continue;
+					k->host_armed[h] = false; /* EPOLLONESHOT: disarmed now */
+					waitqueue_wake_all(&k->host_wq[h]);
+				}
 			}
 		}
 		/* Deadlines may have passed without the timerfd firing yet. */

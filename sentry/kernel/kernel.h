@@ -56,7 +56,14 @@ struct ktimer {
 
 /* ---- wait queues ---- */
 struct waitqueue {
-	struct list_head waiters;
+	struct list_head waiters; /* struct waiter.link */
+};
+
+/* A task waiting on one queue. A task has one for ordinary blocking and more while it
+ * polls several files at once. */
+struct waiter {
+	struct list_head link;
+	struct task *task;
 };
 
 /* ---- signals ---- */
@@ -131,9 +138,14 @@ struct task {
 	struct list_head runq_link;
 
 	/* blocking */
-	struct list_head wait_link; /* on a waitqueue */
-	struct waitqueue *waiting_on;
+	struct waiter wait;          /* on the queue it blocked on */
+	struct waiter *poll_waiters; /* extra queues while polling */
+	int npoll_waiters, cap_poll_waiters;
 	struct ktimer timeout;
+	bool restarting; /* the syscall being served was woken to run again */
+	bool timed_out;  /* ... because its deadline passed (poll-style waits) */
+	uint64_t deadline; /* kept across re-runs of the same syscall */
+	long partial;    /* bytes a blocking write moved before it had to wait */
 	bool wake_has_result;
 	long wake_result;
 	bool interrupted; /* woken by a signal */
@@ -190,7 +202,8 @@ struct kernel {
 
 	/* host stdio, inherited by the sentry; wrapped as the guest's fds 0-2 */
 	int host_stdio[3];
-	struct task *stdin_waiter;
+	struct waitqueue host_wq[3]; /* tasks waiting for host stdio fd i to be readable */
+	bool host_armed[3];          /* fd i is in the epoll set */
 	struct task *current; /* the task whose syscall is being served */
 };
 
@@ -199,11 +212,18 @@ uint64_t now_ns(void);
 uint64_t realtime_ns(void);
 struct task *task_lookup(struct kernel *k, int tid);
 void task_make_runnable(struct task *t);
+void task_unlink_waiters(struct task *t);
 /* Parks t until woken (by waitqueue, timeout or signal). timeout_ns 0 = none (absolute
  * CLOCK_MONOTONIC deadline otherwise). Returns SYSCALL_BLOCKED for the handler to return. */
 long task_block(struct task *t, struct waitqueue *wq, uint64_t deadline_ns);
 /* Wakes t: with result (the syscall completes with it) or to retry the syscall. */
 void task_wake(struct task *t, bool has_result, long result);
+/* Also wake t (to retry) when wq is woken; for poll and select, before task_block. */
+int task_wait_also(struct task *t, struct waitqueue *wq);
+/* A deadline result that re-runs the syscall with t->timed_out set instead. */
+#define TIMEOUT_RETRY (-10002)
+/* Makes the event loop watch host stdio fd idx and wake host_wq[idx] when readable. */
+void host_fd_arm(struct kernel *k, int idx);
 void waitqueue_init(struct waitqueue *wq);
 void waitqueue_wake_all(struct waitqueue *wq);
 void timer_arm(struct kernel *k, struct ktimer *t, uint64_t deadline_ns);
@@ -256,7 +276,7 @@ void syscall_dispatch(struct task *t);
 const char *syscall_name(long nr);
 
 /* ---- filesystem set-up (sentry/fs) ---- */
-int fs_setup_root(struct kernel *k);
+int fs_setup_root(struct kernel *k, char *const binds[], int nbinds);
 
 /* Logs a line on stderr prefixed "ward: " (the sentry's only channel to the user). */
 void kernel_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -41,7 +41,8 @@ struct task *task_alloc(struct kernel *k, struct thread_group *tg)
 	t->tg = tg;
 	t->state = TASK_RUNNABLE;
 	list_init(&t->runq_link);
-	list_init(&t->wait_link);
+	list_init(&t->wait.link);
+	t->wait.task = t;
 	list_init(&t->timeout.link);
 	list_add_tail(&t->tg_link, &tg->tasks);
 	tg->nlive++;
@@ -103,12 +104,7 @@ int task_create_init(struct kernel *k, struct task **out)
 static void task_detach(struct task *t)
 {
 	struct kernel *k = t->k;
-	if (t->waiting_on) {
-		list_del_init(&t->wait_link);
-		t->waiting_on = NULL;
-	}
-	if (k->stdin_waiter == t)
-		k->stdin_waiter = NULL;
+	task_unlink_waiters(t);
 	futex_cancel_wait(t);
 	timer_cancel(k, &t->timeout);
 	list_del_init(&t->runq_link);

@@ -68,6 +68,11 @@ void syscall_dispatch(struct task *t)
 	k->current = NULL;
 	if (r == SYSCALL_BLOCKED)
 		return;
+	/* The syscall is complete: forget what its re-runs carried over. */
+	t->restarting = false;
+	t->timed_out = false;
+	t->deadline = 0;
+	t->partial = 0;
 	if (r != SYSCALL_NORETURN) {
 		t->regs.rax = (uint64_t)r;
 		t->syscall_return = true;

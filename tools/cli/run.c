@@ -95,7 +95,7 @@ int cli_run(int argc, char **argv)
 	const char *platform = "ptrace", *rootfs = NULL;
 	char path[PATH_MAX], num[32];
 	bool debug = false;
-	int c;
+	int c, nbinds = 0;
 	push(&gofer, "ward");
 	push(&gofer, "gofer");
 	push(&sentry, "ward");
@@ -125,6 +125,9 @@ int cli_run(int argc, char **argv)
 			}
 			push(&gofer, "--export");
 			push(&gofer, path);
+			push(&sentry, "--bind");
+			push(&sentry, path);
+			nbinds++;
 			break;
 		}
 		case 'e':
@@ -154,7 +157,7 @@ int cli_run(int argc, char **argv)
 		fprintf(stderr, "ward: unknown platform '%s' (available: ptrace)\n", platform);
 		return 125;
 	}
-	if (rootfs && gofer.n > 2) {
+	if (rootfs && nbinds > 0) {
 		fprintf(stderr, "ward: --ro-bind cannot be combined with --rootfs yet\n");
 		return 125;
 	}
