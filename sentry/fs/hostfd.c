@@ -142,6 +142,20 @@ static long hostfd_ioctl(struct file *f, struct task *t, unsigned long cmd, uint
 	return 0;
 }
 
+static unsigned hostfd_poll(struct file *f, struct task *t)
+{
+	struct hostfd *h = f->inode->priv;
+	struct pollfd p = {h->fd, POLLIN | POLLOUT, 0};
+	if (poll(&p, 1, 0) < 0)
+		return POLLERR;
+	unsigned m = (unsigned)p.revents;
+	if (t && !(m & POLLIN)) {
+		host_fd_arm(h->k, h->idx);
+		task_wait_also(t, &h->k->host_wq[h->idx]);
+	}
+	return m;
+}
+
 static long hostfd_seek_end(struct file *f)
 {
 	struct kstat st;
@@ -153,6 +167,7 @@ static const struct file_ops hostfd_stream_ops = {
 	.read = hostfd_read,
 	.write = hostfd_write,
 	.ioctl = hostfd_ioctl,
+	.poll = hostfd_poll,
 	.stream = true,
 };
 

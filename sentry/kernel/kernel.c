@@ -140,6 +140,7 @@ long task_block(struct task *t, struct waitqueue *wq, uint64_t deadline_ns)
 	t->wake_has_result = false;
 	t->interrupted = false;
 	t->intr_result = -ERESTARTSYS;
+	t->uninterruptible = false;
 	t->timeout_result = -ETIMEDOUT;
 	if (wq)
 		list_add_tail(&t->wait.link, &wq->waiters);
@@ -292,7 +293,7 @@ int kernel_run(struct kernel *k)
 		while (!list_empty(&k->graveyard)) {
 			struct task *t = list_entry(k->graveyard.next, struct task, runq_link);
 			list_del_init(&t->runq_link);
-			free(t);
+			task_free(t);
 		}
 		run_runnable(k);
 		if (k->done || k->nlive_tasks == 0)

@@ -124,6 +124,8 @@ struct thread_group {
 	bool zombie;
 	int exit_status; /* wait(2) status */
 	struct waitqueue child_exit; /* parents wait here in wait4 */
+	int exit_signal;             /* sent to the parent when this group ends (clone's low byte) */
+	struct task *vfork_parent;   /* blocked in vfork until this group execs or exits */
 	char comm[16];
 };
 
@@ -150,6 +152,7 @@ struct task {
 	long wake_result;
 	bool interrupted; /* woken by a signal */
 	long intr_result; /* what a signal makes a blocked syscall return */
+	bool uninterruptible; /* signals do not end this wait (vfork) */
 	long timeout_result; /* what its deadline passing makes it return */
 	bool redispatch;  /* woken to run its syscall again */
 	bool syscall_return; /* rax holds a syscall's result (restart rules apply) */
@@ -232,6 +235,14 @@ int kernel_run(struct kernel *k);
 
 /* ---- tasks (sentry/kernel/task.c) ---- */
 int task_create_init(struct kernel *k, struct task **out);
+struct task *task_alloc(struct kernel *k, struct thread_group *tg);
+struct thread_group *thread_group_alloc(struct kernel *k);
+/* Frees a reaped zombie thread group (wait4 took its status). */
+void thread_group_release(struct thread_group *tg);
+/* Lets the parent blocked in vfork go on (the child exec'd or exited). */
+void vfork_done(struct thread_group *tg);
+void sighand_put(struct sighand *sh);
+void task_free(struct task *t);
 void task_exit(struct task *t, int code);
 void thread_group_exit(struct thread_group *tg, int wait_status);
 int alloc_tid(struct kernel *k);
@@ -248,6 +259,8 @@ const char *signal_name(int sig);
 
 /* ---- memory (sentry/mm/mm.c) ---- */
 int mm_create(struct kernel *k, struct mm **out);
+/* fork: a copy of src in a new address space. */
+int mm_fork(struct mm *src, struct mm **out);
 void mm_put(struct mm *mm);
 int mm_map(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, struct file *f,
 	   uint64_t off, const char *name, uint64_t *out);

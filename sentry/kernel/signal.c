@@ -64,7 +64,7 @@ bool signal_pending_unblocked(struct task *t)
 /* A signal arriving for a task parked in a syscall interrupts the syscall. */
 static void interrupt(struct task *t)
 {
-	if (t->state == TASK_BLOCKED) {
+	if (t->state == TASK_BLOCKED && !t->uninterruptible) {
 		t->interrupted = true;
 		task_wake(t, true, t->intr_result);
 	}

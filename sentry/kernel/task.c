@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <stdio.h>
 #include <unistd.h>
 
 int alloc_tid(struct kernel *k)
@@ -71,6 +72,7 @@ int task_create_init(struct kernel *k, struct task **out)
 	if (!tg)
 		return -ENOMEM;
 	tg->sighand = calloc(1, sizeof(*tg->sighand));
+	tg->exit_signal = SIGCHLD;
 	tg->fdt = fdt_new();
 	tg->fs = fs_ctx_new(k->root, k->root);
 	if (!tg->sighand || !tg->fdt || !tg->fs)
@@ -159,10 +161,55 @@ void thread_group_exit(struct thread_group *tg, int wait_status)
 		struct task *t = list_entry(pos, struct task, tg_link);
 		clear_child_tid(t);
 		futex_robust_exit(t);
-		t->ctx = NULL; /* the whole stub goes below */
+		/* The whole stub goes with the mm below, unless another process shares it (a
+		 * vfork child): then only this thread of the stub ends. */
+		if (t->ctx && tg->mm && tg->mm->refs > 1)
+			tg->k->plat->ops->release_context(t->ctx);
+		t->ctx = NULL;
 		task_detach(t);
 	}
 	thread_group_finish(tg, wait_status);
+}
+
+void vfork_done(struct thread_group *tg)
+{
+	struct task *p = tg->vfork_parent;
+	tg->vfork_parent = NULL;
+	if (p && p->state == TASK_BLOCKED)
+		task_wake(p, true, tg->tgid);
+}
+
+void sighand_put(struct sighand *sh)
+{
+	if (sh && --sh->refs == 0)
+		free(sh);
+}
+
+void task_free(struct task *t)
+{
+	for (int i = 0; i <= WARD_NSIG - SIGRT_FIRST; i++)
+		free(t->pending.rt[i].items);
+	free(t->poll_waiters);
+	free(t);
+}
+
+void thread_group_release(struct thread_group *tg)
+{
+	list_del_init(&tg->sibling);
+	if (tg->leader)
+		task_free(tg->leader); /* the leader's struct stayed with its zombie group */
+	for (int i = 0; i <= WARD_NSIG - SIGRT_FIRST; i++)
+		free(tg->shared.rt[i].items);
+	sighand_put(tg->sighand);
+	free(tg);
+}
+
+/* What the parent's SIGCHLD disposition says about a child's end: with SIG_IGN or
+ * SA_NOCLDWAIT the child is reaped at once and wait4 never sees it (POSIX). */
+static bool parent_autoreaps(struct thread_group *parent)
+{
+	struct ksigaction *a = &parent->sighand->action[SIGCHLD - 1];
+	return a->handler == (uint64_t)SIG_IGN || (a->flags & SA_NOCLDWAIT);
 }
 
 static void thread_group_finish(struct thread_group *tg, int wait_status)
@@ -170,6 +217,7 @@ static void thread_group_finish(struct thread_group *tg, int wait_status)
 	struct kernel *k = tg->k;
 	tg->exit_status = wait_status;
 	tg->zombie = true;
+	vfork_done(tg);
 	mm_put(tg->mm);
 	tg->mm = NULL;
 	fdt_put(tg->fdt);
@@ -182,21 +230,45 @@ static void thread_group_finish(struct thread_group *tg, int wait_status)
 		if (WIFSIGNALED(wait_status)) {
 			k->term_signal = WTERMSIG(wait_status);
 			k->exit_code = 128 + k->term_signal;
-		}
-		else
+		} else {
 			k->exit_code = WEXITSTATUS(wait_status);
+		}
 		return;
 	}
-	if (tg->parent) {
-		waitqueue_wake_all(&tg->parent->child_exit);
-		if (tg->parent->leader && !tg->parent->zombie) {
-			siginfo_t si = {0};
-			si.si_signo = SIGCHLD;
-			si.si_code = WIFSIGNALED(wait_status) ? CLD_KILLED : CLD_EXITED;
-			si.si_pid = tg->tgid;
-			si.si_uid = tg->cred.ruid;
-			si.si_status = WIFSIGNALED(wait_status) ? WTERMSIG(wait_status) : WEXITSTATUS(wait_status);
-			signal_send(tg->parent->leader, SIGCHLD, &si, true);
-		}
+	/* Orphans go to the sandbox's init, which reaps them. */
+	struct list_head *pos, *n;
+	list_for_each_safe(pos, n, &tg->children)
+	{
+		struct thread_group *c = list_entry(pos, struct thread_group, sibling);
+		list_del_init(&c->sibling);
+		c->parent = k->init;
+		list_add_tail(&c->sibling, &k->init->children);
+		if (c->zombie)
+			waitqueue_wake_all(&k->init->child_exit);
 	}
+	struct thread_group *parent = tg->parent;
+	if (!parent || parent->zombie) {
+		thread_group_release(tg);
+		return;
+	}
+	if (tg->exit_signal && parent->leader) {
+		siginfo_t si = {0};
+		si.si_signo = tg->exit_signal;
+		si.si_code = WIFSIGNALED(wait_status) ? (WCOREDUMP(wait_status) ? CLD_DUMPED : CLD_KILLED)
+						      : CLD_EXITED;
+		si.si_pid = tg->tgid;
+		si.si_uid = tg->cred.ruid;
+		si.si_status = WIFSIGNALED(wait_status) ? WTERMSIG(wait_status) : WEXITSTATUS(wait_status);
+		struct task *to = parent->leader->state != TASK_DEAD ? parent->leader
+				  : list_empty(&parent->tasks) ? NULL
+								 : list_entry(parent->tasks.next, struct task, tg_link);
+		if (to)
+			signal_send(to, tg->exit_signal, &si, true);
+	}
+	if (tg->exit_signal == SIGCHLD && parent_autoreaps(parent)) {
+		thread_group_release(tg);
+		waitqueue_wake_all(&parent->child_exit);
+		return;
+	}
+	waitqueue_wake_all(&parent->child_exit);
 }

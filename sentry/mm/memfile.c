@@ -40,6 +40,7 @@ void memfile_destroy(struct memfile *mf)
 		munmap(mf->base, mf->size);
 	close(mf->fd);
 	free(mf->free);
+	free(mf->shared);
 }
 
 int memfile_alloc(struct memfile *mf, uint64_t len, uint64_t *off)
@@ -65,7 +66,7 @@ int memfile_alloc(struct memfile *mf, uint64_t len, uint64_t *off)
 	return -ENOMEM;
 }
 
-void memfile_free(struct memfile *mf, uint64_t off, uint64_t len)
+static void free_range(struct memfile *mf, uint64_t off, uint64_t len)
 {
 	if (len == 0)
 		return;
@@ -97,5 +98,97 @@ void memfile_free(struct memfile *mf, uint64_t off, uint64_t len)
 		memmove(&mf->free[i + 1], &mf->free[i], (mf->nfree - i) * sizeof(*mf->free));
 		mf->free[i] = (struct memfile_extent){off, len};
 		mf->nfree++;
+	}
+}
+
+/* Splits shared entries so that off is an entry boundary. */
+static int shared_split_at(struct memfile *mf, uint64_t off)
+{
+	for (size_t i = 0; i < mf->nshared; i++) {
+		struct memfile_shared *e = &mf->shared[i];
+		if (off <= e->off || off >= e->off + e->len)
+			continue;
+		if (mf->nshared == mf->capshared) {
+			size_t cap = mf->capshared ? mf->capshared * 2 : 16;
+			struct memfile_shared *n = realloc(mf->shared, sizeof(*n) * cap);
+			if (!n)
+				return -ENOMEM;
+			mf->shared = n;
+			mf->capshared = cap;
+			e = &mf->shared[i];
+		}
+		memmove(e + 1, e, (mf->nshared - i) * sizeof(*e));
+		mf->nshared++;
+		e[1].off = off;
+		e[1].len = e->off + e->len - off;
+		e->len = off - e->off;
+		return 0;
+	}
+	return 0;
+}
+
+int memfile_share(struct memfile *mf, uint64_t off, uint64_t len)
+{
+	uint64_t end = off + len;
+	if (shared_split_at(mf, off) < 0 || shared_split_at(mf, end) < 0)
+		return -ENOMEM;
+	/* Bump existing entries inside the range and add new ones for the gaps. */
+	uint64_t cur = off;
+	size_t i = 0;
+	while (cur < end) {
+		while (i < mf->nshared && mf->shared[i].off + mf->shared[i].len <= cur)
+			i++;
+		if (i < mf->nshared && mf->shared[i].off == cur) {
+			mf->shared[i].extra_refs++;
+			cur += mf->shared[i].len;
+			i++;
+			continue;
+		}
+		uint64_t gap_end = i < mf->nshared && mf->shared[i].off < end ? mf->shared[i].off : end;
+		if (mf->nshared == mf->capshared) {
+			size_t cap = mf->capshared ? mf->capshared * 2 : 16;
+			struct memfile_shared *n = realloc(mf->shared, sizeof(*n) * cap);
+			if (!n)
+				return -ENOMEM;
+			mf->shared = n;
+			mf->capshared = cap;
+		}
+		memmove(&mf->shared[i + 1], &mf->shared[i], (mf->nshared - i) * sizeof(*mf->shared));
+		mf->shared[i] = (struct memfile_shared){cur, gap_end - cur, 1};
+		mf->nshared++;
+		cur = gap_end;
+		i++;
+	}
+	return 0;
+}
+
+void memfile_free(struct memfile *mf, uint64_t off, uint64_t len)
+{
+	uint64_t end = off + len;
+	if (mf->nshared == 0) {
+		free_range(mf, off, len);
+		return;
+	}
+	if (shared_split_at(mf, off) < 0 || shared_split_at(mf, end) < 0)
+		return; /* out of memory: leak rather than free pages someone still maps */
+	uint64_t cur = off;
+	size_t i = 0;
+	while (cur < end) {
+		while (i < mf->nshared && mf->shared[i].off + mf->shared[i].len <= cur)
+			i++;
+		if (i < mf->nshared && mf->shared[i].off == cur) {
+			struct memfile_shared *e = &mf->shared[i];
+			cur += e->len;
+			if (--e->extra_refs == 0) {
+				memmove(e, e + 1, (mf->nshared - i - 1) * sizeof(*e));
+				mf->nshared--;
+			} else {
+				i++;
+			}
+			continue;
+		}
+		uint64_t gap_end = i < mf->nshared && mf->shared[i].off < end ? mf->shared[i].off : end;
+		free_range(mf, cur, gap_end - cur);
+		cur = gap_end;
 	}
 }

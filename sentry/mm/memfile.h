@@ -11,6 +11,13 @@ struct memfile_extent {
 	uint64_t off, len;
 };
 
+/* A range of pages mapped by more than one VMA (shared memory across fork, mremap
+ * aliases): extra_refs more owners than the one implied by being allocated. */
+struct memfile_shared {
+	uint64_t off, len;
+	uint32_t extra_refs;
+};
+
 struct memfile {
 	int fd;
 	uint8_t *base;   /* the whole file mapped in the sentry */
@@ -19,13 +26,18 @@ struct memfile {
 	size_t nfree, capfree;
 	uint64_t allocated; /* bytes handed out */
 	uint64_t limit;     /* 0 = none; past it allocations fail with -ENOMEM */
+	struct memfile_shared *shared; /* sorted, non-overlapping */
+	size_t nshared, capshared;
 };
 
 int memfile_init(struct memfile *mf, uint64_t size);
 void memfile_destroy(struct memfile *mf);
 /* Allocates len (page multiple) bytes of zeroed file space. 0 and *off, or -ENOMEM. */
 int memfile_alloc(struct memfile *mf, uint64_t len, uint64_t *off);
+/* Drops one owner of [off, off+len): pages nobody else owns are freed. */
 void memfile_free(struct memfile *mf, uint64_t off, uint64_t len);
+/* Adds an owner to [off, off+len) (a second mapping of the same pages). */
+int memfile_share(struct memfile *mf, uint64_t off, uint64_t len);
 static inline void *memfile_ptr(struct memfile *mf, uint64_t off)
 {
 	return mf->base + off;

@@ -44,27 +44,13 @@ int mm_create(struct kernel *k, struct mm **out)
 	return 0;
 }
 
-/* Frees a removed piece's memory-file pages, except those another shared mapping of
- * this address space still uses (mremap with old_len 0 makes such aliases). Sharing
- * across address spaces needs real page reference counts: they come with fork. */
-#define MAX_MAP_COUNT 65530 /* vm.max_map_count's default */
+#define MAX_MAP_COUNT 65530 /* vm.max_map_count default */
 
 static void release_pages(void *ctx, const struct vma *piece)
 {
 	struct mm *mm = ctx;
 	mm->total_vm -= piece->end - piece->start;
-	uint64_t off = piece->memfile_off, end = off + (piece->end - piece->start);
-	if (piece->flags & VMA_SHARED) {
-		for (size_t i = 0; i < mm->vmas.n; i++) {
-			const struct vma *o = &mm->vmas.v[i];
-			uint64_t ooff = o->memfile_off, oend = ooff + (o->end - o->start);
-			if (!(o->flags & VMA_SHARED) || (o->start < piece->end && piece->start < o->end))
-				continue;
-			if (ooff < end && off < oend)
-				return; /* still aliased: leave the pages (coarse, but never unsafe) */
-		}
-	}
-	memfile_free(&mm->k->mf, off, end - off);
+	memfile_free(&mm->k->mf, piece->memfile_off, piece->end - piece->start);
 }
 
 void mm_put(struct mm *mm)
@@ -338,6 +324,8 @@ long mm_remap(struct mm *mm, uint64_t old, uint64_t oldlen, uint64_t newlen, int
 		if (err < 0)
 			return -ENOMEM;
 		struct vma alias = *v;
+		if (memfile_share(&mm->k->mf, v->memfile_off + (old - v->start), newlen) < 0)
+			return -ENOMEM;
 		alias.start = newaddr;
 		alias.end = newaddr + newlen;
 		alias.memfile_off = v->memfile_off + (old - v->start);

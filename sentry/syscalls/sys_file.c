@@ -990,6 +990,10 @@ SYSCALL(fcntl)
 		f->flags = (f->flags & ~settable) | ((int)a[2] & settable);
 		return 0;
 	}
+	case F_GETPIPE_SZ:
+		return pipe_fcntl_size(f, false, 0);
+	case F_SETPIPE_SZ:
+		return pipe_fcntl_size(f, true, a[2]);
 	case F_GETLK:
 	case F_SETLK:
 	case F_SETLKW:

@@ -397,60 +397,161 @@ SYSCALL(prctl)
 	}
 }
 
-/* ---- threads ---- */
+/* ---- clone: threads and processes ---- */
 
-static long clone_thread(struct task *t, uint64_t flags, uint64_t newsp, uint64_t ptid, uint64_t ctid,
-			 uint64_t tls)
+static void copy_fpstate(struct kernel *k, struct context *from, struct context *to)
+{
+	size_t fsz = k->plat->ops->fpstate_size(k->plat);
+	void *fp = malloc(fsz);
+	if (fp && k->plat->ops->get_fpstate(from, fp, fsz) > 0)
+		k->plat->ops->set_fpstate(to, fp, fsz);
+	free(fp);
+}
+
+/* A new thread group for fork/vfork/clone without CLONE_THREAD. */
+static struct thread_group *new_process(struct task *t, uint64_t flags, long *err)
 {
 	struct kernel *k = t->k;
-	const uint64_t need = CLONE_VM | CLONE_THREAD | CLONE_SIGHAND;
-	if ((flags & need) != need) {
-		kernel_log("clone without CLONE_VM|CLONE_THREAD (a new process) is not implemented yet");
-		return -ENOSYS;
+	struct thread_group *p = t->tg, *tg = thread_group_alloc(k);
+	*err = -ENOMEM;
+	if (!tg)
+		return NULL;
+	if (flags & CLONE_VM) {
+		tg->mm = p->mm;
+		p->mm->refs++;
+	} else if ((*err = mm_fork(p->mm, &tg->mm)) < 0) {
+		free(tg);
+		return NULL;
 	}
-	if (!(flags & CLONE_FS) || !(flags & CLONE_FILES))
-		return -EINVAL; /* threads share these in every libc; separate ones come later */
-	struct task *c = task_alloc(k, t->tg);
-	if (!c)
+	if (flags & CLONE_FILES) {
+		tg->fdt = p->fdt;
+		p->fdt->refs++;
+	} else {
+		tg->fdt = fdt_clone(p->fdt);
+	}
+	if (flags & CLONE_FS) {
+		tg->fs = p->fs;
+		p->fs->refs++;
+	} else {
+		tg->fs = fs_ctx_clone(p->fs);
+	}
+	if (flags & CLONE_SIGHAND) {
+		tg->sighand = p->sighand;
+		p->sighand->refs++;
+	} else if ((tg->sighand = malloc(sizeof(*tg->sighand)))) {
+		*tg->sighand = *p->sighand;
+		tg->sighand->refs = 1;
+	}
+	if (!tg->fdt || !tg->fs || !tg->sighand) {
+		mm_put(tg->mm);
+		fdt_put(tg->fdt);
+		fs_ctx_put(tg->fs);
+		sighand_put(tg->sighand);
+		free(tg);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	tg->cred = p->cred;
+	memcpy(tg->rlim, p->rlim, sizeof(tg->rlim));
+	tg->pgid = p->pgid;
+	tg->sid = p->sid;
+	memcpy(tg->comm, p->comm, sizeof(tg->comm));
+	tg->exit_signal = (int)(flags & CSIGNAL);
+	tg->parent = (flags & CLONE_PARENT) && p->parent ? p->parent : p;
+	list_add_tail(&tg->sibling, &tg->parent->children);
+	return tg;
+}
+
+static long do_clone(struct task *t, uint64_t flags, uint64_t newsp, uint64_t ptid, uint64_t ctid,
+		     uint64_t tls)
+{
+	struct kernel *k = t->k;
+	bool thread = flags & CLONE_THREAD;
+	const uint64_t supported = CSIGNAL | CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
+				   CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID |
+				   CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | CLONE_VFORK | CLONE_PARENT |
+				   CLONE_DETACHED | CLONE_IO;
+	if (flags & ~supported) {
+		kernel_log("clone flags %#llx not supported", (unsigned long long)(flags & ~supported));
+		return -EINVAL;
+	}
+	/* Linux's consistency rules (kernel/fork.c copy_process). */
+	if ((flags & CLONE_THREAD) && !(flags & CLONE_SIGHAND))
+		return -EINVAL;
+	if ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM))
+		return -EINVAL;
+	if (thread && (flags & CSIGNAL))
+		return -EINVAL;
+	if (thread && (!(flags & CLONE_FS) || !(flags & CLONE_FILES)))
+		return -EINVAL; /* threads with their own fs or fd table: not served yet */
+
+	struct thread_group *tg = t->tg;
+	long err = 0;
+	if (!thread && !(tg = new_process(t, flags, &err)))
+		return err;
+	struct task *c = task_alloc(k, tg);
+	if (!c) {
+		if (!thread) {
+			list_del_init(&tg->sibling);
+			mm_put(tg->mm);
+			fdt_put(tg->fdt);
+			fs_ctx_put(tg->fs);
+			sighand_put(tg->sighand);
+			free(tg);
+		}
 		return -EAGAIN;
-	int err = k->plat->ops->new_context(t->tg->mm->as, &c->ctx);
+	}
+	if (!thread) {
+		tg->tgid = c->tid;
+		tg->leader = c;
+	}
+	err = k->plat->ops->new_context(tg->mm->as, &c->ctx);
 	if (err < 0) {
 		c->ctx = NULL;
-		task_exit(c, 0);
+		if (thread)
+			task_exit(c, 0);
+		else
+			thread_group_exit(tg, 0);
 		return -EAGAIN;
 	}
 	k->plat->ops->set_owner(c->ctx, c);
+	copy_fpstate(k, t->ctx, c->ctx);
 	c->regs = t->regs;
 	c->regs.rax = 0;
+	c->regs.orig_rax = (uint64_t)-1;
 	if (newsp)
 		c->regs.rsp = newsp;
 	if (flags & CLONE_SETTLS)
 		c->regs.fs_base = tls;
 	c->sigmask = t->sigmask;
-	c->altstack = (stack_t){.ss_flags = SS_DISABLE};
-	/* The new host thread starts with the stub's clean FPU state; give it the
-	 * parent's, as Linux copies it on clone. */
-	size_t fsz = k->plat->ops->fpstate_size(k->plat);
-	void *fp = malloc(fsz);
-	if (fp && k->plat->ops->get_fpstate(t->ctx, fp, fsz) > 0)
-		k->plat->ops->set_fpstate(c->ctx, fp, fsz);
-	free(fp);
+	c->cpumask = t->cpumask;
+	if ((flags & CLONE_VM) && !(flags & CLONE_VFORK))
+		c->altstack = (stack_t){.ss_flags = SS_DISABLE};
+	else
+		c->altstack = t->altstack;
 	uint32_t tid = (uint32_t)c->tid;
 	if (flags & CLONE_PARENT_SETTID)
 		copy_to_user(t->tg->mm, ptid, &tid, 4);
 	if (flags & CLONE_CHILD_SETTID)
-		copy_to_user(t->tg->mm, ctid, &tid, 4);
+		copy_to_user(tg->mm, ctid, &tid, 4);
 	if (flags & CLONE_CHILD_CLEARTID)
 		c->clear_child_tid = ctid;
-	c->regs.orig_rax = (uint64_t)-1;
 	task_make_runnable(c);
+	if (flags & CLONE_VFORK) {
+		/* The parent waits (uninterruptibly, as on Linux) until the child has exec'd
+		 * or exited, then returns the child's pid. */
+		tg->vfork_parent = t;
+		long r = task_block(t, NULL, 0);
+		t->uninterruptible = true; /* the child runs on our stack until it execs */
+		return r;
+	}
 	return c->tid;
 }
 
 SYSCALL(clone)
 {
 	/* x86-64 argument order: flags, newsp, parent_tid, child_tid, tls */
-	return clone_thread(t, a[0], a[1], a[2], a[3], a[4]);
+	return do_clone(t, a[0], a[1], a[2], a[3], a[4]);
 }
 
 SYSCALL(clone3)
@@ -462,39 +563,134 @@ SYSCALL(clone3)
 	memset(&ca, 0, sizeof(ca));
 	if (copy_from_user(t->tg->mm, &ca, a[0], size < sizeof(ca) ? size : sizeof(ca)) < 0)
 		return -EFAULT;
-	if (ca.exit_signal && (ca.flags & CLONE_THREAD))
+	if (ca.exit_signal & ~CSIGNAL || (ca.flags & CSIGNAL))
+		return -EINVAL;
+	if (ca.flags & (CLONE_PIDFD | CLONE_INTO_CGROUP | CLONE_NEWTIME) || ca.set_tid || ca.set_tid_size)
 		return -EINVAL;
 	uint64_t sp = ca.stack ? ca.stack + ca.stack_size : 0;
-	return clone_thread(t, ca.flags, sp, ca.parent_tid, ca.child_tid, ca.tls);
+	return do_clone(t, ca.flags | ca.exit_signal, sp, ca.parent_tid, ca.child_tid, ca.tls);
 }
 
 SYSCALL(fork)
 {
-	(void)t;
 	(void)a;
-	kernel_log("fork is not implemented yet");
-	return -ENOSYS;
+	return do_clone(t, SIGCHLD, 0, 0, 0, 0);
 }
 
 SYSCALL(vfork)
 {
-	(void)t;
 	(void)a;
-	kernel_log("vfork is not implemented yet");
-	return -ENOSYS;
+	return do_clone(t, CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0, 0, 0);
+}
+
+/* ---- wait ---- */
+
+static bool wait_matches(struct task *t, struct thread_group *c, int idtype, int id, int options)
+{
+	switch (idtype) {
+	case P_PID:
+		if (c->tgid != id)
+			return false;
+		break;
+	case P_PGID:
+		if (c->pgid != (id ? id : t->tg->pgid))
+			return false;
+		break;
+	default:
+		break;
+	}
+	/* __WCLONE waits only for children that do not send SIGCHLD; __WALL for both. */
+	if (options & __WALL)
+		return true;
+	return (options & __WCLONE) ? c->exit_signal != SIGCHLD : c->exit_signal == SIGCHLD;
+}
+
+/* Finds a zombie child; -ECHILD when no child matches at all, 0 when one will later. */
+static int find_child(struct task *t, int idtype, int id, int options, struct thread_group **zombie)
+{
+	bool any = false;
+	*zombie = NULL;
+	/* Children of every thread of the group count (they share one list here). */
+	struct list_head *pos;
+	list_for_each(pos, &t->tg->children)
+	{
+		struct thread_group *c = list_entry(pos, struct thread_group, sibling);
+		if (!wait_matches(t, c, idtype, id, options))
+			continue;
+		any = true;
+		if (c->zombie) {
+			*zombie = c;
+			return 1;
+		}
+	}
+	return any ? 0 : -ECHILD;
+}
+
+static long do_wait(struct task *t, int idtype, int id, int options, uint64_t ustatus, uint64_t uinfo,
+		    uint64_t urusage)
+{
+	struct thread_group *z;
+	int r = find_child(t, idtype, id, options, &z);
+	if (r < 0)
+		return r;
+	if (!z) {
+		if (options & WNOHANG) {
+			if (uinfo) {
+				siginfo_t si = {0};
+				if (copy_to_user(t->tg->mm, uinfo, &si, sizeof(si)) < 0)
+					return -EFAULT;
+			}
+			return 0;
+		}
+		return task_block(t, &t->tg->child_exit, 0);
+	}
+	int status = z->exit_status, pid = z->tgid;
+	if (ustatus && copy_to_user(t->tg->mm, ustatus, &status, sizeof(status)) < 0)
+		return -EFAULT;
+	if (uinfo) {
+		siginfo_t si = {0};
+		si.si_signo = SIGCHLD;
+		si.si_code = WIFSIGNALED(status) ? (WCOREDUMP(status) ? CLD_DUMPED : CLD_KILLED) : CLD_EXITED;
+		si.si_pid = pid;
+		si.si_uid = z->cred.ruid;
+		si.si_status = WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status);
+		if (copy_to_user(t->tg->mm, uinfo, &si, sizeof(si)) < 0)
+			return -EFAULT;
+	}
+	if (urusage) {
+		struct rusage ru = {0}; /* CPU time is not accounted per task yet */
+		if (copy_to_user(t->tg->mm, urusage, &ru, sizeof(ru)) < 0)
+			return -EFAULT;
+	}
+	if (!(options & WNOWAIT))
+		thread_group_release(z);
+	return uinfo ? 0 : pid;
 }
 
 SYSCALL(wait4)
 {
-	(void)a;
-	/* Without fork there are never children to wait for. */
-	return list_empty(&t->tg->children) ? -ECHILD : -ENOSYS;
+	int pid = (int)a[0], options = (int)a[2];
+	if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL))
+		return -EINVAL;
+	int idtype = pid > 0 ? P_PID : pid == -1 ? P_ALL : P_PGID;
+	int id = pid < -1 ? -pid : pid > 0 ? pid : 0;
+	if (pid == INT32_MIN)
+		return -ESRCH;
+	return do_wait(t, idtype, id, options & ~(WUNTRACED | WCONTINUED), a[1], 0, a[3]);
 }
 
 SYSCALL(waitid)
 {
-	(void)a;
-	return list_empty(&t->tg->children) ? -ECHILD : -ENOSYS;
+	int idtype = (int)a[0], id = (int)a[1], options = (int)a[3];
+	if (options & ~(WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL))
+		return -EINVAL;
+	if (!(options & (WEXITED | WSTOPPED | WCONTINUED)))
+		return -EINVAL;
+	if (idtype != P_ALL && idtype != P_PID && idtype != P_PGID)
+		return -EINVAL; /* P_PIDFD comes with pidfds */
+	if (!(options & WEXITED)) /* stopped/continued children are not reported yet */
+		return (options & WNOHANG) ? 0 : -ECHILD;
+	return do_wait(t, idtype, id, options, 0, a[2], a[4]);
 }
 
 SYSCALL(exit)
@@ -606,5 +802,8 @@ SYSCALL(execve)
 	err = loader_exec(t, path, argv, argc, envp, envc);
 	free_strv(argv, argc);
 	free_strv(envp, envc);
-	return err < 0 ? err : SYSCALL_NORETURN;
+	if (err < 0)
+		return err;
+	vfork_done(t->tg);
+	return SYSCALL_NORETURN;
 }

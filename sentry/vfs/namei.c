@@ -95,10 +95,19 @@ int vfs_unlink(struct dentry *dir, const char *name, bool is_dir)
 	inode_put(victim);
 	if (err < 0)
 		return err;
-	if (c && c->inode) {
-		/* Open files keep the inode alive through their own references. */
-		inode_put(c->inode);
-		c->inode = NULL;
+	if (c) {
+		/* The name is gone but whoever holds the dentry (an open file, a cwd) keeps
+		 * the old inode, as on Linux; a new file of the same name gets a new dentry. */
+		for (struct dentry **pp = &dir->children; *pp; pp = &(*pp)->next_sibling) {
+			if (*pp == c) {
+				*pp = c->next_sibling;
+				break;
+			}
+		}
+		c->next_sibling = NULL;
+		c->deleted = true;
+		dentry_get(c);
+		dentry_put(c); /* frees it now if nobody holds it */
 	}
 	return 0;
 }

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,12 +67,32 @@ void dentry_get(struct dentry *d)
 	d->refs++;
 }
 
-/* Dentries stay cached in their parent's child list while the parent lives; a reference
- * count reaching zero does not free them (the tree owns them). */
+static void dentry_free(struct dentry *d)
+{
+	/* Only cached negative entries can be left below a removed directory. */
+	struct dentry *c = d->children;
+	while (c) {
+		struct dentry *next = c->next_sibling;
+		if (c->inode)
+			inode_put(c->inode);
+		free(c->name);
+		free(c);
+		c = next;
+	}
+	if (d->inode)
+		inode_put(d->inode);
+	free(d->name);
+	free(d);
+}
+
+/* Dentries in the tree stay cached while their parent lives, whatever their count; an
+ * unlinked one is freed when its last holder lets go. */
 void dentry_put(struct dentry *d)
 {
-	if (d && d->refs > 0)
-		d->refs--;
+	if (!d || d->refs <= 0)
+		return;
+	if (--d->refs == 0 && d->deleted)
+		dentry_free(d);
 }
 
 int vfs_mount(struct dentry *mountpoint, struct dentry *fsroot)
@@ -92,6 +113,7 @@ long dentry_path(struct dentry *root, struct dentry *d, char *buf, size_t sz)
 	char tmp[4096];
 	size_t pos = sizeof(tmp);
 	tmp[--pos] = 0;
+	bool deleted = d->deleted;
 	while (d != root) {
 		if (d->mountpoint) {
 			d = d->mountpoint;
@@ -110,10 +132,13 @@ long dentry_path(struct dentry *root, struct dentry *d, char *buf, size_t sz)
 	if (pos == sizeof(tmp) - 1)
 		tmp[--pos] = '/';
 	size_t len = sizeof(tmp) - 1 - pos;
-	if (len + 1 > sz)
+	const char *suffix = deleted ? " (deleted)" : "";
+	size_t slen = strlen(suffix);
+	if (len + slen + 1 > sz)
 		return -ERANGE;
-	memcpy(buf, tmp + pos, len + 1);
-	return (long)len;
+	memcpy(buf, tmp + pos, len);
+	memcpy(buf + len, suffix, slen + 1);
+	return (long)(len + slen);
 }
 
 struct file *file_new(struct dentry *d, struct inode *ino, int flags)

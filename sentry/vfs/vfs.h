@@ -82,6 +82,9 @@ struct file_ops {
 	/* Size for SEEK_END; -ESPIPE for streams. NULL: use getattr's size. */
 	long (*seek_end)(struct file *f);
 	void (*release)(struct file *f);
+	/* Readiness as poll(2) bits. With t, also arranges for t to be woken (task_wait_also)
+	 * when readiness may change. NULL: always readable and writable (regular files). */
+	unsigned (*poll)(struct file *f, struct task *t);
 	bool stream; /* no offsets: lseek gives ESPIPE, pread/pwrite ESPIPE */
 	bool discards_writes; /* /dev/null: write succeeds without reading the buffer */
 	/* Replaces the generic lseek (character devices whose offset means nothing). */
@@ -109,6 +112,7 @@ struct dentry {
 	struct dentry *mountpoint;   /* for a filesystem root: where it is mounted */
 	bool revalidate_miss;        /* negative because revalidation failed */
 	bool synthetic;              /* a mountpoint the sentry made up: listed by readdir too */
+	bool deleted;                /* unlinked: out of the tree, freed with its last reference */
 };
 
 /* The filesystem context of a task: root and working directory. */

@@ -849,7 +849,7 @@ Test(path, rmdir)
 /* Linux: a directory removed while it is a task's cwd (or an open fd's directory) stays
  * that dead directory: lookups in it fail with ENOENT, and "." still resolves to it. A
  * new directory made under the old name is a different directory. */
-Test(path, removed_cwd_is_not_revived, .disabled = true)
+Test(path, removed_cwd_is_not_revived)
 {
 	struct dentry *d = mkdir_(root, "d");
 	fs->cwd = d;
