@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -297,6 +298,119 @@ static int tmpfs_unlink(struct inode *dir, const char *name, struct inode *victi
 	return -ENOENT;
 }
 
+static int tmpfs_setattr(struct inode *ino, const struct iattr *a)
+{
+	struct tmpfs_node *n = ino->priv;
+	struct timespec now = now_realtime();
+	if (a->valid & ATTR_SIZE) {
+		if (!S_ISREG(ino->mode))
+			return -EINVAL;
+		int err = tmpfs_resize(n, a->size);
+		if (err < 0)
+			return err;
+		n->mtime = now;
+	}
+	if (a->valid & ATTR_MODE)
+		ino->mode = (ino->mode & S_IFMT) | (a->mode & 07777);
+	if (a->valid & ATTR_UID)
+		n->uid = a->uid;
+	if (a->valid & ATTR_GID)
+		n->gid = a->gid;
+	if (a->valid & ATTR_ATIME)
+		n->atime = a->atime;
+	if (a->valid & ATTR_MTIME)
+		n->mtime = a->mtime;
+	n->ctime = now;
+	return 0;
+}
+
+static struct tmpfs_entry **find_entry(struct tmpfs_node *d, const char *name)
+{
+	for (struct tmpfs_entry **pp = &d->entries; *pp; pp = &(*pp)->next)
+		if (strcmp((*pp)->name, name) == 0)
+			return pp;
+	return NULL;
+}
+
+static int tmpfs_rename(struct inode *odir, const char *oname, struct inode *ndir, const char *nname,
+			unsigned flags)
+{
+	struct tmpfs_node *od = odir->priv, *nd = ndir->priv;
+	struct tmpfs_entry **op = find_entry(od, oname);
+	if (!op)
+		return -ENOENT;
+	struct tmpfs_entry **np = find_entry(nd, nname);
+	struct tmpfs_entry *oe = *op;
+	bool odir_is_dir = S_ISDIR(oe->ino->mode);
+	if (flags & RENAME_EXCHANGE) {
+		if (!np)
+			return -ENOENT;
+		struct inode *tmp = oe->ino;
+		bool ndir_is_dir = S_ISDIR((*np)->ino->mode);
+		oe->ino = (*np)->ino;
+		(*np)->ino = tmp;
+		if (odir != ndir && odir_is_dir != ndir_is_dir) {
+			od->nlink += ndir_is_dir ? 1 : -1;
+			nd->nlink += odir_is_dir ? 1 : -1;
+		}
+		od->mtime = od->ctime = nd->mtime = nd->ctime = now_realtime();
+		return 0;
+	}
+	if (np && *np == oe)
+		return 0;
+	if (np) {
+		struct tmpfs_entry *victim = *np;
+		if (S_ISDIR(victim->ino->mode)) {
+			if (((struct tmpfs_node *)victim->ino->priv)->entries)
+				return -ENOTEMPTY;
+			nd->nlink--;
+		}
+		((struct tmpfs_node *)victim->ino->priv)->nlink -= S_ISDIR(victim->ino->mode) ? 2 : 1;
+		*np = victim->next;
+		nd->nentries--;
+		inode_put(victim->ino);
+		free(victim->name);
+		free(victim);
+		op = find_entry(od, oname); /* the list may have changed under op */
+	}
+	char *newname = strdup(nname);
+	if (!newname)
+		return -ENOSPC;
+	*op = oe->next;
+	od->nentries--;
+	free(oe->name);
+	oe->name = newname;
+	oe->next = NULL;
+	struct tmpfs_entry **tail = &nd->entries;
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = oe;
+	nd->nentries++;
+	if (odir_is_dir && odir != ndir) {
+		od->nlink--;
+		nd->nlink++;
+	}
+	od->mtime = od->ctime = nd->mtime = nd->ctime = now_realtime();
+	((struct tmpfs_node *)oe->ino->priv)->ctime = od->ctime;
+	return 0;
+}
+
+static int tmpfs_link(struct inode *dir, const char *name, struct inode *target)
+{
+	if (target->ops != &tmpfs_inode_ops)
+		return -EXDEV;
+	inode_get(target);
+	int err = tmpfs_add(dir, name, target);
+	if (err < 0) {
+		inode_put(target);
+		return err;
+	}
+	struct tmpfs_node *n = target->priv;
+	n->nlink++;
+	n->ctime = now_realtime();
+	return 0;
+}
+
 static const struct inode_ops tmpfs_inode_ops = {
 	.lookup = tmpfs_lookup,
 	.readlink = tmpfs_readlink,
@@ -306,6 +420,9 @@ static const struct inode_ops tmpfs_inode_ops = {
 	.create = tmpfs_create,
 	.unlink = tmpfs_unlink,
 	.symlink = tmpfs_symlink,
+	.setattr = tmpfs_setattr,
+	.rename = tmpfs_rename,
+	.link = tmpfs_link,
 };
 
 int tmpfs_new_root(struct kernel *k, uint32_t mode, struct dentry **out)

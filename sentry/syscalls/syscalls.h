@@ -37,7 +37,10 @@ int fd_limit(struct task *t);
 	X(removexattr) X(lremovexattr) X(fremovexattr) X(fadvise64) X(copy_file_range) \
 	X(sched_setaffinity) X(sched_getscheduler) X(sched_setscheduler) X(sched_getparam) \
 	X(sched_setparam) X(sched_get_priority_max) X(sched_get_priority_min) X(getcpu) \
-	X(rt_sigqueueinfo) X(rt_tgsigqueueinfo) X(pipe) X(pipe2) X(poll) X(ppoll) X(select) X(pselect6)
+	X(rt_sigqueueinfo) X(rt_tgsigqueueinfo) X(pipe) X(pipe2) X(poll) X(ppoll) X(select) X(pselect6) \
+	X(chmod) X(fchmod) X(fchmodat) X(chown) X(fchown) X(lchown) X(fchownat) X(truncate) \
+	X(ftruncate) X(utimensat) X(utimes) X(futimesat) X(rename) X(renameat) X(renameat2) \
+	X(link) X(linkat)
 
 #define DECLARE(name) SYSCALL(name);
 SYSCALL_LIST(DECLARE)

@@ -3,6 +3,7 @@
 #include "sentry/vfs/vfs.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -109,5 +110,178 @@ int vfs_unlink(struct dentry *dir, const char *name, bool is_dir)
 		dentry_get(c);
 		dentry_put(c); /* frees it now if nobody holds it */
 	}
+	return 0;
+}
+
+static void unhook(struct dentry *c)
+{
+	for (struct dentry **pp = &c->parent->children; *pp; pp = &(*pp)->next_sibling) {
+		if (*pp == c) {
+			*pp = c->next_sibling;
+			break;
+		}
+	}
+	c->next_sibling = NULL;
+}
+
+static void hook(struct dentry *dir, struct dentry *c)
+{
+	c->parent = dir;
+	c->next_sibling = dir->children;
+	dir->children = c;
+}
+
+static bool is_ancestor(struct dentry *maybe, struct dentry *d)
+{
+	for (int depth = 0; depth < 4096; depth++) {
+		if (d == maybe)
+			return true;
+		if (d->mountpoint)
+			d = d->mountpoint;
+		else if (d->parent == d)
+			return false;
+		else
+			d = d->parent;
+	}
+	return false;
+}
+
+int vfs_rename(struct dentry *odir, const char *oname, struct dentry *ndir, const char *nname,
+	       unsigned flags)
+{
+	struct inode *odi = odir->inode, *ndi = ndir->inode;
+	struct inode *src = NULL, *dst = NULL;
+	int err;
+	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE))
+		return -EINVAL;
+	if ((flags & RENAME_NOREPLACE) && (flags & RENAME_EXCHANGE))
+		return -EINVAL;
+	if (!strcmp(oname, ".") || !strcmp(oname, "..") || !strcmp(nname, ".") || !strcmp(nname, ".."))
+		return -EBUSY;
+	if (odi->sb != ndi->sb)
+		return -EXDEV;
+	if (odi->sb->readonly)
+		return -EROFS;
+	if (!odi->ops->rename)
+		return -EPERM;
+	if ((err = odi->ops->lookup(odi, oname, &src)) < 0)
+		return err;
+	err = ndi->ops->lookup(ndi, nname, &dst);
+	if (err < 0 && err != -ENOENT)
+		goto out;
+	err = 0;
+	if (dst == NULL && (flags & RENAME_EXCHANGE))
+		err = -ENOENT;
+	else if (dst && (flags & RENAME_NOREPLACE))
+		err = -EEXIST;
+	else if (dst && src == dst)
+		goto out; /* two names of one inode: nothing to do */
+	else if (dst && !(flags & RENAME_EXCHANGE) && S_ISDIR(src->mode) && !S_ISDIR(dst->mode))
+		err = -ENOTDIR;
+	else if (dst && !(flags & RENAME_EXCHANGE) && !S_ISDIR(src->mode) && S_ISDIR(dst->mode))
+		err = -EISDIR;
+	if (err)
+		goto out;
+	struct dentry *oc = cached_child(odir, oname), *nc = cached_child(ndir, nname);
+	if ((oc && oc->mounted) || (nc && nc->mounted)) {
+		err = -EBUSY;
+		goto out;
+	}
+	/* A directory cannot move below itself. */
+	if (S_ISDIR(src->mode) && oc && is_ancestor(oc, ndir)) {
+		err = -EINVAL;
+		goto out;
+	}
+	if (dst && S_ISDIR(dst->mode) && (flags & RENAME_EXCHANGE) && nc && is_ancestor(nc, odir)) {
+		err = -EINVAL;
+		goto out;
+	}
+	if ((err = odi->ops->rename(odi, oname, ndi, nname, flags)) < 0)
+		goto out;
+	/* Keep the cache in step: the moved dentry takes its new name and parent. */
+	if (flags & RENAME_EXCHANGE) {
+		if (oc && nc) {
+			unhook(oc);
+			unhook(nc);
+			char *tmp = oc->name;
+			oc->name = nc->name;
+			nc->name = tmp;
+			hook(ndir, oc);
+			hook(odir, nc);
+		} else {
+			if (oc) {
+				unhook(oc);
+				oc->deleted = true;
+				dentry_get(oc);
+				dentry_put(oc);
+			}
+			if (nc) {
+				unhook(nc);
+				nc->deleted = true;
+				dentry_get(nc);
+				dentry_put(nc);
+			}
+		}
+		goto out;
+	}
+	if (nc) {
+		unhook(nc);
+		nc->deleted = true;
+		dentry_get(nc);
+		dentry_put(nc);
+	}
+	if (oc) {
+		char *name = strdup(nname);
+		unhook(oc);
+		if (!name || !oc->inode) {
+			/* cannot rename the cache entry: drop it, the next lookup rebuilds it */
+			free(name);
+			oc->deleted = true;
+			dentry_get(oc);
+			dentry_put(oc);
+		} else {
+			free(oc->name);
+			oc->name = name;
+			hook(ndir, oc);
+		}
+	}
+out:
+	inode_put(src);
+	inode_put(dst);
+	return err;
+}
+
+int vfs_link(struct dentry *target, struct dentry *dir, const char *name)
+{
+	struct inode *di = dir->inode, *ti = target->inode, *exist = NULL;
+	if (S_ISDIR(ti->mode))
+		return -EPERM;
+	if (di->sb != ti->sb)
+		return -EXDEV;
+	if (di->sb->readonly)
+		return -EROFS;
+	if (!di->ops->link)
+		return -EPERM;
+	if (di->ops->lookup(di, name, &exist) == 0) {
+		inode_put(exist);
+		return -EEXIST;
+	}
+	int err = di->ops->link(di, name, ti);
+	if (err < 0)
+		return err;
+	struct dentry *c = cached_child(dir, name);
+	if (c) {
+		if (c->inode)
+			inode_put(c->inode);
+	} else {
+		c = calloc(1, sizeof(*c));
+		if (!c || !(c->name = strdup(name))) {
+			free(c);
+			return 0; /* linked; the cache entry is made on the next lookup */
+		}
+		hook(dir, c);
+	}
+	inode_get(ti);
+	c->inode = ti;
 	return 0;
 }

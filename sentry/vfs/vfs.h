@@ -24,6 +24,23 @@ struct kstat {
 	struct timespec atime, mtime, ctime;
 };
 
+/* What setattr changes: the fields whose ATTR_ bit is set. */
+enum {
+	ATTR_MODE = 1,
+	ATTR_UID = 2,
+	ATTR_GID = 4,
+	ATTR_SIZE = 8,
+	ATTR_ATIME = 16,
+	ATTR_MTIME = 32,
+};
+
+struct iattr {
+	unsigned valid;
+	uint32_t mode, uid, gid;
+	uint64_t size;
+	struct timespec atime, mtime;
+};
+
 struct superblock {
 	const char *fstype;
 	uint64_t dev;
@@ -50,6 +67,14 @@ struct inode_ops {
 	/* For /proc's magic links (fd/N, exe): the open file they stand for, as a new
 	 * reference, or NULL. The walk continues from that file's dentry when it has one. */
 	struct file *(*magic_file)(struct inode *ino);
+	/* Changes attributes (chmod, chown, truncate, utimes). NULL: read-only (-EROFS). */
+	int (*setattr)(struct inode *ino, const struct iattr *attr);
+	/* Moves old_name in old_dir to new_name in new_dir (same filesystem), replacing
+	 * new_name if it exists (the VFS has checked the types). flags: RENAME_EXCHANGE. */
+	int (*rename)(struct inode *old_dir, const char *old_name, struct inode *new_dir,
+		      const char *new_name, unsigned flags);
+	/* A new name for an existing non-directory inode. */
+	int (*link)(struct inode *dir, const char *name, struct inode *target);
 	/* Whether a cached dentry for this inode is still valid (NULL: always). Directories
 	 * with this op also never cache negative entries. */
 	bool (*revalidate)(struct inode *ino);
@@ -171,6 +196,10 @@ int vfs_lookup_child(struct fs_ctx *fs, struct dentry *dir, const char *name, si
 int vfs_create(struct dentry *dir, const char *name, uint32_t mode, const char *link_target,
 	       struct dentry **out);
 int vfs_unlink(struct dentry *dir, const char *name, bool is_dir);
+/* rename/renameat2 (flags RENAME_NOREPLACE, RENAME_EXCHANGE) and link. */
+int vfs_rename(struct dentry *odir, const char *oname, struct dentry *ndir, const char *nname,
+	       unsigned flags);
+int vfs_link(struct dentry *target, struct dentry *dir, const char *name);
 
 /* Opens a resolved dentry with open(2) flags. */
 int vfs_open_dentry(struct dentry *d, int flags, struct file **out);
