@@ -58,6 +58,9 @@ struct platform_ops {
 	/* Gives the opaque pointer the sentry associates with ctx (its task). */
 	void (*set_owner)(struct context *ctx, void *owner);
 	void *(*owner)(struct context *ctx);
+	/* CPU time the host has spent running this address space's threads, user and
+	 * user+system, in ns (getrusage, CLOCK_PROCESS_CPUTIME_ID). */
+	int (*cpu_time)(struct address_space *as, uint64_t *user_ns, uint64_t *total_ns);
 	/* Size of the xsave area of this CPU (what a signal frame must hold). */
 	size_t (*fpstate_size)(struct platform *p);
 };

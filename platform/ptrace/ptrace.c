@@ -26,6 +26,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char ward_stub_start[], ward_stub_end[], ward_stub_syscall[], ward_stub_entry[];
@@ -503,6 +504,21 @@ static size_t pt_fpstate_size(struct platform *p)
 	return ((struct ptrace_platform *)p)->fpsize;
 }
 
+/* The stub's process CPU clocks (Linux's MAKE_PROCESS_CPUCLOCK): readable by its parent. */
+static int pt_cpu_time(struct address_space *as, uint64_t *user_ns, uint64_t *total_ns)
+{
+	struct timespec ts;
+	clockid_t prof = (clockid_t)((~(unsigned)as->pid) << 3 | 0); /* CPUCLOCK_PROF */
+	clockid_t virt = (clockid_t)((~(unsigned)as->pid) << 3 | 1); /* CPUCLOCK_VIRT */
+	if (clock_gettime(prof, &ts) < 0)
+		return -errno;
+	*total_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (clock_gettime(virt, &ts) < 0)
+		return -errno;
+	*user_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return 0;
+}
+
 static const struct platform_ops ptrace_ops = {
 	.name = "ptrace",
 	.new_address_space = pt_new_address_space,
@@ -520,6 +536,7 @@ static const struct platform_ops ptrace_ops = {
 	.set_owner = pt_set_owner,
 	.owner = pt_owner,
 	.fpstate_size = pt_fpstate_size,
+	.cpu_time = pt_cpu_time,
 };
 
 int stub_page_install(void)

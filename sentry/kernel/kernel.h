@@ -125,6 +125,8 @@ struct thread_group {
 	int exit_status; /* wait(2) status */
 	struct waitqueue child_exit; /* parents wait here in wait4 */
 	int exit_signal;             /* sent to the parent when this group ends (clone's low byte) */
+	uint64_t utime_ns, stime_ns; /* CPU time of this group once it has exited */
+	uint64_t cutime_ns, cstime_ns; /* of its reaped children (RUSAGE_CHILDREN) */
 	struct task *vfork_parent;   /* blocked in vfork until this group execs or exits */
 	char comm[16];
 };
@@ -256,6 +258,9 @@ bool signal_deliver_pending(struct task *t);
 void signal_fault(struct task *t, const siginfo_t *info);
 bool signal_pending_unblocked(struct task *t);
 const char *signal_name(int sig);
+
+/* CPU time of a thread group so far (its address space's, while it is alive). */
+void thread_group_cpu(struct thread_group *tg, uint64_t *user_ns, uint64_t *sys_ns);
 
 /* ---- memory (sentry/mm/mm.c) ---- */
 int mm_create(struct kernel *k, struct mm **out);

@@ -212,9 +212,24 @@ static bool parent_autoreaps(struct thread_group *parent)
 	return a->handler == (uint64_t)SIG_IGN || (a->flags & SA_NOCLDWAIT);
 }
 
+void thread_group_cpu(struct thread_group *tg, uint64_t *user_ns, uint64_t *sys_ns)
+{
+	uint64_t u = 0, total = 0;
+	/* utime_ns/stime_ns hold what earlier address spaces (before an exec) used; a
+	 * shared one (a vfork child's) is counted by the process that owns it. */
+	*user_ns = tg->utime_ns;
+	*sys_ns = tg->stime_ns;
+	if (tg->zombie || !tg->mm || tg->mm->refs > 1 ||
+	    tg->k->plat->ops->cpu_time(tg->mm->as, &u, &total) < 0)
+		return;
+	*user_ns += u;
+	*sys_ns += total > u ? total - u : 0;
+}
+
 static void thread_group_finish(struct thread_group *tg, int wait_status)
 {
 	struct kernel *k = tg->k;
+	thread_group_cpu(tg, &tg->utime_ns, &tg->stime_ns);
 	tg->exit_status = wait_status;
 	tg->zombie = true;
 	vfork_done(tg);

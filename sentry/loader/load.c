@@ -356,8 +356,14 @@ int loader_exec(struct task *t, const char *path, char *const argv_in[], int arg
 	mm = NULL;
 	if (oldctx)
 		k->plat->ops->release_context(oldctx);
-	if (old)
+	if (old) {
+		uint64_t u = 0, total = 0;
+		if (old->refs == 1 && k->plat->ops->cpu_time(old->as, &u, &total) == 0) {
+			t->tg->utime_ns += u; /* CPU time survives exec */
+			t->tg->stime_ns += total > u ? total - u : 0;
+		}
 		mm_put(old);
+	}
 	reset_fpstate(t);
 
 	arch_regs r;

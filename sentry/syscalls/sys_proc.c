@@ -14,6 +14,8 @@
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/sysinfo.h>
+#include <sys/time.h>
+#include <sys/times.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -658,12 +660,17 @@ static long do_wait(struct task *t, int idtype, int id, int options, uint64_t us
 			return -EFAULT;
 	}
 	if (urusage) {
-		struct rusage ru = {0}; /* CPU time is not accounted per task yet */
+		struct rusage ru = {0};
+		ru.ru_utime = (struct timeval){(time_t)(z->utime_ns / 1000000000ull), (suseconds_t)(z->utime_ns % 1000000000ull / 1000)};
+		ru.ru_stime = (struct timeval){(time_t)(z->stime_ns / 1000000000ull), (suseconds_t)(z->stime_ns % 1000000000ull / 1000)};
 		if (copy_to_user(t->tg->mm, urusage, &ru, sizeof(ru)) < 0)
 			return -EFAULT;
 	}
-	if (!(options & WNOWAIT))
+	if (!(options & WNOWAIT)) {
+		t->tg->cutime_ns += z->utime_ns + z->cutime_ns;
+		t->tg->cstime_ns += z->stime_ns + z->cstime_ns;
 		thread_group_release(z);
+	}
 	return uinfo ? 0 : pid;
 }
 
@@ -806,4 +813,46 @@ SYSCALL(execve)
 		return err;
 	vfork_done(t->tg);
 	return SYSCALL_NORETURN;
+}
+
+static struct timeval ns_to_tv(uint64_t ns)
+{
+	return (struct timeval){(time_t)(ns / 1000000000ull), (suseconds_t)(ns % 1000000000ull / 1000)};
+}
+
+SYSCALL(getrusage)
+{
+	int who = (int)a[0];
+	struct rusage ru;
+	uint64_t u, s;
+	memset(&ru, 0, sizeof(ru));
+	switch (who) {
+	case RUSAGE_SELF:
+	case RUSAGE_THREAD:
+		thread_group_cpu(t->tg, &u, &s);
+		break;
+	case RUSAGE_CHILDREN:
+		u = t->tg->cutime_ns;
+		s = t->tg->cstime_ns;
+		break;
+	default:
+		return -EINVAL;
+	}
+	/* Memory and I/O counters are not kept yet: they read as zero. */
+	ru.ru_utime = ns_to_tv(u);
+	ru.ru_stime = ns_to_tv(s);
+	return copy_to_user(t->tg->mm, a[1], &ru, sizeof(ru));
+}
+
+SYSCALL(times)
+{
+	uint64_t u, s;
+	thread_group_cpu(t->tg, &u, &s);
+	struct tms tm = {
+		(clock_t)(u / 10000000ull), (clock_t)(s / 10000000ull),
+		(clock_t)(t->tg->cutime_ns / 10000000ull), (clock_t)(t->tg->cstime_ns / 10000000ull),
+	};
+	if (a[0] && copy_to_user(t->tg->mm, a[0], &tm, sizeof(tm)) < 0)
+		return -EFAULT;
+	return (long)((now_ns() - t->k->boot_ns) / 10000000ull);
 }

@@ -27,9 +27,10 @@ SYSCALL(clock_gettime)
 	clockid_t c = (clockid_t)a[0];
 	struct timespec ts;
 	if (c == CLOCK_PROCESS_CPUTIME_ID || c == CLOCK_THREAD_CPUTIME_ID) {
-		/* CPU time is not accounted per guest task yet: report ENOSYS-like EINVAL
-		 * would mislead; use wall time since start as an upper bound. */
-		uint64_t ns = now_ns() - t->k->boot_ns;
+		/* Per-thread CPU time is not separated yet: a thread reads its process's. */
+		uint64_t u, s;
+		thread_group_cpu(t->tg, &u, &s);
+		uint64_t ns = u + s;
 		ts.tv_sec = (time_t)(ns / 1000000000ull);
 		ts.tv_nsec = (long)(ns % 1000000000ull);
 		return copy_to_user(t->tg->mm, a[1], &ts, sizeof(ts));

@@ -40,7 +40,7 @@ int fd_limit(struct task *t);
 	X(rt_sigqueueinfo) X(rt_tgsigqueueinfo) X(pipe) X(pipe2) X(poll) X(ppoll) X(select) X(pselect6) \
 	X(chmod) X(fchmod) X(fchmodat) X(chown) X(fchown) X(lchown) X(fchownat) X(truncate) \
 	X(ftruncate) X(utimensat) X(utimes) X(futimesat) X(rename) X(renameat) X(renameat2) \
-	X(link) X(linkat)
+	X(link) X(linkat) X(getrusage) X(times)
 
 #define DECLARE(name) SYSCALL(name);
 SYSCALL_LIST(DECLARE)
