@@ -142,16 +142,16 @@ static long hostfd_ioctl(struct file *f, struct task *t, unsigned long cmd, uint
 	return 0;
 }
 
-static unsigned hostfd_poll(struct file *f, struct task *t)
+static unsigned hostfd_poll(struct file *f, struct poll_table *pt)
 {
 	struct hostfd *h = f->inode->priv;
 	struct pollfd p = {h->fd, POLLIN | POLLOUT, 0};
 	if (poll(&p, 1, 0) < 0)
 		return POLLERR;
 	unsigned m = (unsigned)p.revents;
-	if (t && !(m & POLLIN)) {
+	if (pt && !(m & POLLIN)) {
 		host_fd_arm(h->k, h->idx);
-		task_wait_also(t, &h->k->host_wq[h->idx]);
+		poll_wait(pt, &h->k->host_wq[h->idx]);
 	}
 	return m;
 }

@@ -95,7 +95,7 @@ static long pipe_write(struct file *f, struct task *t, const void *buf, size_t l
 	return (long)done;
 }
 
-static unsigned pipe_poll(struct file *f, struct task *t)
+static unsigned pipe_poll(struct file *f, struct poll_table *pt)
 {
 	struct pipe *p = f->inode->priv;
 	unsigned mask = 0;
@@ -104,15 +104,13 @@ static unsigned pipe_poll(struct file *f, struct task *t)
 			mask |= POLLIN | POLLRDNORM;
 		if (p->writers == 0)
 			mask |= POLLHUP;
-		if (t)
-			task_wait_also(t, &p->rwait);
+		poll_wait(pt, &p->rwait);
 	} else {
 		if (p->len < p->cap)
 			mask |= POLLOUT | POLLWRNORM;
 		if (p->readers == 0)
 			mask |= POLLERR;
-		if (t)
-			task_wait_also(t, &p->wwait);
+		poll_wait(pt, &p->wwait);
 	}
 	return mask;
 }

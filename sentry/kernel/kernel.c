@@ -161,6 +161,7 @@ int task_wait_also(struct task *t, struct waitqueue *wq)
 		/* Re-link the existing entries at their new addresses. */
 		for (int i = 0; i < t->npoll_waiters; i++) {
 			n[i].task = t;
+			n[i].wake = NULL;
 			list_add_tail(&n[i].link, &t->poll_waiters[i].link);
 			list_del_init(&t->poll_waiters[i].link);
 		}
@@ -170,6 +171,7 @@ int task_wait_also(struct task *t, struct waitqueue *wq)
 	}
 	struct waiter *w = &t->poll_waiters[t->npoll_waiters++];
 	w->task = t;
+	w->wake = NULL;
 	list_add_tail(&w->link, &wq->waiters);
 	return 0;
 }
@@ -204,12 +206,30 @@ void task_wake(struct task *t, bool has_result, long result)
 
 void waitqueue_wake_all(struct waitqueue *wq)
 {
+	/* Callbacks first: they stay queued and must not change this queue. */
+	struct list_head *pos, *n;
+	list_for_each_safe(pos, n, &wq->waiters)
+	{
+		struct waiter *w = list_entry(pos, struct waiter, link);
+		if (w->wake)
+			w->wake(w);
+	}
 	/* Waking a task unlinks all its waiters, possibly several on this queue, so take
-	 * the first entry each time instead of walking a list that changes under us. */
-	while (!list_empty(&wq->waiters)) {
-		struct waiter *w = list_entry(wq->waiters.next, struct waiter, link);
+	 * the first task entry each time instead of walking a list that changes under us. */
+	for (;;) {
+		struct waiter *w = NULL;
+		list_for_each(pos, &wq->waiters)
+		{
+			struct waiter *c = list_entry(pos, struct waiter, link);
+			if (!c->wake) {
+				w = c;
+				break;
+			}
+		}
+		if (!w)
+			break;
 		task_wake(w->task, false, 0);
-		if (wq->waiters.next == &w->link)
+		if (!list_empty(&w->link))
 			list_del_init(&w->link);
 	}
 }

@@ -64,6 +64,8 @@ struct waitqueue {
 struct waiter {
 	struct list_head link;
 	struct task *task;
+	/* Instead of waking task, call this (and stay queued): epoll's interest items. */
+	void (*wake)(struct waiter *w);
 };
 
 /* ---- signals ---- */

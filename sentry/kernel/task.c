@@ -44,6 +44,7 @@ struct task *task_alloc(struct kernel *k, struct thread_group *tg)
 	list_init(&t->runq_link);
 	list_init(&t->wait.link);
 	t->wait.task = t;
+	t->wait.wake = NULL;
 	list_init(&t->timeout.link);
 	list_add_tail(&t->tg_link, &tg->tasks);
 	tg->nlive++;

@@ -46,9 +46,19 @@ SYSCALL(pipe)
 
 #define DEFAULT_POLLMASK (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM)
 
-static unsigned file_poll(struct file *f, struct task *t)
+struct task_poll_table {
+	struct poll_table pt;
+	struct task *t;
+};
+
+static void queue_task(struct poll_table *pt, struct waitqueue *wq)
 {
-	return f->ops && f->ops->poll ? f->ops->poll(f, t) : DEFAULT_POLLMASK;
+	task_wait_also(((struct task_poll_table *)pt)->t, wq);
+}
+
+unsigned file_poll(struct file *f, struct poll_table *pt)
+{
+	return f->ops && f->ops->poll ? f->ops->poll(f, pt) : DEFAULT_POLLMASK;
 }
 
 /* One pass over fds: fills revents, returns how many are ready. With t, registers t on
@@ -66,7 +76,8 @@ static int poll_pass(struct task *t, struct pollfd *fds, size_t n, bool reg)
 			ready++;
 			continue;
 		}
-		unsigned m = file_poll(f, reg ? t : NULL);
+		struct task_poll_table tpt = {{queue_task}, t};
+		unsigned m = file_poll(f, reg ? &tpt.pt : NULL);
 		fds[i].revents = (short)(m & ((unsigned)fds[i].events | POLLERR | POLLHUP));
 		if (fds[i].revents)
 			ready++;
@@ -76,7 +87,7 @@ static int poll_pass(struct task *t, struct pollfd *fds, size_t n, bool reg)
 
 /* deadline_ns: 0 = wait forever, UINT64_MAX = do not wait. Returns ready count, or
  * SYSCALL_BLOCKED after parking t. */
-static long poll_wait(struct task *t, struct pollfd *fds, size_t n, uint64_t deadline)
+static long poll_or_block(struct task *t, struct pollfd *fds, size_t n, uint64_t deadline)
 {
 	int ready = poll_pass(t, fds, n, false);
 	if (ready || deadline == UINT64_MAX || t->timed_out ||
@@ -112,7 +123,7 @@ static long do_poll(struct task *t, uint64_t ufds, uint64_t nfds, int64_t timeou
 		r = -EFAULT;
 		goto out;
 	}
-	r = poll_wait(t, fds, nfds, first_deadline(t, timeout_ns));
+	r = poll_or_block(t, fds, nfds, first_deadline(t, timeout_ns));
 	if (r >= 0 && nfds && copy_to_user(t->tg->mm, ufds, fds, size) < 0)
 		r = -EFAULT;
 out:
@@ -225,7 +236,7 @@ static long do_select(struct task *t, int nfds, uint64_t uin, uint64_t uout, uin
 		fds[n].events = ev;
 		n++;
 	}
-	r = poll_wait(t, fds, n, first_deadline(t, ns));
+	r = poll_or_block(t, fds, n, first_deadline(t, ns));
 	if (r >= 0) {
 		int count = 0;
 		uint64_t rin[FD_SETSIZE / 64] = {0}, rout[FD_SETSIZE / 64] = {0}, rex[FD_SETSIZE / 64] = {0};

@@ -14,6 +14,8 @@ long copy_path(struct task *t, uint64_t uaddr, char *buf, bool allow_empty);
 /* The directory a *at() call starts from: NULL means cwd (AT_FDCWD or absolute path). */
 int at_start(struct task *t, int dirfd, const char *path, struct dentry **out);
 int fd_limit(struct task *t);
+/* A file's readiness (poll bits); pt may be NULL. */
+unsigned file_poll(struct file *f, struct poll_table *pt);
 
 #define SYSCALL_LIST(X) \
 	X(read) X(write) X(open) X(close) X(stat) X(fstat) X(lstat) X(lseek) X(mmap) \

@@ -96,6 +96,20 @@ struct dirent_sink {
 		     uint64_t next_off);
 };
 
+struct waitqueue;
+
+/* Collects the wait queues a poll depends on (for poll/select: the polling task; for
+ * epoll: the interest item). */
+struct poll_table {
+	void (*queue)(struct poll_table *pt, struct waitqueue *wq);
+};
+
+static inline void poll_wait(struct poll_table *pt, struct waitqueue *wq)
+{
+	if (pt)
+		pt->queue(pt, wq);
+}
+
 struct file_ops {
 	/* Stream or positional read. pos is the offset to use and advance. May return
 	 * SYSCALL_BLOCKED after parking t (only when t != NULL and the file would block). */
@@ -107,9 +121,10 @@ struct file_ops {
 	/* Size for SEEK_END; -ESPIPE for streams. NULL: use getattr's size. */
 	long (*seek_end)(struct file *f);
 	void (*release)(struct file *f);
-	/* Readiness as poll(2) bits. With t, also arranges for t to be woken (task_wait_also)
-	 * when readiness may change. NULL: always readable and writable (regular files). */
-	unsigned (*poll)(struct file *f, struct task *t);
+	/* Readiness as poll(2) bits. With pt, also passes every wait queue whose wake-up may
+	 * change the readiness to poll_wait(pt, wq), as Linux's f_op->poll does.
+	 * NULL: always readable and writable (regular files). */
+	unsigned (*poll)(struct file *f, struct poll_table *pt);
 	bool stream; /* no offsets: lseek gives ESPIPE, pread/pwrite ESPIPE */
 	bool discards_writes; /* /dev/null: write succeeds without reading the buffer */
 	/* Replaces the generic lseek (character devices whose offset means nothing). */
