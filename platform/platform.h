@@ -25,6 +25,7 @@ enum stop_kind {
 	STOP_SYSCALL, /* the guest executed a system call; regs hold it (orig_rax = number) */
 	STOP_FAULT,   /* the guest faulted: info holds the siginfo (SIGSEGV, SIGBUS, ...) */
 	STOP_GONE,    /* the host thread is gone (killed from outside): the task must die */
+	STOP_INTERRUPT, /* stopped because the sentry asked (interrupt()): regs are current */
 };
 
 struct stop {
@@ -55,6 +56,10 @@ struct platform_ops {
 	/* FPU/xsave state of a stopped context. Returns the size stored, or -errno. */
 	long (*get_fpstate)(struct context *ctx, void *buf, size_t len);
 	int (*set_fpstate)(struct context *ctx, const void *buf, size_t len);
+	/* Makes a context that is running guest code come back to the sentry soon with
+	 * STOP_INTERRUPT (to deliver a signal, stop or kill it). Harmless if it is not
+	 * running: the next stop after a resume may then be a spurious STOP_INTERRUPT. */
+	int (*interrupt)(struct context *ctx);
 	/* Gives the opaque pointer the sentry associates with ctx (its task). */
 	void (*set_owner)(struct context *ctx, void *owner);
 	void *(*owner)(struct context *ctx);

@@ -143,6 +143,27 @@ static int kernel_init(struct kernel *k, int gofer_fd, char *const binds[], int 
 	return 0;
 }
 
+static struct kernel *the_kernel; /* for the terminal-signal handler only */
+
+static void on_terminal_signal(int sig)
+{
+	if (the_kernel)
+		__atomic_or_fetch(&the_kernel->host_signals, 1 << sig, __ATOMIC_SEQ_CST);
+}
+
+/* Terminal signals are for the guest: note them (the event loop passes them on) and let
+ * the blocking wait return EINTR so it does so promptly. */
+static void catch_terminal_signals(struct kernel *k)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_terminal_signal;
+	the_kernel = k;
+	static const int sigs[] = {SIGINT, SIGQUIT, SIGTSTP, SIGWINCH};
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
 int sentry_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -152,11 +173,12 @@ int sentry_main(int argc, char **argv)
 		{"term", required_argument, NULL, 't'},
 		{"debug", no_argument, NULL, 'd'},
 		{"bind", required_argument, NULL, 'b'},
+		{"max-tasks", required_argument, NULL, 'm'},
 		{NULL, 0, NULL, 0},
 	};
 	static char *binds[64];
 	int nbinds = 0;
-	int gofer_fd = -1, c, n = 0;
+	int gofer_fd = -1, c, n = 0, max_tasks = 1024;
 	bool debug = false;
 	static char *env[MAX_ENV];
 	for (size_t i = 0; i < sizeof(default_env) / sizeof(default_env[0]); i++)
@@ -187,6 +209,13 @@ int sentry_main(int argc, char **argv)
 		}
 		case 'd':
 			debug = true;
+			break;
+		case 'm':
+			max_tasks = atoi(optarg);
+			if (max_tasks < 1) {
+				fprintf(stderr, "ward: bad --max-tasks '%s'\n", optarg);
+				return 2;
+			}
 			break;
 		case 'b':
 			if (nbinds == 64 || optarg[0] != '/') {
@@ -222,6 +251,8 @@ int sentry_main(int argc, char **argv)
 		return 125;
 	}
 	k->debug = debug;
+	k->max_tasks = max_tasks;
+	catch_terminal_signals(k);
 	struct task *init;
 	if (task_create_init(k, &init) < 0) {
 		fprintf(stderr, "ward: cannot create the first task\n");
@@ -243,6 +274,7 @@ int sentry_main(int argc, char **argv)
 		return 126;
 	}
 	k->plat->ops->set_owner(init->ctx, init);
+	k->fg_pgrp = init->tg->pgid;
 	task_make_runnable(init);
 	if (kernel_run(k) < 0)
 		return 125;

@@ -418,11 +418,8 @@ static int pt_wait_stop(struct platform *p, bool block, struct context **ctx_out
 		pid_t tid = waitpid(-1, &status, __WALL | (block ? 0 : WNOHANG));
 		if (tid == 0)
 			return -EAGAIN;
-		if (tid < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
+		if (tid < 0)
+			return -errno; /* EINTR: a host signal for the sentry to look at */
 		struct context *ctx = tid_lookup(pp, tid);
 		if (!ctx)
 			continue; /* a thread being torn down */
@@ -450,6 +447,13 @@ static int pt_wait_stop(struct platform *p, bool block, struct context **ctx_out
 		siginfo_t si;
 		if (ptrace(PTRACE_GETSIGINFO, tid, 0, &si) < 0)
 			goto gone;
+		if (sig == SIGURG && si.si_code == SI_TKILL && si.si_pid == getpid()) {
+			/* Our own kick (pt_interrupt): the guest cannot send host signals. */
+			if (ptrace(PTRACE_GETREGS, tid, 0, regs) < 0)
+				goto gone;
+			stop->kind = STOP_INTERRUPT;
+			return 0;
+		}
 		if (si.si_code <= 0 || sig == SIGSTOP || sig == SIGCHLD || sig == SIGWINCH) {
 			/* Sent from outside the sandbox (kill(2) on a stub): the guest never
 			 * sees host signals; drop it and keep running. */
@@ -487,6 +491,11 @@ static int pt_set_fpstate(struct context *ctx, const void *buf, size_t len)
 	if (ptrace(PTRACE_SETREGSET, ctx->tid, NT_X86_XSTATE, &iov) < 0)
 		return -errno;
 	return 0;
+}
+
+static int pt_interrupt(struct context *ctx)
+{
+	return syscall(SYS_tgkill, ctx->as->pid, ctx->tid, SIGURG) < 0 ? -errno : 0;
 }
 
 static void pt_set_owner(struct context *ctx, void *owner)
@@ -534,6 +543,7 @@ static const struct platform_ops ptrace_ops = {
 	.get_fpstate = pt_get_fpstate,
 	.set_fpstate = pt_set_fpstate,
 	.set_owner = pt_set_owner,
+	.interrupt = pt_interrupt,
 	.owner = pt_owner,
 	.fpstate_size = pt_fpstate_size,
 	.cpu_time = pt_cpu_time,

@@ -124,12 +124,42 @@ static long hostfd_ioctl(struct file *f, struct task *t, unsigned long cmd, uint
 		size = sizeof(u.i);
 		out = true;
 		break;
+	/* The console's foreground process group and session are the sandbox's own: the
+	 * host terminal keeps ward in its foreground, and ward forwards what it types. */
 	case TIOCGPGRP: {
 		if (!isatty(h->fd))
 			return -ENOTTY;
-		int pg = t->tg->pgid;
+		int pg = h->k->fg_pgrp;
 		return copy_to_user(t->tg->mm, arg, &pg, sizeof(pg));
 	}
+	case TIOCSPGRP: {
+		int pg;
+		if (!isatty(h->fd))
+			return -ENOTTY;
+		if (copy_from_user(t->tg->mm, &pg, arg, sizeof(pg)) < 0)
+			return -EFAULT;
+		if (pg <= 0)
+			return -EINVAL;
+		if (t->tg->sid != h->k->init->sid)
+			return -ENOTTY;
+		bool exists = false;
+		for (int i = 1; i < h->k->task_cap && !exists; i++) {
+			struct task *o = task_lookup(h->k, i);
+			exists = o && o->tg->pgid == pg && o->tg->sid == t->tg->sid;
+		}
+		if (!exists)
+			return -EPERM;
+		h->k->fg_pgrp = pg;
+		return 0;
+	}
+	case TIOCGSID: {
+		if (!isatty(h->fd))
+			return -ENOTTY;
+		int sid = h->k->init->sid;
+		return copy_to_user(t->tg->mm, arg, &sid, sizeof(sid));
+	}
+	case TIOCSCTTY:
+		return isatty(h->fd) ? 0 : -ENOTTY;
 	default:
 		return -ENOTTY;
 	}

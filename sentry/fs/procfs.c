@@ -397,6 +397,8 @@ static char task_state_char(struct thread_group *tg)
 {
 	if (tg->zombie)
 		return 'Z';
+	if (tg->stopped)
+		return 'T';
 	return tg->leader && tg->leader->state == TASK_BLOCKED ? 'S' : 'R';
 }
 

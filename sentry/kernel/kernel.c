@@ -274,6 +274,27 @@ static void handle_stop(struct kernel *k, struct context *ctx, const arch_regs *
 		t->ctx = NULL; /* the host thread no longer exists */
 		thread_group_exit(t->tg, SIGKILL);
 		break;
+	case STOP_INTERRUPT:
+		/* Kicked to take a signal or a stop: both happen on the way back in. */
+		task_make_runnable(t);
+		break;
+	}
+}
+
+/* Ctrl-C, Ctrl-\ and Ctrl-Z on the user's terminal reach the sentry (the stubs are in
+ * a session of their own); they go to the guest's foreground process group, as a
+ * terminal would send them. */
+static void deliver_host_signals(struct kernel *k)
+{
+	int pending = __atomic_exchange_n(&k->host_signals, 0, __ATOMIC_SEQ_CST);
+	for (int sig = 1; sig < 32; sig++) {
+		if (!(pending & (1 << sig)))
+			continue;
+		siginfo_t si = {0};
+		si.si_signo = sig;
+		si.si_code = SI_KERNEL;
+		if (signal_pgrp(k, k->fg_pgrp, sig, &si) == 0 && k->init)
+			signal_pgrp(k, k->init->pgid, sig, &si);
 	}
 }
 
@@ -295,6 +316,10 @@ static void run_runnable(struct kernel *k)
 		}
 		if (!signal_deliver_pending(t) || t->state != TASK_RUNNABLE)
 			continue;
+		if (t->tg->stopped) {
+			t->state = TASK_STOPPED; /* SIGCONT makes it runnable again */
+			continue;
+		}
 		t->state = TASK_RUNNING;
 		t->syscall_return = false;
 		int err = k->plat->ops->resume(t->ctx, &t->regs);
@@ -322,16 +347,24 @@ int kernel_run(struct kernel *k)
 		arch_regs regs;
 		struct stop stop;
 		bool other_events = !list_empty(&k->timers) || host_waiters(k);
+		if (k->host_signals) {
+			deliver_host_signals(k);
+			continue;
+		}
 		int r = ops->wait_stop(k->plat, !other_events, &ctx, &regs, &stop);
 		if (r == 0) {
 			handle_stop(k, ctx, &regs, &stop);
 			continue;
 		}
+		if (r == -EINTR)
+			continue;
 		if (r != -EAGAIN) {
 			kernel_log("platform wait failed: %s", strerror(-r));
 			return -1;
 		}
 		int n = epoll_wait(k->epfd, evs, 8, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 			if (fd == ops->event_fd(k->plat)) {

@@ -101,6 +101,7 @@ enum task_state {
 	TASK_RUNNABLE,  /* waiting in the run queue to be resumed */
 	TASK_RUNNING,   /* guest code running in its stub thread */
 	TASK_BLOCKED,   /* parked in a syscall */
+	TASK_STOPPED,   /* its thread group is stopped (SIGSTOP, SIGTSTP, ...) */
 	TASK_DEAD,
 };
 
@@ -127,6 +128,12 @@ struct thread_group {
 	int exit_status; /* wait(2) status */
 	struct waitqueue child_exit; /* parents wait here in wait4 */
 	int exit_signal;             /* sent to the parent when this group ends (clone's low byte) */
+	struct ktimer itimer_real;   /* ITIMER_REAL / alarm: SIGALRM to the group */
+	uint64_t itimer_real_interval_ns;
+	bool stopped;                /* group stop in force */
+	int stop_signal;             /* the signal that stopped it */
+	bool stop_unreported;        /* wait(WUNTRACED) has not seen this stop yet */
+	bool cont_unreported;        /* wait(WCONTINUED) has not seen the continue yet */
 	uint64_t utime_ns, stime_ns; /* CPU time of this group once it has exited */
 	uint64_t cutime_ns, cstime_ns; /* of its reaped children (RUSAGE_CHILDREN) */
 	struct task *vfork_parent;   /* blocked in vfork until this group execs or exits */
@@ -171,6 +178,7 @@ struct task {
 	stack_t altstack;
 
 	uint64_t cpumask; /* sched_setaffinity's mask, 0 = all CPUs */
+	uint64_t sigwait_set; /* signals rt_sigtimedwait is waiting for (they wake it) */
 	uint64_t clear_child_tid;
 	uint64_t robust_list;
 	uint64_t robust_len;
@@ -212,6 +220,9 @@ struct kernel {
 	struct waitqueue host_wq[3]; /* tasks waiting for host stdio fd i to be readable */
 	bool host_armed[3];          /* fd i is in the epoll set */
 	struct task *current; /* the task whose syscall is being served */
+	int fg_pgrp;          /* the console's foreground process group (TIOCSPGRP) */
+	volatile int host_signals; /* terminal signals (bit per signal) for the guest */
+	int max_tasks;        /* --max-tasks: fork/clone past it gets EAGAIN */
 };
 
 /* ---- kernel core (sentry/kernel/kernel.c) ---- */
@@ -259,6 +270,12 @@ int signal_send(struct task *t, int sig, const siginfo_t *info, bool group);
 bool signal_deliver_pending(struct task *t);
 void signal_fault(struct task *t, const siginfo_t *info);
 bool signal_pending_unblocked(struct task *t);
+/* Takes the next pending signal in set (thread's own first); 0 if none. */
+int signal_dequeue(struct task *t, uint64_t set, siginfo_t *info);
+/* Resumes a stopped thread group (SIGCONT). */
+void thread_group_continue(struct thread_group *tg);
+/* Sends sig to every thread group of process group pgrp. Returns how many got it. */
+int signal_pgrp(struct kernel *k, int pgrp, int sig, const siginfo_t *info);
 const char *signal_name(int sig);
 
 /* CPU time of a thread group so far (its address space's, while it is alive). */

@@ -61,13 +61,101 @@ bool signal_pending_unblocked(struct task *t)
 	return ((t->pending.pending | t->tg->shared.pending) & ~t->sigmask) != 0;
 }
 
-/* A signal arriving for a task parked in a syscall interrupts the syscall. */
+/* A signal arriving for a task parked in a syscall interrupts the syscall; one running
+ * guest code is kicked back into the sentry to take it. */
 static void interrupt(struct task *t)
 {
 	if (t->state == TASK_BLOCKED && !t->uninterruptible) {
 		t->interrupted = true;
 		task_wake(t, true, t->intr_result);
+	} else if (t->state == TASK_RUNNING && t->ctx) {
+		t->k->plat->ops->interrupt(t->ctx);
 	}
+}
+
+#define STOP_SIGNALS (SIGBIT(SIGSTOP) | SIGBIT(SIGTSTP) | SIGBIT(SIGTTIN) | SIGBIT(SIGTTOU))
+
+static void discard(struct thread_group *tg, uint64_t sigs)
+{
+	tg->shared.pending &= ~sigs;
+	struct list_head *pos;
+	list_for_each(pos, &tg->tasks)
+	{
+		list_entry(pos, struct task, tg_link)->pending.pending &= ~sigs;
+	}
+}
+
+/* Tells the parent its child stopped or continued (SIGCHLD unless SA_NOCLDSTOP). */
+static void notify_parent_stop(struct thread_group *tg, int code, int status)
+{
+	struct thread_group *p = tg->parent;
+	if (!p || p->zombie || !p->leader)
+		return;
+	waitqueue_wake_all(&p->child_exit);
+	struct ksigaction *a = &p->sighand->action[SIGCHLD - 1];
+	if (a->flags & SA_NOCLDSTOP)
+		return;
+	siginfo_t si = {0};
+	si.si_signo = SIGCHLD;
+	si.si_code = code;
+	si.si_pid = tg->tgid;
+	si.si_uid = tg->cred.ruid;
+	si.si_status = status;
+	struct task *to = p->leader->state != TASK_DEAD ? p->leader
+			  : list_empty(&p->tasks) ? NULL
+						  : list_entry(p->tasks.next, struct task, tg_link);
+	if (to)
+		signal_send(to, SIGCHLD, &si, true);
+}
+
+static void group_stop(struct task *t, int sig)
+{
+	struct thread_group *tg = t->tg;
+	if (tg->stopped)
+		return;
+	tg->stopped = true;
+	tg->stop_signal = sig;
+	tg->stop_unreported = true;
+	tg->cont_unreported = false;
+	/* The other threads stop when they next come into the sentry: kick the running. */
+	struct list_head *pos;
+	list_for_each(pos, &tg->tasks)
+	{
+		struct task *o = list_entry(pos, struct task, tg_link);
+		if (o != t && o->state == TASK_RUNNING && o->ctx)
+			t->k->plat->ops->interrupt(o->ctx);
+	}
+	notify_parent_stop(tg, CLD_STOPPED, sig);
+}
+
+void thread_group_continue(struct thread_group *tg)
+{
+	if (!tg->stopped)
+		return;
+	tg->stopped = false;
+	tg->stop_unreported = false;
+	tg->cont_unreported = true;
+	struct list_head *pos;
+	list_for_each(pos, &tg->tasks)
+	{
+		struct task *o = list_entry(pos, struct task, tg_link);
+		if (o->state == TASK_STOPPED)
+			task_make_runnable(o);
+	}
+	notify_parent_stop(tg, CLD_CONTINUED, SIGCONT);
+}
+
+int signal_pgrp(struct kernel *k, int pgrp, int sig, const siginfo_t *info)
+{
+	int n = 0;
+	for (int i = 1; i < k->task_cap; i++) {
+		struct task *o = task_lookup(k, i);
+		if (!o || o->tg->tgid != i || o->tg->pgid != pgrp)
+			continue;
+		signal_send(o, sig, info, true);
+		n++;
+	}
+	return n;
 }
 
 static int rt_enqueue(struct sigqueue *q, int sig, const siginfo_t *si)
@@ -96,6 +184,13 @@ int signal_send(struct task *t, int sig, const siginfo_t *info, bool group)
 		thread_group_exit(tg, SIGKILL);
 		return 0;
 	}
+	/* Job control acts when the signal is sent, blocked or not (Linux prepare_signal). */
+	if (sig == SIGCONT) {
+		discard(tg, STOP_SIGNALS);
+		thread_group_continue(tg);
+	} else if (SIGBIT(sig) & STOP_SIGNALS) {
+		discard(tg, SIGBIT(SIGCONT));
+	}
 	bool blocked = (t->sigmask & SIGBIT(sig)) != 0;
 	if (!blocked && sig_ignored(tg, sig))
 		return 0;
@@ -116,6 +211,10 @@ int signal_send(struct task *t, int sig, const siginfo_t *info, bool group)
 		q->info[sig - 1] = si;
 	}
 	q->pending |= SIGBIT(sig);
+	if (t->state == TASK_BLOCKED && (t->sigwait_set & SIGBIT(sig))) {
+		task_wake(t, false, 0); /* rt_sigtimedwait takes it */
+		return 0;
+	}
 	if (!group) {
 		if (!blocked)
 			interrupt(t);
@@ -130,6 +229,10 @@ int signal_send(struct task *t, int sig, const siginfo_t *info, bool group)
 	list_for_each(pos, &tg->tasks)
 	{
 		struct task *o = list_entry(pos, struct task, tg_link);
+		if (o->state == TASK_BLOCKED && (o->sigwait_set & SIGBIT(sig))) {
+			task_wake(o, false, 0);
+			return 0;
+		}
 		if (!(o->sigmask & SIGBIT(sig))) {
 			interrupt(o);
 			return 0;
@@ -151,9 +254,20 @@ void signal_fault(struct task *t, const siginfo_t *info)
 	t->pending.pending |= SIGBIT(sig);
 }
 
+static int next_signal_in(struct task *t, uint64_t mask, siginfo_t *info);
+
 static int next_signal(struct task *t, siginfo_t *info)
 {
-	uint64_t mask = ~t->sigmask;
+	return next_signal_in(t, ~t->sigmask, info);
+}
+
+int signal_dequeue(struct task *t, uint64_t set, siginfo_t *info)
+{
+	return next_signal_in(t, set, info);
+}
+
+static int next_signal_in(struct task *t, uint64_t mask, siginfo_t *info)
+{
 	struct sigqueue *qs[2] = {&t->pending, &t->tg->shared};
 	/* Synchronous fault signals first, as Linux does (SYNCHRONOUS_MASK). */
 	uint64_t sync = SIGBIT(SIGSEGV) | SIGBIT(SIGBUS) | SIGBIT(SIGILL) | SIGBIT(SIGTRAP) |
@@ -227,9 +341,7 @@ bool signal_deliver_pending(struct task *t)
 			case ACT_CONT:
 				continue;
 			case ACT_STOP:
-				/* Job control stops come with the processes issue; until then a
-				 * stop signal is logged and ignored rather than hanging the guest. */
-				kernel_log("stop signal %d ignored (job control not implemented)", sig);
+				group_stop(t, sig);
 				continue;
 			case ACT_TERM:
 				thread_group_exit(t->tg, sig);

@@ -31,6 +31,8 @@ int alloc_tid(struct kernel *k)
 
 struct task *task_alloc(struct kernel *k, struct thread_group *tg)
 {
+	if (k->max_tasks && k->nlive_tasks >= k->max_tasks)
+		return NULL; /* fork and clone say EAGAIN */
 	int tid = alloc_tid(k);
 	if (tid < 0)
 		return NULL;
@@ -63,6 +65,7 @@ struct thread_group *thread_group_alloc(struct kernel *k)
 	list_init(&tg->tasks);
 	list_init(&tg->children);
 	list_init(&tg->sibling);
+	list_init(&tg->itimer_real.link);
 	waitqueue_init(&tg->child_exit);
 	return tg;
 }
@@ -231,6 +234,7 @@ static void thread_group_finish(struct thread_group *tg, int wait_status)
 {
 	struct kernel *k = tg->k;
 	thread_group_cpu(tg, &tg->utime_ns, &tg->stime_ns);
+	timer_cancel(k, &tg->itimer_real);
 	tg->exit_status = wait_status;
 	tg->zombie = true;
 	vfork_done(tg);

@@ -620,7 +620,8 @@ static int find_child(struct task *t, int idtype, int id, int options, struct th
 		if (!wait_matches(t, c, idtype, id, options))
 			continue;
 		any = true;
-		if (c->zombie) {
+		if ((c->zombie && (options & WEXITED)) || ((options & WUNTRACED) && c->stopped && c->stop_unreported) ||
+		    ((options & WCONTINUED) && c->cont_unreported)) {
 			*zombie = c;
 			return 1;
 		}
@@ -647,6 +648,30 @@ static long do_wait(struct task *t, int idtype, int id, int options, uint64_t us
 		return task_block(t, &t->tg->child_exit, 0);
 	}
 	int status = z->exit_status, pid = z->tgid;
+	if (!z->zombie) {
+		/* A stop or a continue, reported once each. */
+		bool stop = (options & WUNTRACED) && z->stopped && z->stop_unreported;
+		status = stop ? (z->stop_signal << 8) | 0x7f : 0xffff;
+		if (ustatus && copy_to_user(t->tg->mm, ustatus, &status, sizeof(status)) < 0)
+			return -EFAULT;
+		if (uinfo) {
+			siginfo_t si = {0};
+			si.si_signo = SIGCHLD;
+			si.si_code = stop ? CLD_STOPPED : CLD_CONTINUED;
+			si.si_pid = pid;
+			si.si_uid = z->cred.ruid;
+			si.si_status = stop ? z->stop_signal : SIGCONT;
+			if (copy_to_user(t->tg->mm, uinfo, &si, sizeof(si)) < 0)
+				return -EFAULT;
+		}
+		if (!(options & WNOWAIT)) {
+			if (stop)
+				z->stop_unreported = false;
+			else
+				z->cont_unreported = false;
+		}
+		return uinfo ? 0 : pid;
+	}
 	if (ustatus && copy_to_user(t->tg->mm, ustatus, &status, sizeof(status)) < 0)
 		return -EFAULT;
 	if (uinfo) {
@@ -683,7 +708,7 @@ SYSCALL(wait4)
 	int id = pid < -1 ? -pid : pid > 0 ? pid : 0;
 	if (pid == INT32_MIN)
 		return -ESRCH;
-	return do_wait(t, idtype, id, options & ~(WUNTRACED | WCONTINUED), a[1], 0, a[3]);
+	return do_wait(t, idtype, id, options | WEXITED, a[1], 0, a[3]);
 }
 
 SYSCALL(waitid)
@@ -695,8 +720,7 @@ SYSCALL(waitid)
 		return -EINVAL;
 	if (idtype != P_ALL && idtype != P_PID && idtype != P_PGID)
 		return -EINVAL; /* P_PIDFD comes with pidfds */
-	if (!(options & WEXITED)) /* stopped/continued children are not reported yet */
-		return (options & WNOHANG) ? 0 : -ECHILD;
+	/* waitid's WSTOPPED is wait4's WUNTRACED (the same bit). */
 	return do_wait(t, idtype, id, options, 0, a[2], a[4]);
 }
 

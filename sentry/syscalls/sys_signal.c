@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/time.h>
 
 #ifndef SS_AUTODISARM
 #define SS_AUTODISARM (1U << 31)
@@ -248,4 +249,140 @@ SYSCALL(rt_tgsigqueueinfo)
 	if ((int)a[0] <= 0 || (int)a[1] <= 0)
 		return -EINVAL;
 	return queue_info(t, (int)a[0], (int)a[1], (int)a[2], a[3]);
+}
+
+SYSCALL(rt_sigtimedwait)
+{
+	uint64_t set;
+	siginfo_t si;
+	if (a[3] != 8)
+		return -EINVAL;
+	if (copy_from_user(t->tg->mm, &set, a[0], 8) < 0)
+		return -EFAULT;
+	set &= ~UNBLOCKABLE;
+	if (!t->restarting) {
+		if (a[2]) {
+			struct timespec ts;
+			if (copy_from_user(t->tg->mm, &ts, a[2], sizeof(ts)) < 0)
+				return -EFAULT;
+			if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
+				return -EINVAL;
+			uint64_t ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+			t->deadline = ns ? now_ns() + ns : UINT64_MAX;
+		} else {
+			t->deadline = 0;
+		}
+	}
+	t->sigwait_set = 0;
+	int sig = signal_dequeue(t, set, &si);
+	if (sig) {
+		if (a[1] && copy_to_user(t->tg->mm, a[1], &si, sizeof(si)) < 0)
+			return -EFAULT;
+		return sig;
+	}
+	if (t->timed_out || t->deadline == UINT64_MAX || (t->deadline && t->deadline <= now_ns()))
+		return -EAGAIN;
+	/* Another, unblocked signal interrupts the wait (EINTR after its handler). */
+	if (signal_pending_unblocked(t))
+		return -EINTR;
+	t->sigwait_set = set;
+	long r = task_block(t, NULL, t->deadline);
+	t->timeout_result = TIMEOUT_RETRY;
+	t->intr_result = -EINTR;
+	return r;
+}
+
+/* ---- ITIMER_REAL and alarm: a sentry timer that sends SIGALRM to the group ---- */
+
+static void itimer_real_fired(struct kernel *k, struct ktimer *tm)
+{
+	struct thread_group *tg = container_of(tm, struct thread_group, itimer_real);
+	if (tg->zombie || !tg->leader)
+		return;
+	siginfo_t si = {0};
+	si.si_signo = SIGALRM;
+	si.si_code = SI_TIMER;
+	struct task *to = tg->leader->state != TASK_DEAD ? tg->leader
+			  : list_empty(&tg->tasks) ? NULL
+						   : list_entry(tg->tasks.next, struct task, tg_link);
+	if (tg->itimer_real_interval_ns)
+		timer_arm(k, tm, now_ns() + tg->itimer_real_interval_ns);
+	if (to)
+		signal_send(to, SIGALRM, &si, true);
+}
+
+static uint64_t tv_ns(const struct timeval *tv)
+{
+	return (uint64_t)tv->tv_sec * 1000000000ull + (uint64_t)tv->tv_usec * 1000ull;
+}
+
+static struct timeval ns_tv(uint64_t ns)
+{
+	return (struct timeval){(time_t)(ns / 1000000000ull), (suseconds_t)(ns % 1000000000ull / 1000)};
+}
+
+static void itimer_real_get(struct thread_group *tg, struct itimerval *out)
+{
+	uint64_t left = 0, now = now_ns();
+	if (tg->itimer_real.armed && tg->itimer_real.deadline_ns > now)
+		left = tg->itimer_real.deadline_ns - now;
+	else if (tg->itimer_real.armed)
+		left = 1000; /* due: Linux reports a tiny remainder rather than zero */
+	out->it_value = ns_tv(left);
+	out->it_interval = ns_tv(tg->itimer_real_interval_ns);
+}
+
+static void itimer_real_set(struct task *t, const struct itimerval *nv)
+{
+	struct thread_group *tg = t->tg;
+	timer_cancel(t->k, &tg->itimer_real);
+	tg->itimer_real.fire = itimer_real_fired;
+	tg->itimer_real_interval_ns = tv_ns(&nv->it_interval);
+	uint64_t v = tv_ns(&nv->it_value);
+	if (v)
+		timer_arm(t->k, &tg->itimer_real, now_ns() + v);
+}
+
+SYSCALL(getitimer)
+{
+	struct itimerval v;
+	if ((int)a[0] != ITIMER_REAL)
+		return (int)a[0] == ITIMER_VIRTUAL || (int)a[0] == ITIMER_PROF ? -ENOSYS : -EINVAL;
+	itimer_real_get(t->tg, &v);
+	return copy_to_user(t->tg->mm, a[1], &v, sizeof(v));
+}
+
+SYSCALL(setitimer)
+{
+	struct itimerval nv = {0}, old;
+	int which = (int)a[0];
+	if (which == ITIMER_VIRTUAL || which == ITIMER_PROF) {
+		/* CPU-time timers need the CPU accounting to fire on time: not yet. */
+		kernel_log("setitimer(ITIMER_%s) is not implemented yet", which == ITIMER_PROF ? "PROF" : "VIRTUAL");
+		return -ENOSYS;
+	}
+	if (which != ITIMER_REAL)
+		return -EINVAL;
+	if (a[1] && copy_from_user(t->tg->mm, &nv, a[1], sizeof(nv)) < 0)
+		return -EFAULT;
+	if (nv.it_value.tv_usec < 0 || nv.it_value.tv_usec >= 1000000 || nv.it_interval.tv_usec < 0 ||
+	    nv.it_interval.tv_usec >= 1000000 || nv.it_value.tv_sec < 0 || nv.it_interval.tv_sec < 0)
+		return -EINVAL;
+	itimer_real_get(t->tg, &old);
+	itimer_real_set(t, &nv);
+	if (a[2] && copy_to_user(t->tg->mm, a[2], &old, sizeof(old)) < 0)
+		return -EFAULT;
+	return 0;
+}
+
+SYSCALL(alarm)
+{
+	struct itimerval old, nv = {{0, 0}, {(time_t)(unsigned)a[0], 0}};
+	itimer_real_get(t->tg, &old);
+	itimer_real_set(t, &nv);
+	/* Seconds left, rounded to nearest as Linux does, and never 0 for a pending alarm. */
+	long left = old.it_value.tv_sec + (old.it_value.tv_usec >= 500000);
+	if (!left && old.it_value.tv_usec)
+		left = 1;
+	return left;
 }

@@ -42,7 +42,8 @@ unsigned file_poll(struct file *f, struct poll_table *pt);
 	X(rt_sigqueueinfo) X(rt_tgsigqueueinfo) X(pipe) X(pipe2) X(poll) X(ppoll) X(select) X(pselect6) \
 	X(chmod) X(fchmod) X(fchmodat) X(chown) X(fchown) X(lchown) X(fchownat) X(truncate) \
 	X(ftruncate) X(utimensat) X(utimes) X(futimesat) X(rename) X(renameat) X(renameat2) \
-	X(link) X(linkat) X(getrusage) X(times)
+	X(link) X(linkat) X(getrusage) X(times) X(rt_sigtimedwait) X(getitimer) \
+	X(setitimer) X(alarm)
 
 #define DECLARE(name) SYSCALL(name);
 SYSCALL_LIST(DECLARE)

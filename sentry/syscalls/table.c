@@ -71,6 +71,7 @@ void syscall_dispatch(struct task *t)
 	/* The syscall is complete: forget what its re-runs carried over. */
 	t->restarting = false;
 	t->timed_out = false;
+	t->sigwait_set = 0;
 	t->deadline = 0;
 	t->partial = 0;
 	if (r != SYSCALL_NORETURN) {

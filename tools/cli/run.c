@@ -45,6 +45,7 @@ static void help(FILE *out)
 		"                    directories /usr /bin /sbin /lib* /etc /opt, read-only)\n"
 		"  --ro-bind DIR     also show host directory DIR, read-only, at the same path\n"
 		"  --env KEY=VALUE   add to the guest's environment (it never inherits the host's)\n"
+		"  --max-tasks N     most tasks (threads and processes) at once (default 1024)\n"
 		"  --debug           log every system call on stderr\n"
 		"\n"
 		"Exit status: the guest's; 128+N if a signal N killed it; 126 if COMMAND cannot\n"
@@ -80,6 +81,13 @@ static pid_t spawn_role(char *const argv[], int keep_fd)
 	_exit(125);
 }
 
+static volatile sig_atomic_t termination;
+
+static void on_termination(int sig)
+{
+	termination = sig;
+}
+
 int cli_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -88,6 +96,7 @@ int cli_run(int argc, char **argv)
 		{"ro-bind", required_argument, NULL, 'b'},
 		{"env", required_argument, NULL, 'e'},
 		{"debug", no_argument, NULL, 'd'},
+		{"max-tasks", required_argument, NULL, 'm'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -140,6 +149,10 @@ int cli_run(int argc, char **argv)
 			break;
 		case 'd':
 			debug = true;
+			break;
+		case 'm':
+			push(&sentry, "--max-tasks");
+			push(&sentry, optarg);
 			break;
 		case 'h':
 			help(stdout);
@@ -195,6 +208,16 @@ int cli_run(int argc, char **argv)
 			return 125;
 		}
 
+	/* Terminal signals are the guest's: the sentry takes them and passes them on, so
+	 * this process and the gofer ignore them. SIGTERM and SIGHUP end the sandbox. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	signal(SIGTSTP, SIG_IGN);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_termination;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	pid_t gpid = spawn_role(gofer.v, sv[1]);
 	if (gpid < 0) {
 		fprintf(stderr, "ward: fork: %s\n", strerror(errno));
@@ -209,9 +232,18 @@ int cli_run(int argc, char **argv)
 	}
 	close(sv[0]);
 
-	int status, code = 125;
-	while (waitpid(spid, &status, 0) < 0 && errno == EINTR)
-		;
+	int status = 0, code = 125;
+	while (waitpid(spid, &status, 0) < 0 && errno == EINTR) {
+		if (termination) {
+			/* The stubs die with the sentry (PTRACE_O_EXITKILL). */
+			kill(spid, SIGKILL);
+		}
+	}
+	if (termination) {
+		kill(gpid, SIGKILL);
+		waitpid(gpid, NULL, 0);
+		return 128 + termination;
+	}
 	if (WIFEXITED(status)) {
 		code = WEXITSTATUS(status);
 	} else if (WIFSIGNALED(status)) {
