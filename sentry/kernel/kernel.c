@@ -262,6 +262,14 @@ static void handle_stop(struct kernel *k, struct context *ctx, const arch_regs *
 		return;
 	t->regs = *regs;
 	t->state = TASK_RUNNABLE;
+	if (t->exec_kill && stop->kind != STOP_GONE) {
+		/* Another thread of the group is replacing the process image. */
+		struct thread_group *tg = t->tg;
+		task_exit(t, 0);
+		if (tg->nlive == 1 && tg->exec_waiter)
+			task_wake(tg->exec_waiter, false, 0);
+		return;
+	}
 	switch (stop->kind) {
 	case STOP_SYSCALL:
 		syscall_dispatch(t);

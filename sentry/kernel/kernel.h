@@ -137,6 +137,7 @@ struct thread_group {
 	uint64_t utime_ns, stime_ns; /* CPU time of this group once it has exited */
 	uint64_t cutime_ns, cstime_ns; /* of its reaped children (RUSAGE_CHILDREN) */
 	struct task *vfork_parent;   /* blocked in vfork until this group execs or exits */
+	struct task *exec_waiter;    /* exec'ing thread waiting for the others to end */
 	char comm[16];
 };
 
@@ -179,6 +180,7 @@ struct task {
 
 	uint64_t cpumask; /* sched_setaffinity's mask, 0 = all CPUs */
 	uint64_t sigwait_set; /* signals rt_sigtimedwait is waiting for (they wake it) */
+	bool exec_kill;       /* another thread is exec'ing: end this one when it stops */
 	uint64_t clear_child_tid;
 	uint64_t robust_list;
 	uint64_t robust_len;

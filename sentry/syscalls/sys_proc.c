@@ -825,11 +825,33 @@ SYSCALL(execve)
 		return err;
 	}
 	if (t->tg->nlive > 1) {
+		/* Like Linux's de_thread: every other thread ends first. Those in the sentry
+		 * end now; those running guest code are kicked and end when they stop, and
+		 * this thread waits for them and then runs execve again. */
 		free_strv(argv, argc);
 		free_strv(envp, envc);
-		kernel_log("execve from a multi-threaded process is not implemented yet");
-		return -ENOSYS;
+		struct list_head *pos, *n;
+		list_for_each_safe(pos, n, &t->tg->tasks)
+		{
+			struct task *o = list_entry(pos, struct task, tg_link);
+			if (o == t)
+				continue;
+			if (o->state == TASK_RUNNING) {
+				o->exec_kill = true;
+				t->k->plat->ops->interrupt(o->ctx);
+			} else {
+				task_exit(o, 0);
+			}
+		}
+		if (t->tg->nlive > 1) {
+			t->tg->exec_waiter = t;
+			long r = task_block(t, NULL, 0);
+			t->uninterruptible = true;
+			return r;
+		}
+		return sys_execve(t, a); /* all gone already: go on */
 	}
+	t->tg->exec_waiter = NULL;
 	err = loader_exec(t, path, argv, argc, envp, envc);
 	free_strv(argv, argc);
 	free_strv(envp, envc);
