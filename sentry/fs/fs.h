@@ -18,7 +18,27 @@ int pipe_create(struct kernel *k, int flags, struct file **rd, struct file **wr)
 /* F_GETPIPE_SZ / F_SETPIPE_SZ; -EBADF when f is not a pipe. */
 long pipe_fcntl_size(struct file *f, bool set, uint64_t size);
 
+/* pidfds (pidfd_open, CLONE_PIDFD). */
+int pidfd_create(struct kernel *k, int tgid, int flags, struct file **out);
+/* The live group a pidfd names (NULL and *exited when it is gone or f is no pidfd). */
+struct thread_group *pidfd_target(struct file *f, bool *exited);
+/* The tgid a pidfd names, or -1 when f is not a pidfd. */
+int pidfd_tgid(struct file *f);
+
 /* A file wrapping one of the sentry's inherited stdio descriptors. */
 struct file *hostfd_file(struct kernel *k, int hostfd, int flags);
+
+/* ---- anonymous files and event notification (anon.c, eventfd.c, timerfd.c,
+ * signalfd.c, epoll.c) ---- */
+/* A file with no path on the anon_inodefs pseudo filesystem; name is a static string such
+ * as "[eventfd]". NULL on ENOMEM (priv is then the caller's to free). */
+struct file *anon_file_new(const char *name, const struct file_ops *ops, int flags, void *priv);
+/* "[eventfd]" etc. for an anonymous file (Linux's "anon_inode:[eventfd]" link), else NULL. */
+const char *anon_file_name(struct file *f);
+/* A signal was queued for t (or its group): wakes signalfd readers and pollers. */
+void signalfd_notify(struct task *t);
+/* f lost a reference but is still open: if epoll interest items now hold its only
+ * references, the file was closed by the guest and the items go (which releases it). */
+void eventpoll_file_unref(struct file *f);
 
 #endif

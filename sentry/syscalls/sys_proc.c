@@ -1,9 +1,11 @@
 /* Process and thread syscalls: ids, clone (threads), execve, exit, limits, uname, prctl. */
+#include "sentry/fs/fs.h"
 #include "sentry/kernel/futex.h"
 #include "sentry/syscalls/syscalls.h"
 
 #include <asm/prctl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <linux/sched.h>
 #include <sched.h>
@@ -465,14 +467,14 @@ static struct thread_group *new_process(struct task *t, uint64_t flags, long *er
 }
 
 static long do_clone(struct task *t, uint64_t flags, uint64_t newsp, uint64_t ptid, uint64_t ctid,
-		     uint64_t tls)
+		     uint64_t tls, uint64_t pidfd_out)
 {
 	struct kernel *k = t->k;
 	bool thread = flags & CLONE_THREAD;
 	const uint64_t supported = CSIGNAL | CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
 				   CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID |
 				   CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | CLONE_VFORK | CLONE_PARENT |
-				   CLONE_DETACHED | CLONE_IO;
+				   CLONE_DETACHED | CLONE_IO | CLONE_PIDFD;
 	if (flags & ~supported) {
 		kernel_log("clone flags %#llx not supported", (unsigned long long)(flags & ~supported));
 		return -EINVAL;
@@ -483,6 +485,8 @@ static long do_clone(struct task *t, uint64_t flags, uint64_t newsp, uint64_t pt
 	if ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM))
 		return -EINVAL;
 	if (thread && (flags & CSIGNAL))
+		return -EINVAL;
+	if ((flags & CLONE_PIDFD) && (thread || ((flags & CLONE_PARENT_SETTID) && !pidfd_out)))
 		return -EINVAL;
 	if (thread && (!(flags & CLONE_FS) || !(flags & CLONE_FILES)))
 		return -EINVAL; /* threads with their own fs or fd table: not served yet */
@@ -532,6 +536,18 @@ static long do_clone(struct task *t, uint64_t flags, uint64_t newsp, uint64_t pt
 	else
 		c->altstack = t->altstack;
 	uint32_t tid = (uint32_t)c->tid;
+	if (flags & CLONE_PIDFD) {
+		/* clone puts the pidfd where clone3 puts it: at parent_tid (ptid) */
+		struct file *pf;
+		int pfd = -ENOMEM;
+		if (pidfd_create(k, tg->tgid, 0, &pf) == 0) {
+			pfd = fdt_install(t->tg->fdt, pf, 0, true, fd_limit(t));
+			file_put(pf);
+		}
+		int32_t v = pfd;
+		if (pfd >= 0)
+			copy_to_user(t->tg->mm, pidfd_out ? pidfd_out : ptid, &v, 4);
+	}
 	if (flags & CLONE_PARENT_SETTID)
 		copy_to_user(t->tg->mm, ptid, &tid, 4);
 	if (flags & CLONE_CHILD_SETTID)
@@ -553,7 +569,7 @@ static long do_clone(struct task *t, uint64_t flags, uint64_t newsp, uint64_t pt
 SYSCALL(clone)
 {
 	/* x86-64 argument order: flags, newsp, parent_tid, child_tid, tls */
-	return do_clone(t, a[0], a[1], a[2], a[3], a[4]);
+	return do_clone(t, a[0], a[1], a[2], a[3], a[4], 0);
 }
 
 SYSCALL(clone3)
@@ -567,22 +583,22 @@ SYSCALL(clone3)
 		return -EFAULT;
 	if (ca.exit_signal & ~CSIGNAL || (ca.flags & CSIGNAL))
 		return -EINVAL;
-	if (ca.flags & (CLONE_PIDFD | CLONE_INTO_CGROUP | CLONE_NEWTIME) || ca.set_tid || ca.set_tid_size)
+	if (ca.flags & (CLONE_INTO_CGROUP | CLONE_NEWTIME) || ca.set_tid || ca.set_tid_size)
 		return -EINVAL;
 	uint64_t sp = ca.stack ? ca.stack + ca.stack_size : 0;
-	return do_clone(t, ca.flags | ca.exit_signal, sp, ca.parent_tid, ca.child_tid, ca.tls);
+	return do_clone(t, ca.flags | ca.exit_signal, sp, ca.parent_tid, ca.child_tid, ca.tls, ca.pidfd);
 }
 
 SYSCALL(fork)
 {
 	(void)a;
-	return do_clone(t, SIGCHLD, 0, 0, 0, 0);
+	return do_clone(t, SIGCHLD, 0, 0, 0, 0, 0);
 }
 
 SYSCALL(vfork)
 {
 	(void)a;
-	return do_clone(t, CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0, 0, 0);
+	return do_clone(t, CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0, 0, 0, 0);
 }
 
 /* ---- wait ---- */
@@ -718,8 +734,15 @@ SYSCALL(waitid)
 		return -EINVAL;
 	if (!(options & (WEXITED | WSTOPPED | WCONTINUED)))
 		return -EINVAL;
+	if (idtype == P_PIDFD) {
+		struct file *f = fget(t, id);
+		if (!f || pidfd_tgid(f) < 0)
+			return -EBADF;
+		idtype = P_PID;
+		id = pidfd_tgid(f);
+	}
 	if (idtype != P_ALL && idtype != P_PID && idtype != P_PGID)
-		return -EINVAL; /* P_PIDFD comes with pidfds */
+		return -EINVAL;
 	/* waitid's WSTOPPED is wait4's WUNTRACED (the same bit). */
 	return do_wait(t, idtype, id, options, 0, a[2], a[4]);
 }
@@ -901,4 +924,61 @@ SYSCALL(times)
 	if (a[0] && copy_to_user(t->tg->mm, a[0], &tm, sizeof(tm)) < 0)
 		return -EFAULT;
 	return (long)((now_ns() - t->k->boot_ns) / 10000000ull);
+}
+
+SYSCALL(pidfd_open)
+{
+	int pid = (int)a[0];
+	unsigned flags = (unsigned)a[1];
+	if (flags & ~O_NONBLOCK)
+		return -EINVAL;
+	if (pid <= 0)
+		return -EINVAL;
+	struct task *o = task_lookup(t->k, pid);
+	if (!o || o->tg->tgid != pid)
+		return -ESRCH;
+	struct file *f;
+	int err = pidfd_create(t->k, pid, (int)flags, &f);
+	if (err < 0)
+		return err;
+	err = fdt_install(t->tg->fdt, f, 0, true, fd_limit(t));
+	file_put(f);
+	return err;
+}
+
+SYSCALL(pidfd_send_signal)
+{
+	struct file *f = fget(t, (int)a[0]);
+	int sig = (int)a[1];
+	if (!f)
+		return -EBADF;
+	if (a[3])
+		return -EINVAL;
+	if (pidfd_tgid(f) < 0)
+		return -EBADF;
+	if (sig < 0 || sig > WARD_NSIG)
+		return -EINVAL;
+	bool exited;
+	struct thread_group *tg = pidfd_target(f, &exited);
+	if (!tg)
+		return -ESRCH;
+	siginfo_t si = {0};
+	if (a[2]) {
+		if (copy_from_user(t->tg->mm, &si, a[2], sizeof(si)) < 0)
+			return -EFAULT;
+		if (si.si_signo != sig)
+			return -EINVAL;
+		if ((si.si_code >= 0 || si.si_code == SI_TKILL) && tg != t->tg)
+			return -EPERM;
+	} else {
+		si.si_signo = sig;
+		si.si_code = SI_USER;
+		si.si_pid = t->tg->tgid;
+		si.si_uid = t->tg->cred.ruid;
+	}
+	if (sig)
+		signal_send(tg->leader && tg->leader->state != TASK_DEAD ? tg->leader
+								       : list_entry(tg->tasks.next, struct task, tg_link),
+			    sig, &si, true);
+	return 0;
 }

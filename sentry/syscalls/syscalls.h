@@ -43,7 +43,7 @@ unsigned file_poll(struct file *f, struct poll_table *pt);
 	X(chmod) X(fchmod) X(fchmodat) X(chown) X(fchown) X(lchown) X(fchownat) X(truncate) \
 	X(ftruncate) X(utimensat) X(utimes) X(futimesat) X(rename) X(renameat) X(renameat2) \
 	X(link) X(linkat) X(getrusage) X(times) X(rt_sigtimedwait) X(getitimer) \
-	X(setitimer) X(alarm)
+	X(setitimer) X(alarm) X(pidfd_open) X(pidfd_send_signal)
 
 #define DECLARE(name) SYSCALL(name);
 SYSCALL_LIST(DECLARE)
