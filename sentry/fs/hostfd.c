@@ -14,6 +14,10 @@
 #include <termios.h>
 #include <unistd.h>
 
+/* The kernel's struct termios for TCGETS/TCSETS (asm/termbits.h), not glibc's larger one:
+ * the guest passes a buffer of this size. */
+#define KERNEL_TERMIOS_SIZE 36
+
 struct hostfd {
 	struct kernel *k;
 	int fd;
@@ -99,7 +103,7 @@ static long hostfd_ioctl(struct file *f, struct task *t, unsigned long cmd, uint
 {
 	struct hostfd *h = f->inode->priv;
 	union {
-		struct termios tio;
+		uint8_t tio[KERNEL_TERMIOS_SIZE];
 		struct winsize ws;
 		int i;
 	} u;
@@ -107,13 +111,13 @@ static long hostfd_ioctl(struct file *f, struct task *t, unsigned long cmd, uint
 	bool in = false, out = false;
 	switch (cmd) {
 	case TCGETS:
-		size = sizeof(u.tio);
+		size = KERNEL_TERMIOS_SIZE;
 		out = true;
 		break;
 	case TCSETS:
 	case TCSETSW:
 	case TCSETSF:
-		size = sizeof(u.tio);
+		size = KERNEL_TERMIOS_SIZE;
 		in = true;
 		break;
 	case TIOCGWINSZ:
