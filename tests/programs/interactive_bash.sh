@@ -1,0 +1,34 @@
+#!/bin/bash
+# `ward run -- /bin/bash -i` on a terminal (tmux): commands run, Ctrl-C interrupts the
+# foreground job and not ward, Ctrl-Z stops it, job control works, exit status passes.
+set -eu
+ward=$1
+command -v tmux >/dev/null || { echo "SKIP: tmux not installed"; exit 77; }
+sock=$(mktemp -u /var/tmp/ward-tmux.XXXXXX)
+out=$(mktemp /var/tmp/ward-tmux-out.XXXXXX)
+t() { tmux -S "$sock" "$@"; }
+trap 't kill-server 2>/dev/null || true; rm -f "$sock" "$out"' EXIT
+t new-session -d -s w -x 120 -y 40 "$ward run -- /bin/bash --norc -i; echo WARD-EXIT=\$? > $out; sleep 60"
+wait_for() { # text
+	for i in $(seq 1 100); do
+		t capture-pane -t w -p | grep -q -- "$1" && return 0
+		sleep 0.1
+	done
+	echo "FAIL: never saw '$1' on the terminal:"; t capture-pane -t w -p; exit 1
+}
+wait_for 'bash-[0-9.]*[#$]'
+t send-keys -t w 'echo hello-$((6*7))' Enter
+wait_for 'hello-42'
+t send-keys -t w 'sleep 30' Enter
+sleep 0.5
+t send-keys -t w C-c
+t send-keys -t w 'echo status-$?' Enter
+wait_for 'status-130'
+t send-keys -t w 'sleep 30' Enter
+sleep 0.5
+t send-keys -t w C-z
+wait_for 'Stopped'
+t send-keys -t w 'kill %1; wait; exit 4' Enter
+for i in $(seq 1 100); do [ -s "$out" ] && break; sleep 0.1; done
+grep -qx 'WARD-EXIT=4' "$out" || { echo "FAIL: exit status: $(cat "$out")"; t capture-pane -t w -p; exit 1; }
+echo PASS
