@@ -128,6 +128,9 @@ int fs_setup_root(struct kernel *k, char *const binds[], int nbinds)
 		return err;
 	if ((err = procfs_new_root(k, &proc)) < 0 || (err = mount_at(root, "proc", proc)) < 0)
 		return err;
+	struct dentry *shm;
+	if ((err = tmpfs_new_root(k, 01777, &shm)) < 0 || (err = mount_at(dev, "shm", shm)) < 0)
+		return err;
 	for (int i = 0; i < nbinds; i++) {
 		if ((err = bind_host_dir(k, root, binds[i])) < 0) {
 			kernel_log("--ro-bind %s: %s", binds[i], strerror(-err));

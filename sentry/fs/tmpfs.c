@@ -1,5 +1,6 @@
 /* tmpfs: directories, regular files and symlinks held in sentry memory. */
 #include "sentry/fs/fs.h"
+#include "sentry/mm/file_data.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -23,9 +24,8 @@ struct tmpfs_node {
 	/* directory */
 	struct tmpfs_entry *entries;
 	uint64_t nentries;
-	/* regular file */
-	uint8_t *data;
-	uint64_t size, cap;
+	/* regular file: contents in the memory file */
+	struct file_data data;
 	/* symlink */
 	char *target;
 };
@@ -48,6 +48,7 @@ static struct inode *tmpfs_inode_new(struct superblock *sb, uint32_t mode)
 	n->nlink = S_ISDIR(mode) ? 2 : 1;
 	/* Owned by whoever creates it; the mount's root by the sandbox's first user. */
 	struct kernel *k = sb->priv;
+	file_data_init(&n->data, &k->mf);
 	struct task *cur = k ? k->current : NULL;
 	n->uid = cur ? cur->tg->cred.fsuid : (uint32_t)getuid();
 	n->gid = cur ? cur->tg->cred.fsgid : (uint32_t)getgid();
@@ -80,7 +81,7 @@ static int tmpfs_getattr(struct inode *ino, struct kstat *st)
 	st->mtime = n->mtime;
 	st->ctime = n->ctime;
 	if (S_ISREG(ino->mode))
-		st->size = n->size;
+		st->size = n->data.size;
 	else if (S_ISLNK(ino->mode))
 		st->size = strlen(n->target);
 	else if (S_ISDIR(ino->mode))
@@ -112,7 +113,7 @@ static void tmpfs_release(struct inode *ino)
 		free(e);
 		e = next;
 	}
-	free(n->data);
+	file_data_release(&n->data);
 	free(n->target);
 	free(n);
 }
@@ -122,25 +123,15 @@ static long tmpfs_read(struct file *f, struct task *t, void *buf, size_t len, ui
 	(void)t;
 	struct tmpfs_node *n = f->inode->priv;
 	n->atime = now_realtime();
-	return read_from_buffer(n->data, n->size, buf, len, pos);
+	long r = file_data_read(&n->data, buf, len, *pos);
+	if (r > 0)
+		*pos += (uint64_t)r;
+	return r;
 }
 
 static int tmpfs_resize(struct tmpfs_node *n, uint64_t size)
 {
-	if (size > n->cap) {
-		uint64_t cap = n->cap ? n->cap : 4096;
-		while (cap < size)
-			cap *= 2;
-		uint8_t *d = realloc(n->data, cap);
-		if (!d)
-			return -ENOSPC;
-		n->data = d;
-		n->cap = cap;
-	}
-	if (size > n->size)
-		memset(n->data + n->size, 0, size - n->size);
-	n->size = size;
-	return 0;
+	return file_data_resize(&n->data, size);
 }
 
 static long tmpfs_write(struct file *f, struct task *t, const void *buf, size_t len, uint64_t *pos)
@@ -148,18 +139,13 @@ static long tmpfs_write(struct file *f, struct task *t, const void *buf, size_t 
 	(void)t;
 	struct tmpfs_node *n = f->inode->priv;
 	if (f->flags & O_APPEND)
-		*pos = n->size;
-	if (*pos + len < *pos)
-		return -EFBIG;
-	if (*pos + len > n->size) {
-		int err = tmpfs_resize(n, *pos + len);
-		if (err < 0)
-			return err;
-	}
-	memcpy(n->data + *pos, buf, len);
-	*pos += len;
+		*pos = n->data.size;
+	long r = file_data_write(&n->data, buf, len, *pos);
+	if (r < 0)
+		return r;
+	*pos += (uint64_t)r;
 	n->mtime = n->ctime = now_realtime();
-	return (long)len;
+	return r;
 }
 
 static int tmpfs_getdents(struct file *f, struct dirent_sink *sink)
@@ -191,13 +177,19 @@ static int tmpfs_getdents(struct file *f, struct dirent_sink *sink)
 
 static long tmpfs_seek_end(struct file *f)
 {
-	return (long)((struct tmpfs_node *)f->inode->priv)->size;
+	return (long)((struct tmpfs_node *)f->inode->priv)->data.size;
+}
+
+static struct file_data *tmpfs_shared_data(struct file *f)
+{
+	return &((struct tmpfs_node *)f->inode->priv)->data;
 }
 
 static const struct file_ops tmpfs_file_ops = {
 	.read = tmpfs_read,
 	.write = tmpfs_write,
 	.seek_end = tmpfs_seek_end,
+	.shared_data = tmpfs_shared_data,
 };
 
 static const struct file_ops tmpfs_dir_ops = {

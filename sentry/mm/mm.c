@@ -2,6 +2,7 @@
  * platform, and copying to and from guest memory through the sentry's own mapping. */
 #include "sentry/kernel/kernel.h"
 #include "platform/ptrace/stub_layout.h"
+#include "sentry/mm/file_data.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -84,6 +85,57 @@ static int fill_from_file(struct mm *mm, struct file *f, uint64_t off, uint64_t 
 	return 0;
 }
 
+/* MAP_SHARED of a file whose contents are in the memory file: the mapping is those
+ * pages themselves (one VMA per storage extent), so writes through it and write(2) see
+ * each other. The mapping owns its pages too, so they outlive a truncate or unlink. */
+static int map_shared_file(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
+			   struct file *f, uint64_t off)
+{
+	struct kernel *k = mm->k;
+	struct file_data *d = f->ops->shared_data(f);
+	int err = file_data_reserve(d, off + len);
+	if (err < 0)
+		return -ENOMEM;
+	if (flags & MAP_FIXED)
+		vma_remove_range(&mm->vmas, addr, addr + len, release_pages, mm);
+	uint64_t done = 0;
+	for (int i = 0; i < d->next && done < len; i++) {
+		struct file_extent *e = &d->ext[i];
+		uint64_t fpos = off + done;
+		if (fpos >= e->file_off + e->len)
+			continue;
+		uint64_t in = fpos - e->file_off, n = e->len - in < len - done ? e->len - in : len - done;
+		struct vma v = {
+			.start = addr + done,
+			.end = addr + done + n,
+			.prot = prot & (PROT_READ | PROT_WRITE | PROT_EXEC),
+			.flags = VMA_SHARED,
+			.memfile_off = e->memfile_off + in,
+			.file = f->dentry,
+			.file_off = fpos,
+		};
+		if ((err = memfile_share(&k->mf, v.memfile_off, n)) < 0)
+			break;
+		if (v.file)
+			dentry_get(v.file);
+		if ((err = vma_insert(&mm->vmas, &v)) < 0) {
+			if (v.file)
+				dentry_put(v.file);
+			memfile_free(&k->mf, v.memfile_off, n);
+			break;
+		}
+		mm->total_vm += n;
+		if ((err = k->plat->ops->map(mm->as, v.start, n, v.prot, v.memfile_off)) < 0)
+			break;
+		done += n;
+	}
+	if (err < 0 || done < len) {
+		vma_remove_range(&mm->vmas, addr, addr + done, release_pages, mm);
+		return err < 0 ? (err == -EEXIST ? -ENOMEM : err) : -ENOMEM;
+	}
+	return 0;
+}
+
 int mm_map(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, struct file *f,
 	   uint64_t off, const char *name, uint64_t *out)
 {
@@ -126,6 +178,12 @@ int mm_map(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, stru
 		return -ENOMEM;
 	if (mm->as_limit && mm->total_vm + len > mm->as_limit && !(flags & MAP_FIXED))
 		return -ENOMEM;
+	if (f && (flags & MAP_SHARED) && f->ops->shared_data) {
+		err = map_shared_file(mm, addr, len, prot, flags, f, off);
+		if (err == 0)
+			*out = addr;
+		return err;
+	}
 	uint64_t moff;
 	err = memfile_alloc(&k->mf, len, &moff);
 	if (err < 0)

@@ -52,9 +52,11 @@ SYSCALL(mmap)
 		if (type != MAP_PRIVATE && (prot & PROT_WRITE)) {
 			if ((f->flags & O_ACCMODE) != O_RDWR)
 				return -EACCES;
-			/* Writable shared file mappings need the page cache (coherent with
-			 * write(2)); until it exists they are refused, not faked. */
-			return -ENODEV;
+			/* Writable shared mappings must be coherent with write(2): served for
+			 * files kept in the memory file (tmpfs); refused, not faked, for the
+			 * rest until the page cache exists. */
+			if (!f->ops->shared_data)
+				return -ENODEV;
 		}
 	}
 	if (flags & MAP_32BIT) {

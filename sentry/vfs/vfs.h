@@ -97,6 +97,7 @@ struct dirent_sink {
 };
 
 struct waitqueue;
+struct file_data;
 
 /* Collects the wait queues a poll depends on (for poll/select: the polling task; for
  * epoll: the interest item). */
@@ -125,6 +126,9 @@ struct file_ops {
 	 * change the readiness to poll_wait(pt, wq), as Linux's f_op->poll does.
 	 * NULL: always readable and writable (regular files). */
 	unsigned (*poll)(struct file *f, struct poll_table *pt);
+	/* Contents kept in the memory file, which MAP_SHARED maps directly (NULL: a shared
+	 * mapping is a private copy, and a writable one is refused). */
+	struct file_data *(*shared_data)(struct file *f);
 	bool stream; /* no offsets: lseek gives ESPIPE, pread/pwrite ESPIPE */
 	bool discards_writes; /* /dev/null: write succeeds without reading the buffer */
 	/* Replaces the generic lseek (character devices whose offset means nothing). */

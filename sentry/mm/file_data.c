@@ -1,0 +1,133 @@
+#include "sentry/mm/file_data.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PAGE 4096ULL
+#define PAGE_UP(x) (((x) + PAGE - 1) & ~(PAGE - 1))
+
+void file_data_init(struct file_data *d, struct memfile *mf)
+{
+	memset(d, 0, sizeof(*d));
+	d->mf = mf;
+}
+
+void file_data_release(struct file_data *d)
+{
+	for (int i = 0; i < d->next; i++)
+		memfile_free(d->mf, d->ext[i].memfile_off, d->ext[i].len);
+	free(d->ext);
+	memset(d, 0, sizeof(*d));
+}
+
+int file_data_reserve(struct file_data *d, uint64_t end)
+{
+	end = PAGE_UP(end);
+	while (d->alloc < end) {
+		uint64_t len = end - d->alloc;
+		if (len < d->alloc)
+			len = d->alloc; /* at least double: few extents for big files */
+		if (d->next == d->capext) {
+			int cap = d->capext ? d->capext * 2 : 4;
+			struct file_extent *n = realloc(d->ext, sizeof(*n) * (size_t)cap);
+			if (!n)
+				return -ENOSPC;
+			d->ext = n;
+			d->capext = cap;
+		}
+		uint64_t off;
+		if (memfile_alloc(d->mf, len, &off) < 0 &&
+		    (len == end - d->alloc || memfile_alloc(d->mf, len = end - d->alloc, &off) < 0))
+			return -ENOSPC;
+		d->ext[d->next++] = (struct file_extent){d->alloc, len, off};
+		d->alloc += len;
+	}
+	return 0;
+}
+
+/* Runs fn over the extent pieces of [pos, pos+len). */
+static void each_piece(struct file_data *d, uint64_t pos, uint64_t len,
+		       void (*fn)(void *ctx, uint8_t *p, size_t n), void *ctx)
+{
+	for (int i = 0; i < d->next && len; i++) {
+		struct file_extent *e = &d->ext[i];
+		if (pos >= e->file_off + e->len)
+			continue;
+		uint64_t in = pos - e->file_off, n = e->len - in < len ? e->len - in : len;
+		fn(ctx, memfile_ptr(d->mf, e->memfile_off + in), (size_t)n);
+		pos += n;
+		len -= n;
+	}
+}
+
+struct copy {
+	uint8_t *buf;
+	int to_file;
+};
+
+static void copy_piece(void *vctx, uint8_t *p, size_t n)
+{
+	struct copy *c = vctx;
+	if (c->to_file)
+		memcpy(p, c->buf, n);
+	else
+		memcpy(c->buf, p, n);
+	c->buf += n;
+}
+
+long file_data_read(struct file_data *d, void *buf, size_t len, uint64_t pos)
+{
+	if (pos >= d->size)
+		return 0;
+	if (len > d->size - pos)
+		len = (size_t)(d->size - pos);
+	struct copy c = {buf, 0};
+	each_piece(d, pos, len, copy_piece, &c);
+	return (long)len;
+}
+
+long file_data_write(struct file_data *d, const void *buf, size_t len, uint64_t pos)
+{
+	if (pos + len < pos)
+		return -EFBIG;
+	int err = file_data_reserve(d, pos + len);
+	if (err < 0)
+		return err;
+	struct copy c = {(uint8_t *)buf, 1};
+	each_piece(d, pos, len, copy_piece, &c);
+	if (pos + len > d->size)
+		d->size = pos + len;
+	return (long)len;
+}
+
+static void zero_piece(void *ctx, uint8_t *p, size_t n)
+{
+	(void)ctx;
+	memset(p, 0, n);
+}
+
+int file_data_resize(struct file_data *d, uint64_t size)
+{
+	if (size > d->size) {
+		int err = file_data_reserve(d, size);
+		if (err < 0)
+			return err;
+	} else if (size < d->size) {
+		/* Bytes past the new end read as zero if the file grows again: zero the rest of
+		 * the last page and let the memory of whole pages go (it reads back as zero). */
+		uint64_t page_end = PAGE_UP(size);
+		if (page_end > size)
+			each_piece(d, size, (page_end < d->size ? page_end : d->size) - size, zero_piece, NULL);
+		for (int i = 0; i < d->next; i++) {
+			struct file_extent *e = &d->ext[i];
+			uint64_t from = page_end > e->file_off ? page_end - e->file_off : 0;
+			if (from < e->len)
+				fallocate(d->mf->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					  (off_t)(e->memfile_off + from), (off_t)(e->len - from));
+		}
+	}
+	d->size = size;
+	return 0;
+}
