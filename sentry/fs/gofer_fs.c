@@ -2,6 +2,7 @@
  * are those the gofer returned when it was walked (the exported tree is read-only inside
  * the sandbox, so they are cached). */
 #include "sentry/fs/fs.h"
+#include "sentry/mm/file_data.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -15,7 +16,10 @@ struct gofer_inode {
 	struct gofer_client *c;
 	uint32_t fid;
 	bool opened;
+	bool cached; /* cache holds the whole file */
 	struct gofer_stat st;
+	struct file_data cache;
+	struct memfile *mf;
 };
 
 struct gofer_dir_pos {
@@ -36,6 +40,8 @@ static struct inode *gofer_inode_new(struct superblock *sb, struct gofer_client 
 	gi->c = c;
 	gi->fid = fid;
 	gi->st = *st;
+	struct kernel *k = sb->priv;
+	gi->mf = &k->mf;
 	struct inode *ino = inode_new(sb, &gofer_inode_ops, st->mode, gi);
 	if (!ino) {
 		free(gi);
@@ -92,14 +98,56 @@ static int gofer_getattr(struct inode *ino, struct kstat *st)
 static void gofer_release(struct inode *ino)
 {
 	struct gofer_inode *gi = ino->priv;
+	if (gi->cached)
+		file_data_release(&gi->cache);
 	gofer_clunk(gi->c, gi->fid);
 	free(gi);
+}
+
+/* Reads the whole file into the memory file once; later reads and mappings use it. The
+ * exported tree is read-only inside the sandbox, so the copy stays valid. */
+static struct file_data *gofer_cache_data(struct file *f)
+{
+	struct gofer_inode *gi = f->inode->priv;
+	if (gi->cached)
+		return &gi->cache;
+	file_data_init(&gi->cache, gi->mf);
+	uint64_t size = gi->st.size;
+	if (size > (1ull << 32)) /* keep the cache for programs and libraries */
+		return NULL;
+	if (file_data_reserve(&gi->cache, size) < 0) {
+		file_data_release(&gi->cache);
+		return NULL;
+	}
+	uint64_t done = 0;
+	char *chunk = malloc(GOFER_IO_MAX);
+	while (chunk && done < size) {
+		long n = gofer_read(gi->c, gi->fid, done, chunk, GOFER_IO_MAX);
+		if (n <= 0)
+			break;
+		file_data_write(&gi->cache, chunk, (size_t)n, done);
+		done += (uint64_t)n;
+	}
+	free(chunk);
+	if (done < size) {
+		file_data_release(&gi->cache);
+		return NULL;
+	}
+	gi->cache.size = size;
+	gi->cached = true;
+	return &gi->cache;
 }
 
 static long gofer_file_read(struct file *f, struct task *t, void *buf, size_t len, uint64_t *pos)
 {
 	(void)t;
 	struct gofer_inode *gi = f->inode->priv;
+	if (gi->cached) {
+		long r = file_data_read(&gi->cache, buf, len, *pos);
+		if (r > 0)
+			*pos += (uint64_t)r;
+		return r;
+	}
 	size_t done = 0;
 	while (done < len) {
 		size_t chunk = len - done < GOFER_IO_MAX ? len - done : GOFER_IO_MAX;
@@ -178,6 +226,7 @@ static void gofer_file_release(struct file *f)
 
 static const struct file_ops gofer_file_ops = {
 	.read = gofer_file_read,
+	.cache_data = gofer_cache_data,
 };
 
 static const struct file_ops gofer_dir_ops = {
@@ -226,6 +275,7 @@ int gofer_fs_root(struct kernel *k, struct dentry **out)
 	sb->fstype = "ext4";
 	sb->magic = 0xEF53;
 	sb->readonly = true;
+	sb->priv = k;
 	int err = gofer_stat(&k->gofer, GOFER_ROOT_FID, &st);
 	if (err < 0)
 		return err;

@@ -88,11 +88,10 @@ static int fill_from_file(struct mm *mm, struct file *f, uint64_t off, uint64_t 
 /* MAP_SHARED of a file whose contents are in the memory file: the mapping is those
  * pages themselves (one VMA per storage extent), so writes through it and write(2) see
  * each other. The mapping owns its pages too, so they outlive a truncate or unlink. */
-static int map_shared_file(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
-			   struct file *f, uint64_t off)
+static int map_file_pages(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
+			  struct file *f, uint64_t off, struct file_data *d, int vflags)
 {
 	struct kernel *k = mm->k;
-	struct file_data *d = f->ops->shared_data(f);
 	int err = file_data_reserve(d, off + len);
 	if (err < 0)
 		return -ENOMEM;
@@ -109,7 +108,7 @@ static int map_shared_file(struct mm *mm, uint64_t addr, uint64_t len, int prot,
 			.start = addr + done,
 			.end = addr + done + n,
 			.prot = prot & (PROT_READ | PROT_WRITE | PROT_EXEC),
-			.flags = VMA_SHARED,
+			.flags = vflags,
 			.memfile_off = e->memfile_off + in,
 			.file = f->dentry,
 			.file_off = fpos,
@@ -179,7 +178,17 @@ int mm_map(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, stru
 	if (mm->as_limit && mm->total_vm + len > mm->as_limit && !(flags & MAP_FIXED))
 		return -ENOMEM;
 	if (f && (flags & MAP_SHARED) && f->ops->shared_data) {
-		err = map_shared_file(mm, addr, len, prot, flags, f, off);
+		err = map_file_pages(mm, addr, len, prot, flags, f, off, f->ops->shared_data(f), VMA_SHARED);
+		if (err == 0)
+			*out = addr;
+		return err;
+	}
+	/* A private mapping nobody may write maps the page cache itself (a program's text
+	 * and read-only data: read from the gofer once per sandbox, not per exec). */
+	struct file_data *cache;
+	if (f && !(flags & MAP_SHARED) && !(prot & PROT_WRITE) && f->ops->cache_data &&
+	    (cache = f->ops->cache_data(f))) {
+		err = map_file_pages(mm, addr, len, prot, flags, f, off, cache, VMA_CACHE);
 		if (err == 0)
 			*out = addr;
 		return err;
@@ -241,6 +250,39 @@ int mm_unmap(struct mm *mm, uint64_t addr, uint64_t len)
 	return mm->k->plat->ops->unmap(mm->as, addr, len);
 }
 
+/* A private mapping of the page cache about to become writable gets its own copy of
+ * the pages (copy-on-write, done eagerly at mprotect). */
+static int cache_to_private(struct mm *mm, uint64_t start, uint64_t end)
+{
+	struct kernel *k = mm->k;
+	struct vma *v = vma_find(&mm->vmas, start);
+	if (!v)
+		return -ENOMEM;
+	struct vma copy = *v;
+	uint64_t len = end - start, moff;
+	if (memfile_alloc(&k->mf, len, &moff) < 0)
+		return -ENOMEM;
+	memcpy(memfile_ptr(&k->mf, moff), memfile_ptr(&k->mf, v->memfile_off + (start - v->start)), len);
+	copy.start = start;
+	copy.end = end;
+	copy.memfile_off = moff;
+	copy.file_off = v->file_off + (start - v->start);
+	copy.flags &= ~VMA_CACHE;
+	if (copy.file)
+		dentry_get(copy.file);
+	int err = vma_remove_range(&mm->vmas, start, end, release_pages, mm);
+	if (err == 0)
+		err = vma_insert(&mm->vmas, &copy);
+	if (err < 0) {
+		if (copy.file)
+			dentry_put(copy.file);
+		memfile_free(&k->mf, moff, len);
+		return err;
+	}
+	mm->total_vm += len;
+	return k->plat->ops->map(mm->as, start, len, copy.prot, moff);
+}
+
 int mm_protect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
 {
 	if (addr % PAGE)
@@ -261,6 +303,11 @@ int mm_protect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
 		if (!v)
 			return -ENOMEM;
 		uint64_t stop = v->end < end ? v->end : end;
+		if ((v->flags & VMA_CACHE) && (prot & PROT_WRITE)) {
+			int err = cache_to_private(mm, cur, stop);
+			if (err < 0)
+				return err;
+		}
 		int err = vma_protect_range(&mm->vmas, cur, stop, prot);
 		if (err == 0)
 			err = mm->k->plat->ops->protect(mm->as, cur, stop - cur, prot);

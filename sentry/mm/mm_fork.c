@@ -40,7 +40,7 @@ int mm_fork(struct mm *src, struct mm **out)
 	for (size_t i = 0; i < src->vmas.n; i++) {
 		struct vma v = src->vmas.v[i];
 		uint64_t len = v.end - v.start;
-		if (v.flags & VMA_SHARED) {
+		if (v.flags & (VMA_SHARED | VMA_CACHE)) {
 			err = memfile_share(&k->mf, v.memfile_off, len);
 		} else {
 			uint64_t off;

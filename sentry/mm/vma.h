@@ -16,6 +16,8 @@ enum vma_flags {
 	VMA_SHARED = 1 << 0,    /* MAP_SHARED (else private) */
 	VMA_ANON = 1 << 1,      /* not backed by a guest file */
 	VMA_GROWSDOWN = 1 << 2, /* stack */
+	VMA_CACHE = 1 << 3,     /* private, but still the page cache's pages (not writable
+				 * until copied: see mm_protect) */
 };
 
 #define VMA_NAME_MAX 32

@@ -104,8 +104,8 @@ static int dontneed(struct mm *mm, uint64_t start, uint64_t end)
 			return -ENOMEM;
 		uint64_t stop = v->end < end ? v->end : end;
 		uint64_t moff = v->memfile_off + (start - v->start);
-		if (v->flags & VMA_SHARED) {
-			start = stop;
+		if (v->flags & (VMA_SHARED | VMA_CACHE)) {
+			start = stop; /* shared pages and page-cache pages keep their contents */
 			continue;
 		}
 		uint8_t *p = memfile_ptr(&mm->k->mf, moff);

@@ -129,6 +129,9 @@ struct file_ops {
 	/* Contents kept in the memory file, which MAP_SHARED maps directly (NULL: a shared
 	 * mapping is a private copy, and a writable one is refused). */
 	struct file_data *(*shared_data)(struct file *f);
+	/* The file's whole contents in the memory file, read once (the page cache): private
+	 * read-only mappings use these pages instead of a copy. NULL: copy. */
+	struct file_data *(*cache_data)(struct file *f);
 	bool stream; /* no offsets: lseek gives ESPIPE, pread/pwrite ESPIPE */
 	bool discards_writes; /* /dev/null: write succeeds without reading the buffer */
 	/* Replaces the generic lseek (character devices whose offset means nothing). */
