@@ -203,7 +203,7 @@ static int tmpfs_open(struct inode *ino, struct file *f)
 		return 0;
 	}
 	f->ops = &tmpfs_file_ops;
-	if ((f->flags & O_TRUNC) && (f->flags & O_ACCMODE) != O_RDONLY)
+	if (f->flags & O_TRUNC) /* Linux truncates even with O_RDONLY */
 		tmpfs_resize(ino->priv, 0);
 	return 0;
 }

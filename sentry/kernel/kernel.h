@@ -131,6 +131,7 @@ struct thread_group {
 	struct ktimer itimer_real;   /* ITIMER_REAL / alarm: SIGALRM to the group */
 	uint64_t itimer_real_interval_ns;
 	bool stopped;                /* group stop in force */
+	bool did_exec;               /* has called execve (setpgid by the parent: EACCES) */
 	int stop_signal;             /* the signal that stopped it */
 	bool stop_unreported;        /* wait(WUNTRACED) has not seen this stop yet */
 	bool cont_unreported;        /* wait(WCONTINUED) has not seen the continue yet */

@@ -271,24 +271,24 @@ static void thread_group_finish(struct thread_group *tg, int wait_status)
 		thread_group_release(tg);
 		return;
 	}
-	if (tg->exit_signal && parent->leader) {
-		siginfo_t si = {0};
-		si.si_signo = tg->exit_signal;
-		si.si_code = WIFSIGNALED(wait_status) ? (WCOREDUMP(wait_status) ? CLD_DUMPED : CLD_KILLED)
-						      : CLD_EXITED;
-		si.si_pid = tg->tgid;
-		si.si_uid = tg->cred.ruid;
-		si.si_status = WIFSIGNALED(wait_status) ? WTERMSIG(wait_status) : WEXITSTATUS(wait_status);
+	/* Wake the waiters first: a parent in wait4 finds the zombie and returns its pid,
+	 * and only then takes the SIGCHLD (instead of being interrupted by it). */
+	bool autoreap = tg->exit_signal == SIGCHLD && parent_autoreaps(parent);
+	int exit_signal = tg->exit_signal;
+	siginfo_t si = {0};
+	si.si_signo = exit_signal;
+	si.si_code = WIFSIGNALED(wait_status) ? (WCOREDUMP(wait_status) ? CLD_DUMPED : CLD_KILLED) : CLD_EXITED;
+	si.si_pid = tg->tgid;
+	si.si_uid = tg->cred.ruid;
+	si.si_status = WIFSIGNALED(wait_status) ? WTERMSIG(wait_status) : WEXITSTATUS(wait_status);
+	if (autoreap)
+		thread_group_release(tg);
+	waitqueue_wake_all(&parent->child_exit);
+	if (exit_signal && parent->leader) {
 		struct task *to = parent->leader->state != TASK_DEAD ? parent->leader
 				  : list_empty(&parent->tasks) ? NULL
 								 : list_entry(parent->tasks.next, struct task, tg_link);
 		if (to)
-			signal_send(to, tg->exit_signal, &si, true);
+			signal_send(to, exit_signal, &si, true);
 	}
-	if (tg->exit_signal == SIGCHLD && parent_autoreaps(parent)) {
-		thread_group_release(tg);
-		waitqueue_wake_all(&parent->child_exit);
-		return;
-	}
-	waitqueue_wake_all(&parent->child_exit);
 }

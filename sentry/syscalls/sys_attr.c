@@ -55,10 +55,15 @@ static int do_setattr(struct task *t, struct inode *ino, struct iattr *a)
 		return -EPERM;
 	if ((a->valid & ATTR_GID) && a->gid != st.gid && !(uid == 0 || (owner && a->gid == t->tg->cred.fsgid)))
 		return -EPERM;
-	if ((a->valid & (ATTR_UID | ATTR_GID)) && uid != 0 && !(a->valid & ATTR_MODE)) {
-		/* chown by a non-root owner clears set-id bits, as Linux does */
-		a->valid |= ATTR_MODE;
-		a->mode = st.mode & ~(S_ISUID | S_ISGID);
+	if (a->valid & ATTR_KILL_SUID && !S_ISDIR(st.mode) && !(a->valid & ATTR_MODE)) {
+		/* chown, by root too, clears set-user-id and (with group execute) set-group-id */
+		uint32_t m = st.mode & ~(uint32_t)S_ISUID;
+		if (st.mode & S_IXGRP)
+			m &= ~(uint32_t)S_ISGID;
+		if (m != st.mode) {
+			a->valid |= ATTR_MODE;
+			a->mode = m;
+		}
 	}
 	return ino->ops->setattr(ino, a);
 }
@@ -92,7 +97,7 @@ SYSCALL(fchmod)
 
 static long chown_inode(struct task *t, struct inode *ino, uint32_t uid, uint32_t gid)
 {
-	struct iattr at = {0};
+	struct iattr at = {.valid = ATTR_KILL_SUID};
 	if (uid != (uint32_t)-1) {
 		at.valid |= ATTR_UID;
 		at.uid = uid;
@@ -101,7 +106,7 @@ static long chown_inode(struct task *t, struct inode *ino, uint32_t uid, uint32_
 		at.valid |= ATTR_GID;
 		at.gid = gid;
 	}
-	return at.valid ? do_setattr(t, ino, &at) : 0;
+	return do_setattr(t, ino, &at);
 }
 
 static long chown_at(struct task *t, int dirfd, uint64_t upath, uint32_t uid, uint32_t gid, int flags)
@@ -257,7 +262,8 @@ SYSCALL(futimesat) { return utimes_at(t, (int)a[0], a[1], a[2]); }
 /* ---- rename and link ---- */
 
 /* The parent directory and final name of a path argument. */
-static int parent_and_name(struct task *t, int dirfd, uint64_t upath, struct dentry **dir, char *name)
+static int parent_and_name(struct task *t, int dirfd, uint64_t upath, struct dentry **dir, char *name,
+			   bool *trailing_slash)
 {
 	char path[PATH_MAX];
 	struct dentry *start;
@@ -276,6 +282,8 @@ static int parent_and_name(struct task *t, int dirfd, uint64_t upath, struct den
 	}
 	memcpy(name, last, len);
 	name[len] = 0;
+	if (trailing_slash)
+		*trailing_slash = last[len] == '/';
 	if (len == 0) {
 		/* "/" or "dir/": the name is the directory itself */
 		strcpy(name, ".");
@@ -287,14 +295,25 @@ static long rename_at(struct task *t, int odfd, uint64_t opath, int ndfd, uint64
 {
 	char oname[NAME_MAX + 1], nname[NAME_MAX + 1];
 	struct dentry *odir, *ndir;
-	int err = parent_and_name(t, odfd, opath, &odir, oname);
+	bool oslash, nslash;
+	int err = parent_and_name(t, odfd, opath, &odir, oname, &oslash);
 	if (err < 0)
 		return err;
-	if ((err = parent_and_name(t, ndfd, npath, &ndir, nname)) < 0) {
+	if ((err = parent_and_name(t, ndfd, npath, &ndir, nname, &nslash)) < 0) {
 		dentry_put(odir);
 		return err;
 	}
-	err = vfs_rename(odir, oname, ndir, nname, flags);
+	/* A trailing slash names a directory: renaming a file that way is ENOTDIR. */
+	if (oslash || nslash) {
+		struct inode *src = NULL;
+		if (odir->inode->ops->lookup && odir->inode->ops->lookup(odir->inode, oname, &src) == 0) {
+			if (!S_ISDIR(src->mode))
+				err = -ENOTDIR;
+			inode_put(src);
+		}
+	}
+	if (err == 0)
+		err = vfs_rename(odir, oname, ndir, nname, flags);
 	dentry_put(odir);
 	dentry_put(ndir);
 	return err;
@@ -313,9 +332,15 @@ static long link_at(struct task *t, int odfd, uint64_t opath, int ndfd, uint64_t
 	int err = resolve(t, odfd, opath, (flags & AT_EMPTY_PATH) | ((flags & AT_SYMLINK_FOLLOW) ? 0 : AT_SYMLINK_NOFOLLOW), &target);
 	if (err < 0)
 		return err;
-	if ((err = parent_and_name(t, ndfd, npath, &ndir, nname)) < 0) {
+	bool nslash;
+	if ((err = parent_and_name(t, ndfd, npath, &ndir, nname, &nslash)) < 0) {
 		dentry_put(target);
 		return err;
+	}
+	if (nslash && !S_ISDIR(target->inode->mode)) {
+		dentry_put(target);
+		dentry_put(ndir);
+		return -ENOENT;
 	}
 	if (!strcmp(nname, ".") || !strcmp(nname, ".."))
 		err = -EEXIST;

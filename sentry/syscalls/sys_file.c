@@ -60,7 +60,7 @@ static int open_resolved(struct task *t, struct dentry *d, int flags, struct fil
 	if (err < 0)
 		return err;
 	int acc = flags & O_ACCMODE;
-	int mask = (acc == O_RDONLY ? 4 : acc == O_WRONLY ? 2 : 6);
+	int mask = (acc == O_RDONLY ? 4 : acc == O_WRONLY ? 2 : 6) | ((flags & O_TRUNC) ? 2 : 0);
 	if (S_ISDIR(st.mode) && acc != O_RDONLY)
 		return -EISDIR;
 	err = permission(t, &st, mask, false);

@@ -168,6 +168,16 @@ static int temp_sigmask(struct task *t, uint64_t umask, uint64_t size)
 	return 0;
 }
 
+/* ppoll and pselect6 write back the time that was left, as Linux does. */
+static void write_time_left(struct task *t, uint64_t uts)
+{
+	uint64_t left = 0, dl = t->deadline, now = now_ns();
+	if (dl && dl != UINT64_MAX && dl > now)
+		left = dl - now;
+	struct timespec ts = {(time_t)(left / 1000000000ull), (long)(left % 1000000000ull)};
+	copy_to_user(t->tg->mm, uts, &ts, sizeof(ts));
+}
+
 SYSCALL(ppoll)
 {
 	int64_t ns = -1;
@@ -177,6 +187,8 @@ SYSCALL(ppoll)
 	if ((err = temp_sigmask(t, a[3], a[4])) < 0)
 		return err;
 	long r = do_poll(t, a[0], a[1], ns);
+	if (r != SYSCALL_BLOCKED && a[2])
+		write_time_left(t, a[2]);
 	if (r != SYSCALL_BLOCKED && r != -ERESTARTNOHAND && t->restore_sigmask && !signal_pending_unblocked(t)) {
 		t->sigmask = t->saved_sigmask;
 		t->restore_sigmask = false;
@@ -319,6 +331,8 @@ SYSCALL(pselect6)
 			return err;
 	}
 	long r = do_select(t, (int)a[0], a[1], a[2], a[3], ns);
+	if (r != SYSCALL_BLOCKED && a[4])
+		write_time_left(t, a[4]);
 	if (r != SYSCALL_BLOCKED && r != -ERESTARTNOHAND && t->restore_sigmask && !signal_pending_unblocked(t)) {
 		t->sigmask = t->saved_sigmask;
 		t->restore_sigmask = false;

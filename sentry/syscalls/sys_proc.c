@@ -195,11 +195,25 @@ SYSCALL(setpgid)
 	struct thread_group *tg = find_tg(t, pid);
 	if (!tg || (tg != t->tg && tg->parent != t->tg))
 		return -ESRCH;
+	if (tg != t->tg && tg->did_exec)
+		return -EACCES;
 	if (tg->sid != t->tg->sid)
 		return -EPERM;
 	if (tg->sid == tg->tgid)
 		return -EPERM; /* a session leader cannot move */
-	tg->pgid = pgid ? pgid : tg->tgid;
+	if (!pgid)
+		pgid = tg->tgid;
+	if (pgid != tg->tgid) {
+		/* Joining a group: it must exist in the caller's session. */
+		bool found = false;
+		for (int i = 1; i < t->k->task_cap && !found; i++) {
+			struct task *o = task_lookup(t->k, i);
+			found = o && o->tg->pgid == pgid && o->tg->sid == t->tg->sid;
+		}
+		if (!found)
+			return -EPERM;
+	}
+	tg->pgid = pgid;
 	return 0;
 }
 
@@ -688,9 +702,11 @@ static long do_wait(struct task *t, int idtype, int id, int options, uint64_t us
 		}
 		return uinfo ? 0 : pid;
 	}
+	/* As Linux, the child is reaped even if storing its status faults. */
+	long fault = 0;
 	if (ustatus && copy_to_user(t->tg->mm, ustatus, &status, sizeof(status)) < 0)
-		return -EFAULT;
-	if (uinfo) {
+		fault = -EFAULT;
+	if (uinfo && !fault) {
 		siginfo_t si = {0};
 		si.si_signo = SIGCHLD;
 		si.si_code = WIFSIGNALED(status) ? (WCOREDUMP(status) ? CLD_DUMPED : CLD_KILLED) : CLD_EXITED;
@@ -698,20 +714,22 @@ static long do_wait(struct task *t, int idtype, int id, int options, uint64_t us
 		si.si_uid = z->cred.ruid;
 		si.si_status = WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status);
 		if (copy_to_user(t->tg->mm, uinfo, &si, sizeof(si)) < 0)
-			return -EFAULT;
+			fault = -EFAULT;
 	}
-	if (urusage) {
+	if (urusage && !fault) {
 		struct rusage ru = {0};
 		ru.ru_utime = (struct timeval){(time_t)(z->utime_ns / 1000000000ull), (suseconds_t)(z->utime_ns % 1000000000ull / 1000)};
 		ru.ru_stime = (struct timeval){(time_t)(z->stime_ns / 1000000000ull), (suseconds_t)(z->stime_ns % 1000000000ull / 1000)};
 		if (copy_to_user(t->tg->mm, urusage, &ru, sizeof(ru)) < 0)
-			return -EFAULT;
+			fault = -EFAULT;
 	}
 	if (!(options & WNOWAIT)) {
 		t->tg->cutime_ns += z->utime_ns + z->cutime_ns;
 		t->tg->cstime_ns += z->stime_ns + z->cstime_ns;
 		thread_group_release(z);
 	}
+	if (fault)
+		return fault;
 	return uinfo ? 0 : pid;
 }
 
@@ -881,6 +899,7 @@ SYSCALL(execve)
 	if (err < 0)
 		return err;
 	vfork_done(t->tg);
+	t->tg->did_exec = true;
 	return SYSCALL_NORETURN;
 }
 

@@ -189,7 +189,8 @@ int vfs_open_dentry(struct dentry *d, int flags, struct file **out)
 		return -EROFS;
 	if (!ino->ops->open)
 		return -ENXIO;
-	struct file *f = file_new(d, ino, flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC));
+	/* The filesystem sees the open flags (O_TRUNC); the file keeps the lasting ones. */
+	struct file *f = file_new(d, ino, flags);
 	if (!f)
 		return -ENOMEM;
 	int err = ino->ops->open(ino, f);
@@ -198,6 +199,7 @@ int vfs_open_dentry(struct dentry *d, int flags, struct file **out)
 		file_put(f);
 		return err;
 	}
+	f->flags &= ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);
 	*out = f;
 	return 0;
 }

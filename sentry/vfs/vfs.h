@@ -32,6 +32,7 @@ enum {
 	ATTR_SIZE = 8,
 	ATTR_ATIME = 16,
 	ATTR_MTIME = 32,
+	ATTR_KILL_SUID = 64, /* a chown: drop set-id bits (handled by the caller of setattr) */
 };
 
 struct iattr {
