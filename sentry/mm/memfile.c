@@ -101,6 +101,20 @@ static void free_range(struct memfile *mf, uint64_t off, uint64_t len)
 	}
 }
 
+/* Room for one more shared entry. */
+static int shared_grow(struct memfile *mf)
+{
+	if (mf->nshared < mf->capshared)
+		return 0;
+	size_t cap = mf->capshared ? mf->capshared * 2 : 16;
+	struct memfile_shared *n = realloc(mf->shared, sizeof(*n) * cap);
+	if (!n)
+		return -ENOMEM;
+	mf->shared = n;
+	mf->capshared = cap;
+	return 0;
+}
+
 /* Splits shared entries so that off is an entry boundary. */
 static int shared_split_at(struct memfile *mf, uint64_t off)
 {
@@ -108,15 +122,9 @@ static int shared_split_at(struct memfile *mf, uint64_t off)
 		struct memfile_shared *e = &mf->shared[i];
 		if (off <= e->off || off >= e->off + e->len)
 			continue;
-		if (mf->nshared == mf->capshared) {
-			size_t cap = mf->capshared ? mf->capshared * 2 : 16;
-			struct memfile_shared *n = realloc(mf->shared, sizeof(*n) * cap);
-			if (!n)
-				return -ENOMEM;
-			mf->shared = n;
-			mf->capshared = cap;
-			e = &mf->shared[i];
-		}
+		if (shared_grow(mf) < 0)
+			return -ENOMEM;
+		e = &mf->shared[i];
 		memmove(e + 1, e, (mf->nshared - i) * sizeof(*e));
 		mf->nshared++;
 		e[1].off = off;
@@ -145,14 +153,8 @@ int memfile_share(struct memfile *mf, uint64_t off, uint64_t len)
 			continue;
 		}
 		uint64_t gap_end = i < mf->nshared && mf->shared[i].off < end ? mf->shared[i].off : end;
-		if (mf->nshared == mf->capshared) {
-			size_t cap = mf->capshared ? mf->capshared * 2 : 16;
-			struct memfile_shared *n = realloc(mf->shared, sizeof(*n) * cap);
-			if (!n)
-				return -ENOMEM;
-			mf->shared = n;
-			mf->capshared = cap;
-		}
+		if (shared_grow(mf) < 0)
+			return -ENOMEM;
 		memmove(&mf->shared[i + 1], &mf->shared[i], (mf->nshared - i) * sizeof(*mf->shared));
 		mf->shared[i] = (struct memfile_shared){cur, gap_end - cur, 1};
 		mf->nshared++;

@@ -313,7 +313,8 @@ SYSCALL(write)
 	return do_write(t, f, a[1], a[2], &f->pos);
 }
 
-SYSCALL(pread64)
+/* pread64/pwrite64: at an explicit offset, leaving the file position alone. */
+static long do_positional(struct task *t, const uint64_t a[6], bool is_write)
 {
 	struct file *f = fget(t, (int)a[0]);
 	if (!f)
@@ -323,20 +324,17 @@ SYSCALL(pread64)
 	if ((int64_t)a[3] < 0)
 		return -EINVAL;
 	uint64_t pos = a[3];
-	return do_read(t, f, a[1], a[2], &pos);
+	return is_write ? do_write(t, f, a[1], a[2], &pos) : do_read(t, f, a[1], a[2], &pos);
+}
+
+SYSCALL(pread64)
+{
+	return do_positional(t, a, false);
 }
 
 SYSCALL(pwrite64)
 {
-	struct file *f = fget(t, (int)a[0]);
-	if (!f)
-		return -EBADF;
-	if (f->ops && f->ops->stream)
-		return -ESPIPE;
-	if ((int64_t)a[3] < 0)
-		return -EINVAL;
-	uint64_t pos = a[3];
-	return do_write(t, f, a[1], a[2], &pos);
+	return do_positional(t, a, true);
 }
 
 static long do_iov(struct task *t, int fd, uint64_t uiov, uint64_t cnt, bool is_write, int64_t off)
