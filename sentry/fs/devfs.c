@@ -55,6 +55,10 @@ static int devfs_lookup(struct inode *dir, const char *name, struct inode **out)
 static int devfs_getattr(struct inode *ino, struct kstat *st)
 {
 	const struct dev_entry *e = ino->priv;
+	/* created when the sandbox booted */
+	struct kernel *k = ino->sb->priv;
+	uint64_t boot = realtime_ns() - (now_ns() - k->boot_ns);
+	st->atime = st->mtime = st->ctime = (struct timespec){(time_t)(boot / 1000000000ull), (long)(boot % 1000000000ull)};
 	if (e && e->kind != DEV_LINK)
 		st->rdev = makedev(e->major, e->minor);
 	if (e && e->kind == DEV_LINK)
@@ -145,13 +149,18 @@ static const struct file_ops dev_null_ops = {
 
 static int devfs_getdents(struct file *f, struct dirent_sink *sink)
 {
-	struct synthetic_dirent ents[NDEV + 2];
-	ents[0] = (struct synthetic_dirent){".", 1, DT_DIR};
-	ents[1] = (struct synthetic_dirent){"..", 1, DT_DIR};
+	struct synthetic_dirent ents[NDEV + 2 + 8];
+	size_t n = 0;
+	ents[n++] = (struct synthetic_dirent){".", 1, DT_DIR};
+	ents[n++] = (struct synthetic_dirent){"..", 1, DT_DIR};
 	for (size_t i = 0; i < NDEV; i++)
-		ents[i + 2] = (struct synthetic_dirent){dev_entries[i].name, 100 + i,
-							dev_entries[i].kind == DEV_LINK ? DT_LNK : DT_CHR};
-	return getdents_from_array(f, sink, ents, NDEV + 2);
+		ents[n++] = (struct synthetic_dirent){dev_entries[i].name, 100 + i,
+						      dev_entries[i].kind == DEV_LINK ? DT_LNK : DT_CHR};
+	/* Filesystems mounted on /dev (shm) */
+	for (struct dentry *c = f->dentry ? f->dentry->children : NULL; c && n < NDEV + 10; c = c->next_sibling)
+		if (c->synthetic && c->inode)
+			ents[n++] = (struct synthetic_dirent){c->name, c->inode->ino, DT_DIR};
+	return getdents_from_array(f, sink, ents, n);
 }
 
 static const struct file_ops dev_dir_ops = {
@@ -174,13 +183,13 @@ static const struct inode_ops devfs_inode_ops = {
 
 int devfs_new_root(struct kernel *k, struct dentry **out)
 {
-	(void)k;
 	struct superblock *sb = calloc(1, sizeof(*sb));
 	if (!sb)
 		return -ENOMEM;
 	sb->fstype = "devtmpfs";
 	sb->magic = 0x01021994;
 	sb->dev = 5;
+	sb->priv = k;
 	/* Writable devices on a filesystem with no create: readonly stays false. */
 	struct inode *ino = inode_new(sb, &devfs_inode_ops, S_IFDIR | 0755, NULL);
 	if (!ino)
