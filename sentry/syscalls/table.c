@@ -66,8 +66,15 @@ void syscall_dispatch(struct task *t)
 		kernel_log("[%d] %s(%#llx, %#llx, %#llx) = %ld", t->tid, syscall_name(nr),
 			   (unsigned long long)a[0], (unsigned long long)a[1], (unsigned long long)a[2], r);
 	k->current = NULL;
-	if (r == SYSCALL_BLOCKED)
+	if (r == SYSCALL_BLOCKED) {
+		/* A signal that arrived while the task was still running guest code (its kick
+		 * not yet seen) must interrupt the wait it just entered, or it waits forever. */
+		if (t->state == TASK_BLOCKED && !t->uninterruptible && signal_pending_unblocked(t)) {
+			t->interrupted = true;
+			task_wake(t, true, t->intr_result);
+		}
 		return;
+	}
 	/* The syscall is complete: forget what its re-runs carried over. */
 	t->restarting = false;
 	t->timed_out = false;
