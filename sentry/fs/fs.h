@@ -35,6 +35,8 @@ struct file *hostfd_file(struct kernel *k, int hostfd, int flags);
 struct file *anon_file_new(const char *name, const struct file_ops *ops, int flags, void *priv);
 /* "[eventfd]" etc. for an anonymous file (Linux's "anon_inode:[eventfd]" link), else NULL. */
 const char *anon_file_name(struct file *f);
+/* lseek on eventfd, timerfd, signalfd and epoll files: returns 0, moves nothing. */
+long anon_noop_llseek(struct file *f, int64_t off, int whence);
 /* A signal was queued for t (or its group): wakes signalfd readers and pollers. */
 void signalfd_notify(struct task *t);
 /* f lost a reference but is still open: if epoll interest items now hold its only

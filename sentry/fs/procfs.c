@@ -247,6 +247,8 @@ static long file_link_text(struct kernel *k, struct file *f, char *buf, size_t s
 	const char *kind = S_ISFIFO(mode) ? "pipe" : S_ISSOCK(mode) ? "socket" : "anon_inode";
 	if (S_ISCHR(mode))
 		snprintf(tmp, sizeof(tmp), "/dev/pts/0");
+	else if (anon_file_name(f))
+		snprintf(tmp, sizeof(tmp), "anon_inode:%s", anon_file_name(f));
 	else
 		snprintf(tmp, sizeof(tmp), "%s:[%llu]", kind,
 			 (unsigned long long)(f->inode ? f->inode->ino : 0));

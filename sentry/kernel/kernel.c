@@ -197,25 +197,25 @@ void task_wake(struct task *t, bool has_result, long result)
 	t->wake_result = result;
 	t->redispatch = !has_result;
 	if (has_result) {
+		/* The syscall ends here: forget what its re-runs carried over. */
 		t->regs.rax = (uint64_t)result;
 		t->syscall_return = true;
 		t->partial = 0;
+		t->restarting = false;
+		t->timed_out = false;
+		t->deadline = 0;
+		t->sigwait_set = 0;
 	}
 	task_make_runnable(t);
 }
 
 void waitqueue_wake_all(struct waitqueue *wq)
 {
-	/* Callbacks first: they stay queued and must not change this queue. */
-	struct list_head *pos, *n;
-	list_for_each_safe(pos, n, &wq->waiters)
-	{
-		struct waiter *w = list_entry(pos, struct waiter, link);
-		if (w->wake)
-			w->wake(w);
-	}
 	/* Waking a task unlinks all its waiters, possibly several on this queue, so take
-	 * the first task entry each time instead of walking a list that changes under us. */
+	 * the first task entry each time instead of walking a list that changes under us.
+	 * Tasks go first: a callback (epoll) may wake a task that also waits here, whose
+	 * waiter would then vanish under the walk of the callbacks below. */
+	struct list_head *pos, *n;
 	for (;;) {
 		struct waiter *w = NULL;
 		list_for_each(pos, &wq->waiters)
@@ -231,6 +231,13 @@ void waitqueue_wake_all(struct waitqueue *wq)
 		task_wake(w->task, false, 0);
 		if (!list_empty(&w->link))
 			list_del_init(&w->link);
+	}
+	/* Then the callbacks: they stay queued, and only task waiters could leave. */
+	list_for_each_safe(pos, n, &wq->waiters)
+	{
+		struct waiter *w = list_entry(pos, struct waiter, link);
+		if (w->wake)
+			w->wake(w);
 	}
 }
 

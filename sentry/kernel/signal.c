@@ -1,5 +1,6 @@
 /* Signals, emulated entirely in the sentry: queueing, masks, default actions, syscall
  * restart rules, and delivery through frames built on the guest stack. */
+#include "sentry/fs/fs.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/sigframe.h"
 
@@ -211,6 +212,7 @@ int signal_send(struct task *t, int sig, const siginfo_t *info, bool group)
 		q->info[sig - 1] = si;
 	}
 	q->pending |= SIGBIT(sig);
+	signalfd_notify(t); /* signalfd readers and pollers look again */
 	if (t->state == TASK_BLOCKED && (t->sigwait_set & SIGBIT(sig))) {
 		task_wake(t, false, 0); /* rt_sigtimedwait takes it */
 		return 0;

@@ -417,10 +417,10 @@ SYSCALL(lseek)
 		return -EBADF;
 	if (f->flags & O_PATH)
 		return -EBADF;
+	if (f->ops && f->ops->llseek)
+		return f->ops->llseek(f, off, whence);
 	if (!f->ops || f->ops->stream)
 		return -ESPIPE;
-	if (f->ops->llseek)
-		return f->ops->llseek(f, off, whence);
 	int64_t base;
 	switch (whence) {
 	case SEEK_SET:

@@ -164,8 +164,12 @@ void file_get(struct file *f)
 
 void file_put(struct file *f)
 {
-	if (!f || --f->refs > 0)
+	if (!f)
 		return;
+	if (--f->refs > 0) {
+		eventpoll_file_unref(f); /* epoll items may now hold its only references */
+		return;
+	}
 	if (f->ops && f->ops->release)
 		f->ops->release(f);
 	if (f->inode)

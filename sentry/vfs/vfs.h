@@ -194,6 +194,9 @@ long dentry_path(struct dentry *root, struct dentry *d, char *buf, size_t sz);
 struct file *file_new(struct dentry *d, struct inode *ino, int flags);
 void file_get(struct file *f);
 void file_put(struct file *f);
+/* epoll (sentry/fs/epoll.c): f lost a reference; drops epoll items that are all that
+ * keep it open. */
+void eventpoll_file_unref(struct file *f);
 
 /* ---- path walk ---- */
 enum {
