@@ -14,7 +14,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ftw.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static inline const char *conf_errname(int e)
 {
@@ -100,17 +103,37 @@ static inline uint64_t conf_fnv1a(uint64_t h, const void *buf, size_t len)
 }
 #define CONF_FNV_INIT 0xcbf29ce484222325ULL
 
+static char conf_tmp_path[] = "/tmp/wardconf.XXXXXX";
+static pid_t conf_tmp_owner;
+
+static int conf_rm_entry(const char *p, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	remove(p);
+	return 0;
+}
+
+/* Natively the host's /tmp is shared: leave nothing behind (only the creating process,
+ * not forked children that exit normally). */
+static void conf_tmpdir_cleanup(void)
+{
+	if (getpid() == conf_tmp_owner)
+		nftw(conf_tmp_path, conf_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 /* A fresh directory under /tmp (the guest's /tmp is an empty tmpfs; the host's is shared,
- * so never print the random part of the name). */
+ * so never print the random part of the name). Removed when the program exits. */
 static inline char *conf_tmpdir(void)
 {
-	static char path[] = "/tmp/wardconf.XXXXXX";
-
-	if (!mkdtemp(path)) {
+	if (!mkdtemp(conf_tmp_path)) {
 		printf("mkdtemp failed: errno=%s\n", conf_errname(errno));
 		exit(99);
 	}
-	return path;
+	conf_tmp_owner = getpid();
+	atexit(conf_tmpdir_cleanup);
+	return conf_tmp_path;
 }
 
 #endif
