@@ -13,6 +13,12 @@
 
 #define PIPE_DEFAULT_SIZE 65536
 
+/* Packet mode (O_DIRECT on the writing end): each write of up to PIPE_BUF bytes is one
+ * packet, and a read returns at most one packet. The sizes of the packets in the buffer,
+ * oldest first; while packets are queued, bytes written without O_DIRECT are queued as
+ * stream chunks (CHUNK_STREAM) that reads may take in part. With no chunks, the buffer is
+ * a plain byte stream. */
+#define CHUNK_STREAM 0x80000000u
 struct pipe {
 	uint8_t *buf;
 	size_t cap, head, len;
@@ -20,7 +26,32 @@ struct pipe {
 	struct waitqueue rwait, wwait;
 	uint32_t uid, gid;
 	struct timespec ctime;
+	uint32_t *chunks; /* ring of chunk sizes; stream bytes are chunks of stream_len */
+	size_t chead, cn, ccap;
 };
+
+static size_t chunk_at(struct pipe *p, size_t i)
+{
+	return p->chunks[(p->chead + i) % p->ccap];
+}
+
+static int chunk_push(struct pipe *p, uint32_t len)
+{
+	if (p->cn == p->ccap) {
+		size_t cap = p->ccap ? p->ccap * 2 : 16;
+		uint32_t *n = malloc(sizeof(*n) * cap);
+		if (!n)
+			return -ENOMEM;
+		for (size_t i = 0; i < p->cn; i++)
+			n[i] = (uint32_t)chunk_at(p, i);
+		free(p->chunks);
+		p->chunks = n;
+		p->chead = 0;
+		p->ccap = cap;
+	}
+	p->chunks[(p->chead + p->cn++) % p->ccap] = len;
+	return 0;
+}
 
 static bool is_reader(struct file *f)
 {
@@ -38,13 +69,31 @@ static long pipe_read(struct file *f, struct task *t, void *buf, size_t len, uin
 			return -EAGAIN;
 		return task_block(t, &p->rwait, 0);
 	}
-	size_t n = len < p->len ? len : p->len, first = p->cap - p->head;
+	size_t n = len < p->len ? len : p->len, discard = 0;
+	if (p->cn) {
+		uint32_t *c = &p->chunks[p->chead];
+		size_t clen = *c & ~CHUNK_STREAM;
+		if (n > clen)
+			n = clen;
+		if (*c & CHUNK_STREAM) {
+			*c -= (uint32_t)n; /* stream bytes: take what fits, keep the rest */
+			clen = *c & ~CHUNK_STREAM;
+		} else {
+			discard = clen - n; /* a packet: the part that did not fit is dropped */
+			clen = 0;
+		}
+		if (clen == 0) {
+			p->chead = (p->chead + 1) % p->ccap;
+			p->cn--;
+		}
+	}
+	size_t first = p->cap - p->head;
 	if (first > n)
 		first = n;
 	memcpy(buf, p->buf + p->head, first);
 	memcpy((uint8_t *)buf + first, p->buf, n - first);
-	p->head = (p->head + n) % p->cap;
-	p->len -= n;
+	p->head = (p->head + n + discard) % p->cap;
+	p->len -= n + discard;
 	waitqueue_wake_all(&p->wwait);
 	return (long)n;
 }
@@ -67,6 +116,9 @@ static long pipe_write(struct file *f, struct task *t, const void *buf, size_t l
 		return done ? (long)done : -EPIPE;
 	}
 	size_t want = len - done, room = p->cap - p->len;
+	bool packet = (f->flags & O_DIRECT) != 0;
+	if (packet && want > PIPE_BUF)
+		want = PIPE_BUF; /* longer writes become several packets */
 	bool atomic = want <= PIPE_BUF;
 	if ((atomic && room < want) || room == 0) {
 		if (!t || (f->flags & O_NONBLOCK))
@@ -82,8 +134,24 @@ static long pipe_write(struct file *f, struct task *t, const void *buf, size_t l
 		first = n;
 	memcpy(p->buf + tail, (const uint8_t *)buf + done, first);
 	memcpy(p->buf, (const uint8_t *)buf + done + first, n - first);
+	if (packet && chunk_push(p, (uint32_t)n) < 0)
+		return done ? (long)done : -ENOMEM;
+	if (!packet && p->cn) {
+		uint32_t *last = &p->chunks[(p->chead + p->cn - 1) % p->ccap];
+		if (*last & CHUNK_STREAM)
+			*last += (uint32_t)n;
+		else if (chunk_push(p, CHUNK_STREAM | (uint32_t)n) < 0)
+			return done ? (long)done : -ENOMEM;
+	}
 	p->len += n;
 	done += n;
+	if (packet && done < len && (p->cap - p->len) >= (len - done < PIPE_BUF ? len - done : PIPE_BUF)) {
+		/* more packets fit now: keep going (write returns when all is written) */
+		waitqueue_wake_all(&p->rwait);
+		if (t)
+			t->partial = (long)done;
+		return pipe_write(f, t, buf, len, pos);
+	}
 	waitqueue_wake_all(&p->rwait);
 	if (done < len && t && !(f->flags & O_NONBLOCK)) {
 		/* Linux's blocking write returns only when everything is written. */
@@ -149,6 +217,7 @@ static int pipe_getattr(struct inode *ino, struct kstat *st)
 static void pipe_inode_release(struct inode *ino)
 {
 	struct pipe *p = ino->priv;
+	free(p->chunks);
 	free(p->buf);
 	free(p);
 }
@@ -207,8 +276,8 @@ int pipe_create(struct kernel *k, int flags, struct file **rd, struct file **wr)
 		free(p);
 		return -ENFILE;
 	}
-	*rd = file_new(NULL, ino, O_RDONLY | (flags & O_NONBLOCK));
-	*wr = file_new(NULL, ino, O_WRONLY | (flags & O_NONBLOCK));
+	*rd = file_new(NULL, ino, O_RDONLY | (flags & (O_NONBLOCK | O_DIRECT)));
+	*wr = file_new(NULL, ino, O_WRONLY | (flags & (O_NONBLOCK | O_DIRECT)));
 	inode_put(ino);
 	if (!*rd || !*wr) {
 		file_put(*rd);

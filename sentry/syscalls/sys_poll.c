@@ -15,8 +15,8 @@ SYSCALL(pipe2)
 {
 	int flags = (int)a[1];
 	struct file *rd, *wr;
-	if (flags & ~(O_CLOEXEC | O_NONBLOCK))
-		return -EINVAL; /* O_DIRECT (packet mode) and notification pipes are not served */
+	if (flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT))
+		return -EINVAL; /* notification pipes (O_NOTIFICATION_PIPE) are not served */
 	int err = pipe_create(t->k, flags, &rd, &wr);
 	if (err < 0)
 		return err;
