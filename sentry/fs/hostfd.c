@@ -23,7 +23,32 @@ struct hostfd {
 	int fd;
 	int idx; /* which of the sentry's stdio fds */
 	bool pollable;
+	bool tty;
 };
+
+/* Job control on the console: a process of the console's session that is not in the
+ * foreground group and touches the terminal gets SIGTTIN (read) or SIGTTOU (write, with
+ * TOSTOP) sent to its group, or EIO if it blocks or ignores that signal. Returns 0 to go
+ * on, or what the syscall returns. */
+static long tty_background_check(struct hostfd *h, struct task *t, int sig)
+{
+	struct kernel *k = h->k;
+	if (!h->tty || !t || !k->init || t->tg->sid != k->init->sid || t->tg->pgid == k->fg_pgrp)
+		return 0;
+	if (sig == SIGTTOU) {
+		struct termios tio;
+		if (tcgetattr(h->fd, &tio) < 0 || !(tio.c_lflag & TOSTOP))
+			return 0;
+	}
+	uint64_t h_ = t->tg->sighand->action[sig - 1].handler;
+	if ((t->sigmask & SIGBIT(sig)) || h_ == (uint64_t)SIG_IGN)
+		return sig == SIGTTOU ? 0 : -EIO; /* a write goes on if SIGTTOU is ignored */
+	siginfo_t si = {0};
+	si.si_signo = sig;
+	si.si_code = SI_KERNEL;
+	signal_pgrp(k, t->tg->pgid, sig, &si);
+	return -ERESTARTSYS;
+}
 
 static int hostfd_getattr(struct inode *ino, struct kstat *st)
 {
@@ -61,6 +86,9 @@ static long hostfd_read(struct file *f, struct task *t, void *buf, size_t len, u
 {
 	struct hostfd *h = f->inode->priv;
 	(void)pos;
+	long bg = tty_background_check(h, t, SIGTTIN);
+	if (bg)
+		return bg;
 	if (h->pollable) {
 		struct pollfd p = {h->fd, POLLIN, 0};
 		int r = poll(&p, 1, 0);
@@ -78,8 +106,10 @@ static long hostfd_read(struct file *f, struct task *t, void *buf, size_t len, u
 static long hostfd_write(struct file *f, struct task *t, const void *buf, size_t len, uint64_t *pos)
 {
 	struct hostfd *h = f->inode->priv;
-	(void)t;
 	(void)pos;
+	long bg = tty_background_check(h, t, SIGTTOU);
+	if (bg)
+		return bg;
 	size_t done = 0;
 	while (done < len) {
 		ssize_t n = write(h->fd, (const char *)buf + done, len - done);
@@ -228,6 +258,7 @@ struct file *hostfd_file(struct kernel *k, int hostfd, int flags)
 		if (k->host_stdio[i] == hostfd)
 			h->idx = i;
 	h->pollable = !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+	h->tty = isatty(hostfd);
 	struct inode *ino = inode_new(&sb, &hostfd_inode_ops, st.st_mode, h);
 	if (!ino) {
 		free(h);
