@@ -130,6 +130,10 @@ struct thread_group {
 	int exit_signal;             /* sent to the parent when this group ends (clone's low byte) */
 	struct ktimer itimer_real;   /* ITIMER_REAL / alarm: SIGALRM to the group */
 	uint64_t itimer_real_interval_ns;
+	/* ITIMER_VIRTUAL (user CPU) and ITIMER_PROF (user+system CPU): targets in CPU ns,
+	 * 0 = disarmed; checked by a polling timer while either is armed. */
+	uint64_t itimer_cpu_target[2], itimer_cpu_interval[2];
+	struct ktimer itimer_cpu_poll;
 	bool stopped;                /* group stop in force */
 	bool did_exec;               /* has called execve (setpgid by the parent: EACCES) */
 	int stop_signal;             /* the signal that stopped it */

@@ -66,6 +66,7 @@ struct thread_group *thread_group_alloc(struct kernel *k)
 	list_init(&tg->children);
 	list_init(&tg->sibling);
 	list_init(&tg->itimer_real.link);
+	list_init(&tg->itimer_cpu_poll.link);
 	waitqueue_init(&tg->child_exit);
 	return tg;
 }
@@ -235,6 +236,7 @@ static void thread_group_finish(struct thread_group *tg, int wait_status)
 	struct kernel *k = tg->k;
 	thread_group_cpu(tg, &tg->utime_ns, &tg->stime_ns);
 	timer_cancel(k, &tg->itimer_real);
+	timer_cancel(k, &tg->itimer_cpu_poll);
 	tg->exit_status = wait_status;
 	tg->zombie = true;
 	vfork_done(tg);

@@ -343,12 +343,82 @@ static void itimer_real_set(struct task *t, const struct itimerval *nv)
 		timer_arm(t->k, &tg->itimer_real, now_ns() + v);
 }
 
+/* ---- ITIMER_VIRTUAL and ITIMER_PROF: CPU time, sampled every few milliseconds ---- */
+
+#define CPU_TIMER_POLL_NS 4000000ull /* a 250 Hz tick, as Linux's */
+
+static uint64_t cpu_clock(struct thread_group *tg, int which)
+{
+	uint64_t u, s;
+	thread_group_cpu(tg, &u, &s);
+	return which == 0 ? u : u + s;
+}
+
+static void cpu_timers_poll(struct kernel *k, struct ktimer *tm)
+{
+	struct thread_group *tg = container_of(tm, struct thread_group, itimer_cpu_poll);
+	if (tg->zombie || !tg->leader)
+		return;
+	static const int sigs[2] = {SIGVTALRM, SIGPROF};
+	bool armed = false;
+	for (int w = 0; w < 2; w++) {
+		if (!tg->itimer_cpu_target[w])
+			continue;
+		uint64_t now = cpu_clock(tg, w);
+		if (now >= tg->itimer_cpu_target[w]) {
+			if (tg->itimer_cpu_interval[w]) {
+				while (tg->itimer_cpu_target[w] <= now)
+					tg->itimer_cpu_target[w] += tg->itimer_cpu_interval[w];
+			} else {
+				tg->itimer_cpu_target[w] = 0;
+			}
+			siginfo_t si = {0};
+			si.si_signo = sigs[w];
+			si.si_code = SI_KERNEL;
+			struct task *to = tg->leader->state != TASK_DEAD ? tg->leader
+					  : list_empty(&tg->tasks) ? NULL
+								   : list_entry(tg->tasks.next, struct task, tg_link);
+			if (to)
+				signal_send(to, sigs[w], &si, true);
+		}
+		armed |= tg->itimer_cpu_target[w] != 0;
+	}
+	if (armed)
+		timer_arm(k, tm, now_ns() + CPU_TIMER_POLL_NS);
+}
+
+static void cpu_itimer_get(struct thread_group *tg, int w, struct itimerval *out)
+{
+	uint64_t left = 0;
+	if (tg->itimer_cpu_target[w]) {
+		uint64_t now = cpu_clock(tg, w);
+		left = tg->itimer_cpu_target[w] > now ? tg->itimer_cpu_target[w] - now : 1000;
+	}
+	out->it_value = ns_tv(left);
+	out->it_interval = ns_tv(tg->itimer_cpu_interval[w]);
+}
+
+static void cpu_itimer_set(struct task *t, int w, const struct itimerval *nv)
+{
+	struct thread_group *tg = t->tg;
+	uint64_t v = tv_ns(&nv->it_value);
+	tg->itimer_cpu_interval[w] = tv_ns(&nv->it_interval);
+	tg->itimer_cpu_target[w] = v ? cpu_clock(tg, w) + v : 0;
+	tg->itimer_cpu_poll.fire = cpu_timers_poll;
+	if (v && !tg->itimer_cpu_poll.armed)
+		timer_arm(t->k, &tg->itimer_cpu_poll, now_ns() + CPU_TIMER_POLL_NS);
+}
+
 SYSCALL(getitimer)
 {
 	struct itimerval v;
-	if ((int)a[0] != ITIMER_REAL)
-		return (int)a[0] == ITIMER_VIRTUAL || (int)a[0] == ITIMER_PROF ? -ENOSYS : -EINVAL;
-	itimer_real_get(t->tg, &v);
+	int which = (int)a[0];
+	if (which == ITIMER_REAL)
+		itimer_real_get(t->tg, &v);
+	else if (which == ITIMER_VIRTUAL || which == ITIMER_PROF)
+		cpu_itimer_get(t->tg, which == ITIMER_VIRTUAL ? 0 : 1, &v);
+	else
+		return -EINVAL;
 	return copy_to_user(t->tg->mm, a[1], &v, sizeof(v));
 }
 
@@ -356,20 +426,21 @@ SYSCALL(setitimer)
 {
 	struct itimerval nv = {0}, old;
 	int which = (int)a[0];
-	if (which == ITIMER_VIRTUAL || which == ITIMER_PROF) {
-		/* CPU-time timers need the CPU accounting to fire on time: not yet. */
-		kernel_log("setitimer(ITIMER_%s) is not implemented yet", which == ITIMER_PROF ? "PROF" : "VIRTUAL");
-		return -ENOSYS;
-	}
-	if (which != ITIMER_REAL)
+	if (which != ITIMER_REAL && which != ITIMER_VIRTUAL && which != ITIMER_PROF)
 		return -EINVAL;
 	if (a[1] && copy_from_user(t->tg->mm, &nv, a[1], sizeof(nv)) < 0)
 		return -EFAULT;
 	if (nv.it_value.tv_usec < 0 || nv.it_value.tv_usec >= 1000000 || nv.it_interval.tv_usec < 0 ||
 	    nv.it_interval.tv_usec >= 1000000 || nv.it_value.tv_sec < 0 || nv.it_interval.tv_sec < 0)
 		return -EINVAL;
-	itimer_real_get(t->tg, &old);
-	itimer_real_set(t, &nv);
+	if (which == ITIMER_REAL) {
+		itimer_real_get(t->tg, &old);
+		itimer_real_set(t, &nv);
+	} else {
+		int w = which == ITIMER_VIRTUAL ? 0 : 1;
+		cpu_itimer_get(t->tg, w, &old);
+		cpu_itimer_set(t, w, &nv);
+	}
 	if (a[2] && copy_to_user(t->tg->mm, a[2], &old, sizeof(old)) < 0)
 		return -EFAULT;
 	return 0;
