@@ -893,6 +893,17 @@ SYSCALL(execve)
 		return sys_execve(t, a); /* all gone already: go on */
 	}
 	t->tg->exec_waiter = NULL;
+	if (t != t->tg->leader && t->tg->leader) {
+		/* As Linux's de_thread: the exec'ing thread becomes the leader and takes its
+		 * tid, so the new image has getpid() == gettid(). */
+		struct thread_group *tg = t->tg;
+		struct kernel *k = t->k;
+		task_free(tg->leader);
+		k->tasks[t->tid] = NULL;
+		t->tid = tg->tgid;
+		k->tasks[t->tid] = t;
+		tg->leader = t;
+	}
 	err = loader_exec(t, path, argv, argc, envp, envc);
 	free_strv(argv, argc);
 	free_strv(envp, envc);
