@@ -104,6 +104,7 @@ static int kernel_init(struct kernel *k, int gofer_fd, char *const binds[], int 
 	memset(k, 0, sizeof(*k));
 	list_init(&k->runq);
 	list_init(&k->graveyard);
+	list_init(&k->tg_graveyard);
 	list_init(&k->timers);
 	waitqueue_init(&k->futex_wq);
 	for (int i = 0; i < 3; i++)
@@ -148,7 +149,7 @@ static struct kernel *the_kernel; /* for the terminal-signal handler only */
 static void on_terminal_signal(int sig)
 {
 	if (the_kernel)
-		__atomic_or_fetch(&the_kernel->host_signals, 1 << sig, __ATOMIC_SEQ_CST);
+		__atomic_or_fetch(&the_kernel->host_signals, 1u << sig, __ATOMIC_SEQ_CST);
 }
 
 /* Terminal signals are for the guest: note them (the event loop passes them on) and let

@@ -301,9 +301,9 @@ static void handle_stop(struct kernel *k, struct context *ctx, const arch_regs *
  * terminal would send them. */
 static void deliver_host_signals(struct kernel *k)
 {
-	int pending = __atomic_exchange_n(&k->host_signals, 0, __ATOMIC_SEQ_CST);
+	unsigned pending = __atomic_exchange_n(&k->host_signals, 0u, __ATOMIC_SEQ_CST);
 	for (int sig = 1; sig < 32; sig++) {
-		if (!(pending & (1 << sig)))
+		if (!(pending & (1u << sig)))
 			continue;
 		siginfo_t si = {0};
 		si.si_signo = sig;
@@ -355,6 +355,8 @@ int kernel_run(struct kernel *k)
 			list_del_init(&t->runq_link);
 			task_free(t);
 		}
+		while (!list_empty(&k->tg_graveyard))
+			thread_group_free(list_entry(k->tg_graveyard.next, struct thread_group, grave_link));
 		run_runnable(k);
 		if (k->done || k->nlive_tasks == 0)
 			break;

@@ -115,6 +115,7 @@ struct thread_group {
 	struct thread_group *parent;
 	struct list_head children; /* thread_group.sibling */
 	struct list_head sibling;
+	struct list_head grave_link; /* on kernel.tg_graveyard once reaped */
 	struct mm *mm;
 	struct fd_table *fdt;
 	struct fs_ctx *fs;
@@ -207,6 +208,7 @@ struct kernel {
 
 	struct list_head runq;
 	struct list_head graveyard; /* exited tasks, freed at the top of the loop */
+	struct list_head tg_graveyard; /* reaped thread groups, likewise */
 	struct waitqueue futex_wq;  /* every futex waiter; wakers match by key */
 	struct list_head timers; /* sorted by deadline */
 	int timerfd;
@@ -228,7 +230,7 @@ struct kernel {
 	bool host_armed[3];          /* fd i is in the epoll set */
 	struct task *current; /* the task whose syscall is being served */
 	int fg_pgrp;          /* the console's foreground process group (TIOCSPGRP) */
-	volatile int host_signals; /* terminal signals (bit per signal) for the guest */
+	volatile unsigned host_signals; /* terminal signals (bit per signal) for the guest */
 	int max_tasks;        /* --max-tasks: fork/clone past it gets EAGAIN */
 };
 
@@ -261,6 +263,7 @@ struct task *task_alloc(struct kernel *k, struct thread_group *tg);
 struct thread_group *thread_group_alloc(struct kernel *k);
 /* Frees a reaped zombie thread group (wait4 took its status). */
 void thread_group_release(struct thread_group *tg);
+void thread_group_free(struct thread_group *tg);
 /* Lets the parent blocked in vfork go on (the child exec'd or exited). */
 void vfork_done(struct thread_group *tg);
 void sighand_put(struct sighand *sh);

@@ -65,6 +65,7 @@ struct thread_group *thread_group_alloc(struct kernel *k)
 	list_init(&tg->tasks);
 	list_init(&tg->children);
 	list_init(&tg->sibling);
+	list_init(&tg->grave_link);
 	list_init(&tg->itimer_real.link);
 	list_init(&tg->itimer_cpu_poll.link);
 	waitqueue_init(&tg->child_exit);
@@ -198,9 +199,17 @@ void task_free(struct task *t)
 	free(t);
 }
 
+/* A reaped group is freed at the top of the event loop, not here: its leader may be the
+ * very task whose exit is being served (a child its parent autoreaps). */
 void thread_group_release(struct thread_group *tg)
 {
 	list_del_init(&tg->sibling);
+	list_add_tail(&tg->grave_link, &tg->k->tg_graveyard);
+}
+
+void thread_group_free(struct thread_group *tg)
+{
+	list_del_init(&tg->grave_link);
 	if (tg->leader)
 		task_free(tg->leader); /* the leader's struct stayed with its zombie group */
 	for (int i = 0; i <= WARD_NSIG - SIGRT_FIRST; i++)

@@ -211,6 +211,9 @@ int main(int argc, char **argv)
 
 	SAY("-- pid, ppid, descriptors, signals\n");
 	char pidbuf[32], ppidbuf[32];
+	/* Said before the fork: the child's output races with anything the parent prints. */
+	printf("exec self after opening descriptors and changing signals\n");
+	fflush(stdout);
 	pid_t pid = fork();
 	if (pid == 0) {
 		snprintf(pidbuf, sizeof(pidbuf), "pid=%d", getpid());
@@ -222,7 +225,6 @@ int main(int argc, char **argv)
 		printf("  execve failed: %s\n", conf_errname(errno));
 		_exit(127);
 	}
-	printf("exec self after opening descriptors and changing signals\n");
 	wait_child(pid);
 
 	SAY("-- '#!' scripts\n");
