@@ -6,6 +6,8 @@
 
 /* The host root (or --rootfs) through the gofer, read-only. */
 int gofer_fs_root(struct kernel *k, struct dentry **out);
+/* The root: lower (read-only host tree) under upper (a tmpfs); see overlay.c. */
+int overlay_new_root(struct kernel *k, struct dentry *lower, struct dentry *upper, struct dentry **out);
 /* A fresh in-memory filesystem (/tmp). */
 int tmpfs_new_root(struct kernel *k, uint32_t mode, struct dentry **out);
 /* /dev: null, zero, full, random, urandom, tty, and links to /proc/self/fd. */

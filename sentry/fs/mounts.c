@@ -115,9 +115,12 @@ static int bind_host_dir(struct kernel *k, struct dentry *hostroot, const char *
 
 int fs_setup_root(struct kernel *k, char *const binds[], int nbinds)
 {
-	struct dentry *root, *tmp, *home, *dev, *proc;
-	int err = gofer_fs_root(k, &root);
+	struct dentry *host, *upper, *root, *tmp, *home, *dev, *proc;
+	int err = gofer_fs_root(k, &host);
 	if (err < 0)
+		return err;
+	/* / is the host tree with the sandbox's changes on top, in memory. */
+	if ((err = tmpfs_new_root(k, 0755, &upper)) < 0 || (err = overlay_new_root(k, host, upper, &root)) < 0)
 		return err;
 	k->root = root;
 	if ((err = tmpfs_new_root(k, 01777, &tmp)) < 0 || (err = mount_at(root, "tmp", tmp)) < 0)
@@ -132,7 +135,7 @@ int fs_setup_root(struct kernel *k, char *const binds[], int nbinds)
 	if ((err = tmpfs_new_root(k, 01777, &shm)) < 0 || (err = mount_at(dev, "shm", shm)) < 0)
 		return err;
 	for (int i = 0; i < nbinds; i++) {
-		if ((err = bind_host_dir(k, root, binds[i])) < 0) {
+		if ((err = bind_host_dir(k, host, binds[i])) < 0) {
 			kernel_log("--ro-bind %s: %s", binds[i], strerror(-err));
 			return err;
 		}

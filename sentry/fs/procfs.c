@@ -452,7 +452,7 @@ static void gen_stat(struct gen *g, struct kernel *k, struct thread_group *tg)
 
 static void gen_mounts(struct gen *g)
 {
-	gen_printf(g, "none / ext4 ro,relatime 0 0\n"
+	gen_printf(g, "overlay / overlay rw,relatime 0 0\n"
 		      "proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n"
 		      "devtmpfs /dev devtmpfs rw,nosuid,relatime,mode=755 0 0\n"
 		      "tmpfs /tmp tmpfs rw,nosuid,nodev 0 0\n");

@@ -153,6 +153,10 @@ if [ ! -e "$victim" ]; then
 elif [ "$(stat -c '%a %s %Y %i' "$victim") $(sha256sum <"$victim")" != "$victim_before" ]; then
 	problems+=("the victim file in the export was modified")
 fi
+# The overlay lets the guest append to its /etc/os-release: the host's must not change.
+if grep -q ward-escape /etc/os-release 2>/dev/null; then
+	problems+=("the guest's change to /etc/os-release reached the host")
+fi
 for p in "${planted[@]}"; do
 	if [ -e "$p" ] || [ -L "$p" ]; then
 		problems+=("the guest created $p on the host (removed now)")
