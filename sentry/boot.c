@@ -175,11 +175,13 @@ int sentry_main(int argc, char **argv)
 		{"debug", no_argument, NULL, 'd'},
 		{"bind", required_argument, NULL, 'b'},
 		{"max-tasks", required_argument, NULL, 'm'},
+		{"cwd", required_argument, NULL, 'c'},
 		{NULL, 0, NULL, 0},
 	};
 	static char *binds[64];
 	int nbinds = 0;
 	int gofer_fd = -1, c, n = 0, max_tasks = 1024;
+	const char *start_dir = NULL;
 	bool debug = false;
 	static char *env[MAX_ENV];
 	for (size_t i = 0; i < sizeof(default_env) / sizeof(default_env[0]); i++)
@@ -210,6 +212,9 @@ int sentry_main(int argc, char **argv)
 		}
 		case 'd':
 			debug = true;
+			break;
+		case 'c':
+			start_dir = optarg;
 			break;
 		case 'm':
 			max_tasks = atoi(optarg);
@@ -262,6 +267,15 @@ int sentry_main(int argc, char **argv)
 	const char *cmd = argv[optind];
 	char path[PATH_MAX];
 	k->current = init;
+	if (start_dir) {
+		struct dentry *d;
+		if (vfs_walk(init->tg->fs, NULL, start_dir, WALK_FOLLOW | WALK_DIRECTORY, &d) == 0) {
+			dentry_put(init->tg->fs->cwd);
+			init->tg->fs->cwd = d;
+		} else {
+			fprintf(stderr, "ward: the workspace %s is not visible in the sandbox\n", start_dir);
+		}
+	}
 	int err = find_in_path(init, cmd, env_get(env, n, "PATH"), path, sizeof(path));
 	if (err == 0)
 		err = loader_exec(init, path, argv + optind, argc - optind, env, n);

@@ -3,6 +3,7 @@
  * images of this binary with nothing of the host's environment, and passes the guest's
  * exit status through. */
 #include "tools/cli/cli.h"
+#include "gofer/server.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +45,9 @@ static void help(FILE *out)
 		"  --rootfs DIR      serve DIR as the sandbox's / (default: the host's system\n"
 		"                    directories /usr /bin /sbin /lib* /etc /opt, read-only)\n"
 		"  --ro-bind DIR     also show host directory DIR, read-only, at the same path\n"
+		"  --workspace DIR   the directory shown at its own path and used as the guest's\n"
+		"                    working directory (default: the current directory)\n"
+		"  --no-workspace    no workspace: the guest starts in /\n"
 		"  --env KEY=VALUE   add to the guest's environment (it never inherits the host's)\n"
 		"  --max-tasks N     most tasks (threads and processes) at once (default 1024)\n"
 		"  --debug           log every system call on stderr\n"
@@ -97,13 +101,16 @@ int cli_run(int argc, char **argv)
 		{"env", required_argument, NULL, 'e'},
 		{"debug", no_argument, NULL, 'd'},
 		{"max-tasks", required_argument, NULL, 'm'},
+		{"workspace", required_argument, NULL, 'w'},
+		{"no-workspace", no_argument, NULL, 'W'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct argv_builder gofer = {0}, sentry = {0};
 	const char *platform = "ptrace", *rootfs = NULL;
 	char path[PATH_MAX], num[32];
-	bool debug = false;
+	bool debug = false, no_workspace = false;
+	const char *workspace = NULL;
 	int c, nbinds = 0;
 	push(&gofer, "ward");
 	push(&gofer, "gofer");
@@ -154,6 +161,12 @@ int cli_run(int argc, char **argv)
 			push(&sentry, "--max-tasks");
 			push(&sentry, optarg);
 			break;
+		case 'w':
+			workspace = optarg;
+			break;
+		case 'W':
+			no_workspace = true;
+			break;
 		case 'h':
 			help(stdout);
 			return 0;
@@ -170,9 +183,31 @@ int cli_run(int argc, char **argv)
 		fprintf(stderr, "ward: unknown platform '%s' (available: ptrace)\n", platform);
 		return 125;
 	}
-	if (rootfs && nbinds > 0) {
-		fprintf(stderr, "ward: --ro-bind cannot be combined with --rootfs yet\n");
+	if (rootfs && (nbinds > 0 || workspace)) {
+		fprintf(stderr, "ward: --ro-bind and --workspace cannot be combined with --rootfs yet\n");
 		return 125;
+	}
+	/* The workspace: the current directory unless told otherwise, shown at the same path
+	 * and made the guest's working directory. */
+	if (!rootfs && !no_workspace) {
+		char cwd[PATH_MAX], ws[PATH_MAX];
+		const char *want = workspace;
+		if (!want && getcwd(cwd, sizeof(cwd)))
+			want = cwd;
+		int err = want ? gofer_canonical_export(want, ws, sizeof(ws)) : -ENOENT;
+		if (err == 0) {
+			push(&gofer, "--export");
+			push(&gofer, ws);
+			push(&sentry, "--bind");
+			push(&sentry, ws);
+			push(&sentry, "--cwd");
+			push(&sentry, ws);
+		} else if (workspace) {
+			fprintf(stderr, "ward: --workspace %s: %s\n", workspace,
+				err == -EINVAL ? "cannot be /" : strerror(-err));
+			return 125;
+		}
+		/* else: run from / (the current directory is / or cannot be exported) */
 	}
 
 	int sv[2];
