@@ -6,7 +6,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -233,4 +235,215 @@ int gofer_clunk(struct gofer_client *c, uint32_t fid)
 	struct gofer_reply rep;
 
 	return call(c, &req, &rep);
+}
+
+/* ---- write side ---- */
+
+/* Copies a validated component into dst (GOFER_NAME_MAX + 1 bytes). */
+static int copy_name(char *dst, const char *name)
+{
+	size_t len;
+	int err;
+
+	if (!name)
+		return -EINVAL;
+	len = strnlen(name, GOFER_NAME_MAX + 1);
+	err = gofer_name_check(name, len);
+	if (err)
+		return err;
+	memcpy(dst, name, len + 1);
+	return 0;
+}
+
+/* Calls a request whose reply is a new fid and its stat (CREATE, MKDIR, SYMLINK). */
+static int call_new_fid(struct gofer_client *c, struct gofer_req *req, uint32_t *fid_out,
+			struct gofer_stat *st_out)
+{
+	struct gofer_reply rep;
+	int err = call(c, req, &rep);
+
+	if (err)
+		return err;
+	if (rep.walk.fid == GOFER_ROOT_FID)
+		return -EPROTO;
+	*fid_out = rep.walk.fid;
+	if (st_out)
+		*st_out = rep.walk.st;
+	return 0;
+}
+
+int gofer_create(struct gofer_client *c, uint32_t dir_fid, const char *name, int flags,
+		 uint32_t mode, uint32_t *fid_out, struct gofer_stat *st_out)
+{
+	struct gofer_req req = { .op = GOFER_OP_CREATE, .fid = dir_fid };
+	int err = copy_name(req.create.name, name);
+
+	if (err)
+		return err;
+	if (mode > GOFER_MODE_MAX)
+		return -EINVAL;
+	req.create.mode = mode;
+	if (flags & O_EXCL)
+		req.create.flags |= GOFER_CF_EXCL;
+	if (flags & O_TRUNC)
+		req.create.flags |= GOFER_CF_TRUNC;
+	if (flags & O_APPEND)
+		req.create.flags |= GOFER_CF_APPEND;
+	return call_new_fid(c, &req, fid_out, st_out);
+}
+
+long gofer_write(struct gofer_client *c, uint32_t fid, uint64_t off, const void *buf,
+		 size_t len)
+{
+	struct gofer_req req = { .op = GOFER_OP_WRITE, .fid = fid };
+	struct gofer_reply rep;
+	int err;
+
+	if (off > INT64_MAX || (len && !buf))
+		return -EINVAL;
+	req.write.off = off;
+	req.write.count = (uint32_t)(len > GOFER_IO_MAX ? GOFER_IO_MAX : len);
+	req.write.data = req.write.count ? buf : NULL;
+	err = call(c, &req, &rep);
+	if (err)
+		return err;
+	if (rep.write.count > req.write.count)
+		return -EPROTO;
+	return rep.write.count;
+}
+
+int gofer_mkdir(struct gofer_client *c, uint32_t dir_fid, const char *name, uint32_t mode,
+		uint32_t *fid_out, struct gofer_stat *st_out)
+{
+	struct gofer_req req = { .op = GOFER_OP_MKDIR, .fid = dir_fid };
+	int err = copy_name(req.mkdir.name, name);
+
+	if (err)
+		return err;
+	if (mode > GOFER_MODE_MAX)
+		return -EINVAL;
+	req.mkdir.mode = mode;
+	return call_new_fid(c, &req, fid_out, st_out);
+}
+
+int gofer_symlink(struct gofer_client *c, uint32_t dir_fid, const char *name,
+		  const char *target, uint32_t *fid_out, struct gofer_stat *st_out)
+{
+	struct gofer_req req = { .op = GOFER_OP_SYMLINK, .fid = dir_fid };
+	int err = copy_name(req.symlink.name, name);
+	size_t len;
+
+	if (err)
+		return err;
+	if (!target)
+		return -EINVAL;
+	len = strnlen(target, GOFER_SYMLINK_MAX + 1);
+	if (len == 0)
+		return -ENOENT; /* symlink(2) with an empty target */
+	if (len > GOFER_SYMLINK_MAX)
+		return -ENAMETOOLONG;
+	memcpy(req.symlink.target, target, len + 1);
+	return call_new_fid(c, &req, fid_out, st_out);
+}
+
+int gofer_link(struct gofer_client *c, uint32_t target_fid, uint32_t dir_fid,
+	       const char *name)
+{
+	struct gofer_req req = { .op = GOFER_OP_LINK, .fid = target_fid };
+	struct gofer_reply rep;
+	int err = copy_name(req.link.name, name);
+
+	if (err)
+		return err;
+	req.link.dir_fid = dir_fid;
+	return call(c, &req, &rep);
+}
+
+int gofer_unlink(struct gofer_client *c, uint32_t dir_fid, const char *name, int flags)
+{
+	struct gofer_req req = { .op = GOFER_OP_UNLINK, .fid = dir_fid };
+	struct gofer_reply rep;
+	int err = copy_name(req.unlink.name, name);
+
+	if (err)
+		return err;
+	if (flags & ~AT_REMOVEDIR)
+		return -EINVAL;
+	req.unlink.flags = flags & AT_REMOVEDIR ? GOFER_UNLINK_REMOVEDIR : 0;
+	return call(c, &req, &rep);
+}
+
+int gofer_rename(struct gofer_client *c, uint32_t old_dir_fid, const char *old_name,
+		 uint32_t new_dir_fid, const char *new_name, unsigned flags)
+{
+	struct gofer_req req = { .op = GOFER_OP_RENAME, .fid = old_dir_fid };
+	struct gofer_reply rep;
+	int err = copy_name(req.rename.old_name, old_name);
+
+	if (!err)
+		err = copy_name(req.rename.new_name, new_name);
+	if (err)
+		return err;
+	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE) ||
+	    flags == (RENAME_NOREPLACE | RENAME_EXCHANGE))
+		return -EINVAL;
+	req.rename.new_dir_fid = new_dir_fid;
+	if (flags & RENAME_NOREPLACE)
+		req.rename.flags |= GOFER_RENAME_NOREPLACE;
+	if (flags & RENAME_EXCHANGE)
+		req.rename.flags |= GOFER_RENAME_EXCHANGE;
+	return call(c, &req, &rep);
+}
+
+int gofer_setattr(struct gofer_client *c, uint32_t fid, const struct gofer_setattr *a,
+		  struct gofer_stat *st_out)
+{
+	struct gofer_req req = { .op = GOFER_OP_SETATTR, .fid = fid };
+	struct gofer_reply rep;
+	int err;
+
+	if (!a)
+		return -EINVAL;
+	req.setattr = *a;
+	err = call(c, &req, &rep); /* the encoder checks the fields */
+	if (err)
+		return err;
+	if (st_out)
+		*st_out = rep.stat;
+	return 0;
+}
+
+int gofer_fsync(struct gofer_client *c, uint32_t fid, int datasync)
+{
+	struct gofer_req req = { .op = GOFER_OP_FSYNC, .fid = fid };
+	struct gofer_reply rep;
+
+	req.fsync.flags = datasync ? GOFER_FSYNC_DATASYNC : 0;
+	return call(c, &req, &rep);
+}
+
+int gofer_allocate(struct gofer_client *c, uint32_t fid, int mode, uint64_t off,
+		   uint64_t len)
+{
+	struct gofer_req req = { .op = GOFER_OP_ALLOCATE, .fid = fid };
+	struct gofer_reply rep;
+
+	if (mode & ~FALLOC_FL_KEEP_SIZE)
+		return -EOPNOTSUPP;
+	req.allocate.mode = mode ? GOFER_FALLOC_KEEP_SIZE : 0;
+	req.allocate.off = off;
+	req.allocate.len = len;
+	return call(c, &req, &rep);
+}
+
+int gofer_statfs(struct gofer_client *c, uint32_t fid, struct gofer_statfs *out)
+{
+	struct gofer_req req = { .op = GOFER_OP_STATFS, .fid = fid };
+	struct gofer_reply rep;
+	int err = call(c, &req, &rep);
+
+	if (err)
+		return err;
+	*out = rep.statfs;
+	return 0;
 }

@@ -29,6 +29,29 @@ struct gofer_dirent {
 	char name[GOFER_NAME_MAX + 1];
 };
 
+/* SETATTR: which fields apply. */
+#define GOFER_SETATTR_MODE 0x01u
+#define GOFER_SETATTR_UID 0x02u
+#define GOFER_SETATTR_GID 0x04u
+#define GOFER_SETATTR_SIZE 0x08u
+#define GOFER_SETATTR_ATIME 0x10u
+#define GOFER_SETATTR_MTIME 0x20u
+#define GOFER_SETATTR_ALL 0x3fu
+
+/* Fields not named in valid must be 0. mode <= 07777; size <= INT64_MAX; each *_nsec
+ * < 1000000000, or UTIME_NOW / UTIME_OMIT with *_sec 0 (utimensat semantics). */
+struct gofer_setattr {
+	uint32_t valid;
+	uint32_t mode, uid, gid;
+	uint64_t size;
+	int64_t atime_sec, mtime_sec;
+	uint32_t atime_nsec, mtime_nsec;
+};
+
+struct gofer_statfs {
+	uint64_t type, bsize, blocks, bfree, bavail, files, ffree, namelen;
+};
+
 struct gofer_client {
 	int fd;            /* SOCK_SEQPACKET to the gofer */
 	uint32_t next_tag;
@@ -58,5 +81,54 @@ int gofer_readdir(struct gofer_client *c, uint32_t fid, uint64_t off,
 long gofer_readlink(struct gofer_client *c, uint32_t fid, char *buf, size_t sz);
 /* Releases a fid (and its host fd). */
 int gofer_clunk(struct gofer_client *c, uint32_t fid);
+
+/* ---- write side ----
+ * Allowed only beneath a writable export (gofer_policy.writable), on the export's own
+ * filesystem; elsewhere -EROFS. Names are one component as for gofer_walk; a denied
+ * name is -EACCES. gofer_open() with O_WRONLY/O_RDWR/O_TRUNC/O_APPEND works there on
+ * regular files (-EISDIR for a directory). */
+
+/* Creates (or, without O_EXCL, opens) regular file name in dir_fid. flags: any of
+ * O_EXCL, O_TRUNC, O_APPEND (others ignored); mode <= 07777, used as given (the gofer
+ * applies no umask). Returns 0 with a new fid, already opened read+write, and its
+ * stat. An existing non-regular file is -EISDIR (directory), -ELOOP (symlink) or
+ * -EACCES. */
+int gofer_create(struct gofer_client *c, uint32_t dir_fid, const char *name, int flags,
+		 uint32_t mode, uint32_t *fid_out, struct gofer_stat *st_out);
+/* pwrite of len (<= GOFER_IO_MAX, more is cut) bytes at off on a fid opened for
+ * writing. Returns the count written. On an O_APPEND fid the data goes to the end
+ * whatever off says (pwrite on Linux). */
+long gofer_write(struct gofer_client *c, uint32_t fid, uint64_t off, const void *buf,
+		 size_t len);
+/* mkdir; returns a new (unopened) fid for the directory and its stat. */
+int gofer_mkdir(struct gofer_client *c, uint32_t dir_fid, const char *name, uint32_t mode,
+		uint32_t *fid_out, struct gofer_stat *st_out);
+/* symlink name -> target (1..GOFER_SYMLINK_MAX bytes, stored verbatim, never
+ * followed); returns a new fid for the link and its lstat. */
+int gofer_symlink(struct gofer_client *c, uint32_t dir_fid, const char *name,
+		  const char *target, uint32_t *fid_out, struct gofer_stat *st_out);
+/* Hard link: dir_fid/name becomes another name of target_fid (not a directory:
+ * -EPERM). Both in the same writable export, else -EXDEV. */
+int gofer_link(struct gofer_client *c, uint32_t target_fid, uint32_t dir_fid,
+	       const char *name);
+/* unlinkat; flags 0 or AT_REMOVEDIR. */
+int gofer_unlink(struct gofer_client *c, uint32_t dir_fid, const char *name, int flags);
+/* renameat2 between two directories of the same writable export (else -EXDEV);
+ * flags 0, RENAME_NOREPLACE or RENAME_EXCHANGE. Fids naming the moved files follow
+ * them. */
+int gofer_rename(struct gofer_client *c, uint32_t old_dir_fid, const char *old_name,
+		 uint32_t new_dir_fid, const char *new_name, unsigned flags);
+/* Changes what a->valid names, in the order size, mode, uid/gid, times; returns the
+ * new stat (st_out may be NULL). Size needs a regular file; uid/gid need a gofer
+ * running as root (else -EPERM); mode on a symlink is -EOPNOTSUPP. */
+int gofer_setattr(struct gofer_client *c, uint32_t fid, const struct gofer_setattr *a,
+		  struct gofer_stat *st_out);
+/* fsync (datasync: fdatasync) of an opened fid. */
+int gofer_fsync(struct gofer_client *c, uint32_t fid, int datasync);
+/* fallocate of a fid opened for writing; mode 0 or FALLOC_FL_KEEP_SIZE. */
+int gofer_allocate(struct gofer_client *c, uint32_t fid, int mode, uint64_t off,
+		   uint64_t len);
+/* fstatfs of the filesystem holding fid (any fid, read-only exports too). */
+int gofer_statfs(struct gofer_client *c, uint32_t fid, struct gofer_statfs *out);
 
 #endif

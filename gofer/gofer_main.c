@@ -16,6 +16,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define DENY_ARGS_MAX 64
@@ -23,7 +24,7 @@
 static int usage(void)
 {
 	fprintf(stderr, "usage: ward gofer --sock-fd N [--root DIR] [--all] [--deny PATTERN]... "
-			"[--export DIR]...\n");
+			"[--export DIR]... [--writable DIR]...\n");
 	return 2;
 }
 
@@ -31,7 +32,7 @@ static int usage(void)
  * beneath the root, whose canonical path is rroot: symlinks along it are followed on
  * the host now, so the gofer (which never follows one) can reach the result. Returns
  * the canonical path relative to the root, malloc'd, or NULL after a message. */
-static char *resolve_export(const char *rroot, const char *arg)
+static char *resolve_export(const char *rroot, const char *opt, const char *arg)
 {
 	size_t rlen = strcmp(rroot, "/") == 0 ? 0 : strlen(rroot);
 	char joined[PATH_MAX], canon[PATH_MAX];
@@ -57,7 +58,7 @@ static char *resolve_export(const char *rroot, const char *arg)
 	}
 	return strdup(canon + rlen);
 bad:
-	fprintf(stderr, "ward gofer: --export %s: %s\n", arg, why);
+	fprintf(stderr, "ward gofer: %s %s: %s\n", opt, arg, why);
 	return NULL;
 }
 
@@ -83,6 +84,11 @@ static int seccomp_install(int sock)
 		SCMP_SYS(openat2), SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(fstatfs),
 		SCMP_SYS(pread64), SCMP_SYS(getdents64), SCMP_SYS(lseek), SCMP_SYS(readlinkat),
 		SCMP_SYS(close),
+		/* the write side */
+		SCMP_SYS(pwrite64), SCMP_SYS(mkdirat), SCMP_SYS(unlinkat), SCMP_SYS(renameat2),
+		SCMP_SYS(linkat), SCMP_SYS(symlinkat), SCMP_SYS(fchmod), SCMP_SYS(fchownat),
+		SCMP_SYS(utimensat), SCMP_SYS(ftruncate), SCMP_SYS(fallocate), SCMP_SYS(fsync),
+		SCMP_SYS(fdatasync), SCMP_SYS(geteuid),
 		/* malloc */
 		SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(madvise),
 		SCMP_SYS(futex), SCMP_SYS(getrandom),
@@ -112,6 +118,11 @@ static int seccomp_install(int sock)
 		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sock_calls[i], 1,
 				       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sock));
 	/* Memory, but never executable memory. */
+	/* fchmodat2 (Linux 6.6), by number: libseccomp before 2.5.5 does not know it, and
+	 * it is 452 on every architecture. Older kernels answer ENOSYS and the server
+	 * falls back to fchmod. */
+	if (!err)
+		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, 452, 0);
 	if (!err)
 		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
 				       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
@@ -129,10 +140,11 @@ int gofer_main(int argc, char **argv)
 	const char *deny[DENY_ARGS_MAX + 8];
 	struct gofer_policy pol = { .system_only = true, .deny = deny };
 	const char *root = "/";
-	const char **raw; /* the --export arguments */
-	char **exports = NULL, *rroot = NULL;
+	const char **raw;  /* the --export arguments */
+	const char **wraw; /* the --writable arguments */
+	char **exports = NULL, **writable = NULL, *rroot = NULL;
 	struct rlimit rl;
-	size_t ndeny = 0, nexp = 0;
+	size_t ndeny = 0, nexp = 0, nwr = 0;
 	int sock = -1, type, root_fd, err, ret = 1, i = 1;
 	socklen_t tlen = sizeof(type);
 
@@ -141,8 +153,12 @@ int gofer_main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "gofer") == 0)
 		i++;
 	raw = calloc((size_t)argc + 1, sizeof(*raw));
-	if (!raw)
+	wraw = calloc((size_t)argc + 1, sizeof(*wraw));
+	if (!raw || !wraw) {
+		free(raw);
+		free(wraw);
 		return 1;
+	}
 	for (; i < argc; i++) {
 		if (strcmp(argv[i], "--sock-fd") == 0 && i + 1 < argc) {
 			char *end;
@@ -159,17 +175,23 @@ int gofer_main(int argc, char **argv)
 			if (ndeny >= sizeof(deny) / sizeof(deny[0]) - 1)
 				goto bad_usage;
 			deny[ndeny++] = argv[++i];
-		} else if (strcmp(argv[i], "--export") == 0 && i + 1 < argc) {
+		} else if ((strcmp(argv[i], "--export") == 0 || strcmp(argv[i], "--writable") == 0) &&
+			   i + 1 < argc) {
+			bool w = argv[i][2] == 'w';
+
 			err = gofer_export_check(argv[++i]);
 			if (err) {
-				fprintf(stderr, "ward gofer: --export %s: %s\n", argv[i],
+				fprintf(stderr, "ward gofer: %s %s: %s\n", argv[i - 1], argv[i],
 					err != -EINVAL		      ? strerror(-err)
 					: strcmp(argv[i], "/") == 0 ? "is the root (use --all)"
 					: "not an absolute path of plain components");
 				ret = 2;
 				goto out;
 			}
-			raw[nexp++] = argv[i];
+			if (w)
+				wraw[nwr++] = argv[i];
+			else
+				raw[nexp++] = argv[i];
 		} else if (strcmp(argv[i], "--all") == 0) {
 			pol.system_only = false;
 		} else {
@@ -183,19 +205,29 @@ int gofer_main(int argc, char **argv)
 	/* Exports are resolved while the host is still in view, and all of them, so a
 	 * bad one is reported even under --all (which ignores them). */
 	exports = calloc(nexp + 1, sizeof(*exports));
-	rroot = nexp ? realpath(root, NULL) : NULL;
-	if (!exports || (nexp && !rroot)) {
-		fprintf(stderr, "ward gofer: %s: %s\n", nexp ? root : "exports", strerror(errno));
+	writable = calloc(nwr + 1, sizeof(*writable));
+	rroot = nexp + nwr ? realpath(root, NULL) : NULL;
+	if (!exports || !writable || (nexp + nwr && !rroot)) {
+		fprintf(stderr, "ward gofer: %s: %s\n", nexp + nwr ? root : "exports",
+			strerror(errno));
 		goto out;
 	}
 	for (size_t k = 0; k < nexp; k++) {
-		exports[k] = resolve_export(rroot, raw[k]);
+		exports[k] = resolve_export(rroot, "--export", raw[k]);
 		if (!exports[k]) {
 			ret = 2;
 			goto out;
 		}
 	}
+	for (size_t k = 0; k < nwr; k++) {
+		writable[k] = resolve_export(rroot, "--writable", wraw[k]);
+		if (!writable[k]) {
+			ret = 2;
+			goto out;
+		}
+	}
 	pol.exports = (const char *const *)exports;
+	pol.writable = (const char *const *)writable;
 
 	if (getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0 || type != SOCK_SEQPACKET) {
 		fprintf(stderr, "ward gofer: fd %d is not a SOCK_SEQPACKET socket\n", sock);
@@ -207,6 +239,8 @@ int gofer_main(int argc, char **argv)
 		goto out;
 	}
 
+	/* Modes come from the sentry as they should be on disk. */
+	umask(0);
 	/* From here on nothing is printed: stderr is gone. */
 	err = prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ? -errno : 0;
 	if (!err)
@@ -239,7 +273,11 @@ out:
 	for (size_t k = 0; exports && exports[k]; k++)
 		free(exports[k]);
 	free(exports);
+	for (size_t k = 0; writable && writable[k]; k++)
+		free(writable[k]);
+	free(writable);
 	free(rroot);
 	free(raw);
+	free(wraw);
 	return ret;
 }

@@ -179,11 +179,137 @@ static int get_hdr(struct gofer_cur *c, uint16_t *op, uint32_t *tag)
 
 /* ---- requests ---- */
 
+static int name_ok(const char *name)
+{
+	return gofer_name_check(name, strnlen(name, GOFER_NAME_MAX + 1));
+}
+
+/* One utimensat timespec: unset means all zero; UTIME_NOW/OMIT carry no seconds. */
+static int time_check(bool set, int64_t sec, uint32_t nsec)
+{
+	if (!set)
+		return sec || nsec ? -EINVAL : 0;
+	if (nsec == GOFER_UTIME_NOW || nsec == GOFER_UTIME_OMIT)
+		return sec ? -EINVAL : 0;
+	return nsec < 1000000000u ? 0 : -EINVAL;
+}
+
+static int setattr_check(const struct gofer_setattr *a)
+{
+	uint32_t v = a->valid;
+
+	if (v & ~GOFER_SETATTR_ALL)
+		return -EINVAL;
+	if ((v & GOFER_SETATTR_MODE) ? a->mode > GOFER_MODE_MAX : a->mode != 0)
+		return -EINVAL;
+	if (!(v & GOFER_SETATTR_UID) && a->uid)
+		return -EINVAL;
+	if (!(v & GOFER_SETATTR_GID) && a->gid)
+		return -EINVAL;
+	if ((v & GOFER_SETATTR_SIZE) ? a->size > INT64_MAX : a->size != 0)
+		return -EINVAL;
+	if (time_check(v & GOFER_SETATTR_ATIME, a->atime_sec, a->atime_nsec) ||
+	    time_check(v & GOFER_SETATTR_MTIME, a->mtime_sec, a->mtime_nsec))
+		return -EINVAL;
+	return 0;
+}
+
+static int target_check(const char *t, size_t len)
+{
+	if (len == 0 || memchr(t, '\0', len))
+		return -EINVAL;
+	return len > GOFER_SYMLINK_MAX ? -ENAMETOOLONG : 0;
+}
+
+static void put_name(struct gofer_cur *c, const char *name)
+{
+	size_t n = strlen(name);
+
+	gofer_put_u16(c, (uint16_t)n);
+	gofer_put_u16(c, 0);
+	gofer_put_bytes(c, name, n);
+}
+
+/* Reads u16 len, u16 rsv, name into out (GOFER_NAME_MAX + 1 bytes). */
+static int get_name(struct gofer_cur *c, char *out)
+{
+	uint16_t n = gofer_get_u16(c);
+	const uint8_t *p;
+	int err;
+
+	if (gofer_get_u16(c) != 0)
+		return -EPROTO;
+	p = gofer_get_bytes(c, n);
+	if (!p)
+		return -EPROTO;
+	err = gofer_name_check((const char *)p, n);
+	if (err)
+		return err;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return 0;
+}
+
+/* Copies n bytes of a name already announced by a length field. */
+static int get_name_n(struct gofer_cur *c, char *out, uint16_t n)
+{
+	const uint8_t *p = gofer_get_bytes(c, n);
+	int err;
+
+	if (!p)
+		return -EPROTO;
+	err = gofer_name_check((const char *)p, n);
+	if (err)
+		return err;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return 0;
+}
+
 static int check_req(const struct gofer_req *r)
 {
+	int err;
+
 	switch (r->op) {
 	case GOFER_OP_WALK:
-		return gofer_name_check(r->walk.name, strnlen(r->walk.name, GOFER_NAME_MAX + 1));
+		return name_ok(r->walk.name);
+	case GOFER_OP_CREATE:
+		if ((r->create.flags & ~GOFER_CF_ALL) || r->create.mode > GOFER_MODE_MAX)
+			return -EINVAL;
+		return name_ok(r->create.name);
+	case GOFER_OP_WRITE:
+		if (r->write.count > GOFER_IO_MAX || r->write.off > INT64_MAX ||
+		    (r->write.count && !r->write.data))
+			return -EINVAL;
+		return 0;
+	case GOFER_OP_MKDIR:
+		return r->mkdir.mode > GOFER_MODE_MAX ? -EINVAL : name_ok(r->mkdir.name);
+	case GOFER_OP_SYMLINK:
+		err = name_ok(r->symlink.name);
+		return err ? err
+			   : target_check(r->symlink.target,
+					  strnlen(r->symlink.target, GOFER_SYMLINK_MAX + 1));
+	case GOFER_OP_LINK:
+		return name_ok(r->link.name);
+	case GOFER_OP_UNLINK:
+		return r->unlink.flags & ~GOFER_UNLINK_REMOVEDIR ? -EINVAL : name_ok(r->unlink.name);
+	case GOFER_OP_RENAME:
+		if ((r->rename.flags & ~(GOFER_RENAME_NOREPLACE | GOFER_RENAME_EXCHANGE)) ||
+		    r->rename.flags == (GOFER_RENAME_NOREPLACE | GOFER_RENAME_EXCHANGE))
+			return -EINVAL;
+		err = name_ok(r->rename.old_name);
+		return err ? err : name_ok(r->rename.new_name);
+	case GOFER_OP_SETATTR:
+		return setattr_check(&r->setattr);
+	case GOFER_OP_FSYNC:
+		return r->fsync.flags & ~GOFER_FSYNC_DATASYNC ? -EINVAL : 0;
+	case GOFER_OP_ALLOCATE:
+		if ((r->allocate.mode & ~GOFER_FALLOC_KEEP_SIZE) || r->allocate.off > INT64_MAX ||
+		    r->allocate.len == 0 || r->allocate.len > INT64_MAX - r->allocate.off)
+			return -EINVAL;
+		return 0;
+	case GOFER_OP_STATFS:
+		return 0;
 	case GOFER_OP_OPEN:
 		if ((r->open.flags & ~GOFER_OF_ALL) ||
 		    (r->open.flags & GOFER_OF_ACCMODE) == GOFER_OF_ACCMODE)
@@ -238,6 +364,63 @@ int gofer_encode_req(void *buf, size_t cap, const struct gofer_req *r)
 	case GOFER_OP_READLINK:
 		gofer_put_u32(&c, r->readlink.size);
 		break;
+	case GOFER_OP_CREATE:
+		gofer_put_u32(&c, r->create.flags);
+		gofer_put_u32(&c, r->create.mode);
+		put_name(&c, r->create.name);
+		break;
+	case GOFER_OP_WRITE:
+		gofer_put_u32(&c, r->write.count);
+		gofer_put_u64(&c, r->write.off);
+		gofer_put_bytes(&c, r->write.data, r->write.count);
+		break;
+	case GOFER_OP_MKDIR:
+		gofer_put_u32(&c, r->mkdir.mode);
+		put_name(&c, r->mkdir.name);
+		break;
+	case GOFER_OP_SYMLINK:
+		n = strlen(r->symlink.name);
+		gofer_put_u16(&c, (uint16_t)n);
+		gofer_put_u16(&c, (uint16_t)strlen(r->symlink.target));
+		gofer_put_bytes(&c, r->symlink.name, n);
+		gofer_put_bytes(&c, r->symlink.target, strlen(r->symlink.target));
+		break;
+	case GOFER_OP_LINK:
+		gofer_put_u32(&c, r->link.dir_fid);
+		put_name(&c, r->link.name);
+		break;
+	case GOFER_OP_UNLINK:
+		gofer_put_u32(&c, r->unlink.flags);
+		put_name(&c, r->unlink.name);
+		break;
+	case GOFER_OP_RENAME:
+		gofer_put_u32(&c, r->rename.new_dir_fid);
+		gofer_put_u32(&c, r->rename.flags);
+		gofer_put_u16(&c, (uint16_t)strlen(r->rename.old_name));
+		gofer_put_u16(&c, (uint16_t)strlen(r->rename.new_name));
+		gofer_put_bytes(&c, r->rename.old_name, strlen(r->rename.old_name));
+		gofer_put_bytes(&c, r->rename.new_name, strlen(r->rename.new_name));
+		break;
+	case GOFER_OP_SETATTR:
+		gofer_put_u32(&c, r->setattr.valid);
+		gofer_put_u32(&c, r->setattr.mode);
+		gofer_put_u32(&c, r->setattr.uid);
+		gofer_put_u32(&c, r->setattr.gid);
+		gofer_put_u32(&c, 0);
+		gofer_put_u64(&c, r->setattr.size);
+		gofer_put_u64(&c, (uint64_t)r->setattr.atime_sec);
+		gofer_put_u64(&c, (uint64_t)r->setattr.mtime_sec);
+		gofer_put_u32(&c, r->setattr.atime_nsec);
+		gofer_put_u32(&c, r->setattr.mtime_nsec);
+		break;
+	case GOFER_OP_FSYNC:
+		gofer_put_u32(&c, r->fsync.flags);
+		break;
+	case GOFER_OP_ALLOCATE:
+		gofer_put_u32(&c, r->allocate.mode);
+		gofer_put_u64(&c, r->allocate.off);
+		gofer_put_u64(&c, r->allocate.len);
+		break;
 	}
 	return finish(&c);
 }
@@ -246,7 +429,7 @@ int gofer_decode_req(const void *buf, size_t len, struct gofer_req *r)
 {
 	struct gofer_cur c;
 	const uint8_t *name;
-	uint16_t n;
+	uint16_t n, n2;
 	int err;
 
 	memset(r, 0, sizeof(*r));
@@ -285,8 +468,96 @@ int gofer_decode_req(const void *buf, size_t len, struct gofer_req *r)
 	case GOFER_OP_READLINK:
 		r->readlink.size = gofer_get_u32(&c);
 		break;
+	case GOFER_OP_CREATE:
+		r->create.flags = gofer_get_u32(&c);
+		r->create.mode = gofer_get_u32(&c);
+		err = get_name(&c, r->create.name);
+		if (err)
+			return err;
+		break;
+	case GOFER_OP_WRITE:
+		r->write.count = gofer_get_u32(&c);
+		r->write.off = gofer_get_u64(&c);
+		if (r->write.count > GOFER_IO_MAX)
+			return c.err ? -EPROTO : -EINVAL;
+		r->write.data = gofer_get_bytes(&c, r->write.count);
+		if (!r->write.data)
+			return -EPROTO;
+		if (r->write.count == 0)
+			r->write.data = NULL; /* canonical: nothing to point at */
+		break;
+	case GOFER_OP_MKDIR:
+		r->mkdir.mode = gofer_get_u32(&c);
+		err = get_name(&c, r->mkdir.name);
+		if (err)
+			return err;
+		break;
+	case GOFER_OP_SYMLINK:
+		n = gofer_get_u16(&c);
+		n2 = gofer_get_u16(&c);
+		if (c.err)
+			return -EPROTO;
+		err = get_name_n(&c, r->symlink.name, n);
+		if (err)
+			return err;
+		name = gofer_get_bytes(&c, n2);
+		if (!name)
+			return -EPROTO;
+		err = target_check((const char *)name, n2);
+		if (err)
+			return err;
+		memcpy(r->symlink.target, name, n2);
+		r->symlink.target[n2] = '\0';
+		break;
+	case GOFER_OP_LINK:
+		r->link.dir_fid = gofer_get_u32(&c);
+		err = get_name(&c, r->link.name);
+		if (err)
+			return err;
+		break;
+	case GOFER_OP_UNLINK:
+		r->unlink.flags = gofer_get_u32(&c);
+		err = get_name(&c, r->unlink.name);
+		if (err)
+			return err;
+		break;
+	case GOFER_OP_RENAME:
+		r->rename.new_dir_fid = gofer_get_u32(&c);
+		r->rename.flags = gofer_get_u32(&c);
+		n = gofer_get_u16(&c);
+		n2 = gofer_get_u16(&c);
+		if (c.err)
+			return -EPROTO;
+		err = get_name_n(&c, r->rename.old_name, n);
+		if (!err)
+			err = get_name_n(&c, r->rename.new_name, n2);
+		if (err)
+			return err;
+		break;
+	case GOFER_OP_SETATTR:
+		r->setattr.valid = gofer_get_u32(&c);
+		r->setattr.mode = gofer_get_u32(&c);
+		r->setattr.uid = gofer_get_u32(&c);
+		r->setattr.gid = gofer_get_u32(&c);
+		if (gofer_get_u32(&c) != 0)
+			return -EPROTO;
+		r->setattr.size = gofer_get_u64(&c);
+		r->setattr.atime_sec = (int64_t)gofer_get_u64(&c);
+		r->setattr.mtime_sec = (int64_t)gofer_get_u64(&c);
+		r->setattr.atime_nsec = gofer_get_u32(&c);
+		r->setattr.mtime_nsec = gofer_get_u32(&c);
+		break;
+	case GOFER_OP_FSYNC:
+		r->fsync.flags = gofer_get_u32(&c);
+		break;
+	case GOFER_OP_ALLOCATE:
+		r->allocate.mode = gofer_get_u32(&c);
+		r->allocate.off = gofer_get_u64(&c);
+		r->allocate.len = gofer_get_u64(&c);
+		break;
 	case GOFER_OP_STAT:
 	case GOFER_OP_CLUNK:
+	case GOFER_OP_STATFS:
 		break;
 	default:
 		return -ENOSYS;
@@ -389,6 +660,9 @@ int gofer_encode_reply(void *buf, size_t cap, const struct gofer_reply *r)
 	put_hdr(&c, r->op, r->tag);
 	switch (r->op) {
 	case GOFER_OP_WALK | GOFER_REPLY:
+	case GOFER_OP_CREATE | GOFER_REPLY:
+	case GOFER_OP_MKDIR | GOFER_REPLY:
+	case GOFER_OP_SYMLINK | GOFER_REPLY:
 		if (!stat_valid(&r->walk.st))
 			return -EINVAL;
 		gofer_put_u32(&c, r->walk.fid);
@@ -396,9 +670,26 @@ int gofer_encode_reply(void *buf, size_t cap, const struct gofer_reply *r)
 		put_stat(&c, &r->walk.st);
 		break;
 	case GOFER_OP_STAT | GOFER_REPLY:
+	case GOFER_OP_SETATTR | GOFER_REPLY:
 		if (!stat_valid(&r->stat))
 			return -EINVAL;
 		put_stat(&c, &r->stat);
+		break;
+	case GOFER_OP_WRITE | GOFER_REPLY:
+		if (r->write.count > GOFER_IO_MAX)
+			return -EINVAL;
+		gofer_put_u32(&c, r->write.count);
+		gofer_put_u32(&c, 0);
+		break;
+	case GOFER_OP_STATFS | GOFER_REPLY:
+		gofer_put_u64(&c, r->statfs.type);
+		gofer_put_u64(&c, r->statfs.bsize);
+		gofer_put_u64(&c, r->statfs.blocks);
+		gofer_put_u64(&c, r->statfs.bfree);
+		gofer_put_u64(&c, r->statfs.bavail);
+		gofer_put_u64(&c, r->statfs.files);
+		gofer_put_u64(&c, r->statfs.ffree);
+		gofer_put_u64(&c, r->statfs.namelen);
 		break;
 	case GOFER_OP_READ | GOFER_REPLY:
 		if (r->read.count > GOFER_IO_MAX)
@@ -417,6 +708,11 @@ int gofer_encode_reply(void *buf, size_t cap, const struct gofer_reply *r)
 		break;
 	case GOFER_OP_OPEN | GOFER_REPLY:
 	case GOFER_OP_CLUNK | GOFER_REPLY:
+	case GOFER_OP_LINK | GOFER_REPLY:
+	case GOFER_OP_UNLINK | GOFER_REPLY:
+	case GOFER_OP_RENAME | GOFER_REPLY:
+	case GOFER_OP_FSYNC | GOFER_REPLY:
+	case GOFER_OP_ALLOCATE | GOFER_REPLY:
 		break;
 	default:
 		return -EINVAL;
@@ -463,13 +759,32 @@ int gofer_decode_reply(const void *buf, size_t len, struct gofer_reply *r)
 			return -EPROTO;
 		break;
 	case GOFER_OP_WALK | GOFER_REPLY:
+	case GOFER_OP_CREATE | GOFER_REPLY:
+	case GOFER_OP_MKDIR | GOFER_REPLY:
+	case GOFER_OP_SYMLINK | GOFER_REPLY:
 		r->walk.fid = gofer_get_u32(&c);
 		if (gofer_get_u32(&c) != 0 || !get_stat(&c, &r->walk.st))
 			return -EPROTO;
 		break;
 	case GOFER_OP_STAT | GOFER_REPLY:
+	case GOFER_OP_SETATTR | GOFER_REPLY:
 		if (!get_stat(&c, &r->stat))
 			return -EPROTO;
+		break;
+	case GOFER_OP_WRITE | GOFER_REPLY:
+		r->write.count = gofer_get_u32(&c);
+		if (gofer_get_u32(&c) != 0 || r->write.count > GOFER_IO_MAX)
+			return -EPROTO;
+		break;
+	case GOFER_OP_STATFS | GOFER_REPLY:
+		r->statfs.type = gofer_get_u64(&c);
+		r->statfs.bsize = gofer_get_u64(&c);
+		r->statfs.blocks = gofer_get_u64(&c);
+		r->statfs.bfree = gofer_get_u64(&c);
+		r->statfs.bavail = gofer_get_u64(&c);
+		r->statfs.files = gofer_get_u64(&c);
+		r->statfs.ffree = gofer_get_u64(&c);
+		r->statfs.namelen = gofer_get_u64(&c);
 		break;
 	case GOFER_OP_READ | GOFER_REPLY:
 	case GOFER_OP_READLINK | GOFER_REPLY:
@@ -502,6 +817,11 @@ int gofer_decode_reply(const void *buf, size_t len, struct gofer_reply *r)
 		break;
 	case GOFER_OP_OPEN | GOFER_REPLY:
 	case GOFER_OP_CLUNK | GOFER_REPLY:
+	case GOFER_OP_LINK | GOFER_REPLY:
+	case GOFER_OP_UNLINK | GOFER_REPLY:
+	case GOFER_OP_RENAME | GOFER_REPLY:
+	case GOFER_OP_FSYNC | GOFER_REPLY:
+	case GOFER_OP_ALLOCATE | GOFER_REPLY:
 		break;
 	default:
 		return -EPROTO;

@@ -18,6 +18,26 @@
  *	READDIR   req: u32 fid, u32 max, u64 off         rep: u32 count, u32 rsv, count x dirent
  *	READLINK  req: u32 fid, u32 size                 rep: u32 len, u32 rsv, target[len]
  *	CLUNK     req: u32 fid                           rep: (empty)
+ *
+ *	write side (every name one component, as for WALK; "name" = u16 len, u16 rsv, bytes):
+ *	CREATE    req: u32 dir_fid, u32 flags (GOFER_CF_*), u32 mode (<= 07777), name
+ *	          rep: u32 fid, u32 rsv, stat         (fid opened read+write)
+ *	WRITE     req: u32 fid, u32 count, u64 off, data[count]   rep: u32 count, u32 rsv
+ *	MKDIR     req: u32 dir_fid, u32 mode (<= 07777), name     rep: as CREATE
+ *	SYMLINK   req: u32 dir_fid, u16 name_len, u16 target_len, name, target
+ *	          rep: as CREATE                      (target 1..GOFER_SYMLINK_MAX, no NUL)
+ *	LINK      req: u32 target_fid, u32 dir_fid, name          rep: (empty)
+ *	UNLINK    req: u32 dir_fid, u32 flags (GOFER_UNLINK_*), name   rep: (empty)
+ *	RENAME    req: u32 old_dir_fid, u32 new_dir_fid, u32 flags (GOFER_RENAME_*),
+ *	               u16 old_len, u16 new_len, old_name, new_name    rep: (empty)
+ *	SETATTR   req: u32 fid, u32 valid (GOFER_SETATTR_*), u32 mode, uid, gid, rsv,
+ *	               u64 size, i64 atime_sec, mtime_sec, u32 atime_nsec, mtime_nsec
+ *	          rep: stat   (fields not in valid must be 0; nsec < 1e9, or UTIME_NOW /
+ *	                       UTIME_OMIT with sec 0)
+ *	FSYNC     req: u32 fid, u32 flags (GOFER_FSYNC_DATASYNC)  rep: (empty)
+ *	ALLOCATE  req: u32 fid, u32 mode (GOFER_FALLOC_*), u64 off, u64 len   rep: (empty)
+ *	STATFS    req: u32 fid
+ *	          rep: u64 type, bsize, blocks, bfree, bavail, files, ffree, namelen
  *	ERROR     rep: u32 errno (1..4095), u32 rsv
  *
  *	stat   = u64 dev, ino, nlink, size, blocks, rdev; u32 mode, uid, gid, blksize;
@@ -54,8 +74,20 @@ enum {
 	GOFER_OP_READDIR = 0x0014,
 	GOFER_OP_READLINK = 0x0015,
 	GOFER_OP_CLUNK = 0x0016,
-	/* 0x0020-0x003f reserved: write side (WRITE, CREATE, MKDIR, UNLINK, RENAME,
-	 * SETATTR, FSYNC, SYMLINK, LINK). 0x0040-0x005f reserved: egress (CONNECT, DNS). */
+	/* 0x0020-0x003f: write side. */
+	GOFER_OP_CREATE = 0x0020,
+	GOFER_OP_WRITE = 0x0021,
+	GOFER_OP_MKDIR = 0x0022,
+	GOFER_OP_SYMLINK = 0x0023,
+	GOFER_OP_LINK = 0x0024,
+	GOFER_OP_UNLINK = 0x0025,
+	GOFER_OP_RENAME = 0x0026,
+	GOFER_OP_SETATTR = 0x0027,
+	GOFER_OP_FSYNC = 0x0028,
+	GOFER_OP_ALLOCATE = 0x0029,
+	GOFER_OP_STATFS = 0x002a,
+	/* 0x002b-0x003f reserved: write side. 0x0040-0x005f reserved: egress (CONNECT,
+	 * DNS). */
 };
 #define GOFER_REPLY 0x8000u   /* reply opcode = request opcode | GOFER_REPLY */
 #define GOFER_OP_ERROR 0xffffu
@@ -66,9 +98,27 @@ enum {
 #define GOFER_OF_RDWR 0x2u
 #define GOFER_OF_ACCMODE 0x3u
 #define GOFER_OF_DIRECTORY 0x4u
-#define GOFER_OF_TRUNC 0x8u   /* write side, refused for now */
-#define GOFER_OF_APPEND 0x10u /* write side, refused for now */
+#define GOFER_OF_TRUNC 0x8u   /* write access needed (writable export) */
+#define GOFER_OF_APPEND 0x10u /* write access needed (writable export) */
 #define GOFER_OF_ALL 0x1fu
+
+/* CREATE flags on the wire. */
+#define GOFER_CF_EXCL 0x1u
+#define GOFER_CF_TRUNC 0x2u
+#define GOFER_CF_APPEND 0x4u
+#define GOFER_CF_ALL 0x7u
+#define GOFER_UNLINK_REMOVEDIR 0x1u
+#define GOFER_RENAME_NOREPLACE 0x1u
+#define GOFER_RENAME_EXCHANGE 0x2u /* exclusive with NOREPLACE */
+#define GOFER_FSYNC_DATASYNC 0x1u
+#define GOFER_FALLOC_KEEP_SIZE 0x1u
+/* Largest symlink target (PATH_MAX - 1). */
+#define GOFER_SYMLINK_MAX 4095u
+#define GOFER_MODE_MAX 07777u
+/* UTIME_NOW / UTIME_OMIT on the wire (the same values as Linux's, on every arch). */
+#define GOFER_UTIME_NOW 0x3fffffffu
+#define GOFER_UTIME_OMIT 0x3ffffffeu
+#define GOFER_STATFS_SIZE 64u
 
 struct gofer_req {
 	uint16_t op;
@@ -80,6 +130,26 @@ struct gofer_req {
 		struct { uint64_t off; uint32_t count; } read;
 		struct { uint64_t off; uint32_t max; } readdir;
 		struct { uint32_t size; } readlink;
+		struct { char name[GOFER_NAME_MAX + 1]; uint32_t flags, mode; } create;
+		/* Decoded data points into the message buffer. */
+		struct { uint64_t off; const void *data; uint32_t count; } write;
+		struct { char name[GOFER_NAME_MAX + 1]; uint32_t mode; } mkdir;
+		struct {
+			char name[GOFER_NAME_MAX + 1];
+			char target[GOFER_SYMLINK_MAX + 1];
+		} symlink;
+		/* fid is the link's target (the existing file) */
+		struct { uint32_t dir_fid; char name[GOFER_NAME_MAX + 1]; } link;
+		struct { char name[GOFER_NAME_MAX + 1]; uint32_t flags; } unlink;
+		/* fid is the old directory */
+		struct {
+			uint32_t new_dir_fid, flags;
+			char old_name[GOFER_NAME_MAX + 1];
+			char new_name[GOFER_NAME_MAX + 1];
+		} rename;
+		struct gofer_setattr setattr;
+		struct { uint32_t flags; } fsync;
+		struct { uint32_t mode; uint64_t off, len; } allocate;
 	};
 };
 
@@ -87,8 +157,11 @@ struct gofer_reply {
 	uint16_t op; /* request op | GOFER_REPLY, or GOFER_OP_ERROR */
 	uint32_t tag;
 	union {
+		/* also CREATE, MKDIR and SYMLINK (rep.walk) */
 		struct { uint32_t fid; struct gofer_stat st; } walk;
-		struct gofer_stat stat;
+		struct { uint32_t count; } write;
+		struct gofer_statfs statfs;
+		struct gofer_stat stat; /* STAT and SETATTR */
 		/* Decoded data points into the message buffer. */
 		struct { const void *data; uint32_t count; } read;
 		struct { const char *target; uint32_t len; } readlink;

@@ -15,9 +15,11 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
+#include <linux/falloc.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -61,6 +63,16 @@ struct linux_dirent64 {
  * exports [lo, hi) in the sorted table, and only their next components are children;
  * the root under system_only is VIS_PARTIAL over every export, plus the system names. */
 enum { VIS_ALL, VIS_PARTIAL };
+/* Where writes are allowed, the same way over the writable exports: W_ALL at or below
+ * writable export wexp (whose st_dev is wdev), W_PARTIAL a strict ancestor of the
+ * writable exports [lo, hi), W_NONE elsewhere. */
+enum { W_NONE, W_PARTIAL, W_ALL };
+
+struct gwr {
+	uint32_t kind;
+	uint32_t lo, hi; /* W_PARTIAL; for W_ALL lo is the export's index */
+	dev_t dev;       /* W_ALL: the export's st_dev */
+};
 
 struct gvis {
 	uint32_t kind;
@@ -82,6 +94,7 @@ struct gnode {
 	uint32_t depth;       /* root 0 */
 	uint32_t refs;
 	struct gvis vis;
+	struct gwr wr;
 };
 
 /* One export, split into components. */
@@ -108,6 +121,10 @@ struct gofer_server {
 	 * any one path are a contiguous run, sorted by their next component */
 	struct gexport *exp;
 	uint32_t nexp;
+	/* writable exports, the same way (system_only or not) */
+	struct gexport *wexp;
+	uint32_t nwexp;
+	bool root_user; /* may chown */
 	struct gnode root;     /* fid 0; path_fd is the caller's */
 	struct gnode **fids;   /* fid -> node, NULL if free */
 	uint32_t nfids;        /* allocated slots */
@@ -119,6 +136,17 @@ struct gofer_server {
 static int openat2_fd(int dirfd, const char *path, uint64_t flags, uint64_t resolve)
 {
 	struct open_how how = { .flags = flags, .resolve = resolve };
+	long fd;
+
+	do
+		fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	while (fd < 0 && errno == EINTR);
+	return fd < 0 ? -errno : (int)fd;
+}
+
+static int openat2_mode(int dirfd, const char *path, uint64_t flags, uint64_t mode)
+{
+	struct open_how how = { .flags = flags, .mode = mode, .resolve = WALK_RESOLVE };
 	long fd;
 
 	do
@@ -193,13 +221,17 @@ static bool path_denied(const struct gofer_server *s, const struct gnode *dir, c
 	const char *comp[GOFER_DENY_DEPTH_MAX];
 	char path[DENY_PATH_MAX];
 	size_t len = 0;
-	uint32_t depth = dir->depth + 1;
+	uint32_t depth = 1, i;
 
-	if (depth > s->deny_depth)
-		return false;
-	comp[depth - 1] = name;
+	/* Counted along the parent chain, not taken from ->depth: a RENAME moves nodes
+	 * and leaves their descendants' depth stale. */
 	for (const struct gnode *n = dir; n->parent; n = n->parent)
-		comp[n->depth - 1] = n->name;
+		if (++depth > s->deny_depth)
+			return false;
+	comp[depth - 1] = name;
+	i = depth - 1;
+	for (const struct gnode *n = dir; n->parent; n = n->parent)
+		comp[--i] = n->name;
 	for (uint32_t i = 0; i < depth; i++) {
 		size_t l = strlen(comp[i]);
 
@@ -244,13 +276,14 @@ static bool pseudo_fs(int fd)
 	return false;
 }
 
-/* First index in [lo, hi) whose component d is not below name (after: is above it). */
-static uint32_t exp_bound(const struct gofer_server *s, uint32_t lo, uint32_t hi, uint32_t d,
+/* First index in [lo, hi) of tab whose component d is not below name (after: is above
+ * it). */
+static uint32_t tab_bound(const struct gexport *tab, uint32_t lo, uint32_t hi, uint32_t d,
 			  const char *name, bool after)
 {
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(s->exp[mid].comp[d], name);
+		int c = strcmp(tab[mid].comp[d], name);
 
 		if (c < 0 || (after && c == 0))
 			lo = mid + 1;
@@ -258,6 +291,35 @@ static uint32_t exp_bound(const struct gofer_server *s, uint32_t lo, uint32_t hi
 			hi = mid;
 	}
 	return lo;
+}
+
+static uint32_t exp_bound(const struct gofer_server *s, uint32_t lo, uint32_t hi, uint32_t d,
+			  const char *name, bool after)
+{
+	return tab_bound(s->exp, lo, hi, d, name, after);
+}
+
+/* Where dir/name stands for writes (dev: its st_dev, the export's if it is one). */
+static struct gwr child_wr(const struct gofer_server *s, const struct gnode *dir,
+			   const char *name, dev_t dev)
+{
+	uint32_t d = dir->depth, lo, hi;
+
+	if (dir->wr.kind != W_PARTIAL)
+		return dir->wr;
+	lo = tab_bound(s->wexp, dir->wr.lo, dir->wr.hi, d, name, false);
+	if (lo == dir->wr.hi || strcmp(s->wexp[lo].comp[d], name) != 0)
+		return (struct gwr){ .kind = W_NONE };
+	if (s->wexp[lo].ncomp == d + 1)
+		return (struct gwr){ .kind = W_ALL, .lo = lo, .dev = dev };
+	hi = tab_bound(s->wexp, lo, dir->wr.hi, d, name, true);
+	return (struct gwr){ .kind = W_PARTIAL, .lo = lo, .hi = hi };
+}
+
+/* May n be written to (or, a directory, have entries made and removed)? */
+static bool node_writable(const struct gnode *n)
+{
+	return n->wr.kind == W_ALL && n->dev == n->wr.dev;
 }
 
 /* Is name in dir visible, and if so what may its own children be (*v)? No syscall and
@@ -442,60 +504,85 @@ static void exp_free(struct gexport *e)
 	free(e->comp);
 }
 
-/* Checks every export, then (system_only only) splits, sorts and deduplicates them. */
-static int exports_init(struct gofer_server *s, const char *const *paths)
+/* Splits, sorts and deduplicates the paths of a and b (each NULL-terminated, either
+ * NULL) into a table. */
+static int table_build(const char *const *a, const char *const *b, struct gexport **tabp,
+		       uint32_t *np)
 {
+	const char *const *lists[2] = { a, b };
+	struct gexport *tab;
 	size_t n = 0;
-	uint32_t k = 0;
+	uint32_t k = 0, cnt = 0;
 
-	for (; paths && paths[n]; n++) {
-		int err = gofer_export_check(paths[n]);
-
-		if (err)
-			return err;
-	}
-	if (!s->system_only || n == 0)
+	for (int l = 0; l < 2; l++)
+		for (size_t i = 0; lists[l] && lists[l][i]; i++)
+			n++;
+	if (n == 0)
 		return 0;
 	if (n > UINT32_MAX / 2)
 		return -E2BIG;
-	s->exp = calloc(n, sizeof(*s->exp));
-	if (!s->exp)
+	tab = calloc(n, sizeof(*tab));
+	if (!tab)
 		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		struct gexport *e = &s->exp[s->nexp];
-		uint32_t nc = 1;
-		char *p;
+	*tabp = tab;
+	for (int l = 0; l < 2; l++)
+		for (size_t i = 0; lists[l] && lists[l][i]; i++) {
+			struct gexport *e = &tab[cnt];
+			uint32_t nc = 1;
+			char *p;
 
-		e->buf = strdup(paths[i] + 1);
-		if (!e->buf)
-			return -ENOMEM;
-		for (p = e->buf; *p; p++)
-			nc += *p == '/';
-		e->comp = calloc(nc, sizeof(*e->comp));
-		if (!e->comp) {
-			free(e->buf);
-			return -ENOMEM;
-		}
-		s->nexp++;
-		e->comp[e->ncomp++] = e->buf;
-		for (p = e->buf; *p; p++)
-			if (*p == '/') {
-				*p = '\0';
-				e->comp[e->ncomp++] = p + 1;
+			e->buf = strdup(lists[l][i] + 1);
+			if (!e->buf)
+				return -ENOMEM;
+			for (p = e->buf; *p; p++)
+				nc += *p == '/';
+			e->comp = calloc(nc, sizeof(*e->comp));
+			if (!e->comp) {
+				free(e->buf);
+				return -ENOMEM;
 			}
-	}
-	qsort(s->exp, s->nexp, sizeof(*s->exp), exp_cmp);
+			*np = ++cnt;
+			e->comp[e->ncomp++] = e->buf;
+			for (p = e->buf; *p; p++)
+				if (*p == '/') {
+					*p = '\0';
+					e->comp[e->ncomp++] = p + 1;
+				}
+		}
+	qsort(tab, cnt, sizeof(*tab), exp_cmp);
 	/* Drop duplicates and exports inside another (each sorts right after a kept one
 	 * covering it): not needed for correctness, since a covering export sorts first
 	 * and child_vis stops there, but it keeps the table and the searches small. */
-	for (uint32_t i = 0; i < s->nexp; i++) {
-		if (k && exp_covers(&s->exp[k - 1], &s->exp[i]))
-			exp_free(&s->exp[i]);
+	for (uint32_t i = 0; i < cnt; i++) {
+		if (k && exp_covers(&tab[k - 1], &tab[i]))
+			exp_free(&tab[i]);
 		else
-			s->exp[k++] = s->exp[i];
+			tab[k++] = tab[i];
 	}
-	s->nexp = k;
+	*np = k;
 	return 0;
+}
+
+/* Checks every export and writable export, then builds the tables: visibility
+ * (system_only only) over both, writes over the writable ones. */
+static int exports_init(struct gofer_server *s, const char *const *paths,
+			const char *const *writable)
+{
+	const char *const *lists[2] = { paths, writable };
+	int err;
+
+	for (int l = 0; l < 2; l++)
+		for (size_t n = 0; lists[l] && lists[l][n]; n++) {
+			err = gofer_export_check(lists[l][n]);
+			if (err)
+				return err;
+		}
+	if (s->system_only) {
+		err = table_build(paths, writable, &s->exp, &s->nexp);
+		if (err)
+			return err;
+	}
+	return table_build(writable, NULL, &s->wexp, &s->nwexp);
 }
 
 /* Copies the patterns, dropping leading/trailing and doubled '/', and notes the deepest. */
@@ -615,15 +702,76 @@ static int reply(struct gofer_server *s, struct gofer_reply *rep, const struct g
 	return gofer_encode_reply(s->tx, GOFER_MSG_MAX, rep);
 }
 
+/* Makes a fid for dir/name (already checked against the policy, vis its visibility):
+ * opened O_PATH without following anything, refused if deny-listed by inode or on a
+ * kernel pseudo filesystem. Returns 0 with the node, its fid and its lstat. */
+static int node_add(struct gofer_server *s, struct gnode *dir, const char *name,
+		    const struct gvis *vis, struct gnode **out, uint32_t *fid, struct stat *st)
+{
+	struct gnode *n = NULL;
+	int fd, err;
+
+	if (s->nnodes >= s->max_nodes)
+		return -EMFILE;
+	fd = openat2_fd(dir->path_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, WALK_RESOLVE);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, st) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	if (inode_denied(s, st->st_dev, st->st_ino) || pseudo_fs(fd)) {
+		err = -EACCES;
+		goto fail;
+	}
+	n = calloc(1, sizeof(*n));
+	if (!n || !(n->name = strdup(name))) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	n->path_fd = fd;
+	n->open_fd = -1;
+	n->dev = st->st_dev;
+	n->ino = st->st_ino;
+	n->mode = st->st_mode;
+	n->depth = dir->depth + 1;
+	n->refs = 1;
+	n->vis = *vis;
+	n->wr = child_wr(s, dir, name, st->st_dev);
+	err = fid_alloc(s, n, fid);
+	if (err)
+		goto fail;
+	n->parent = dir;
+	dir->refs++;
+	s->nnodes++;
+	*out = n;
+	return 0;
+fail:
+	if (n)
+		free(n->name);
+	free(n);
+	close(fd);
+	return err;
+}
+
+/* Drops a fid node_add just made. */
+static void node_drop(struct gofer_server *s, struct gnode *n, uint32_t fid)
+{
+	s->fids[fid] = NULL;
+	if (fid < s->hint)
+		s->hint = fid;
+	node_unref(s, n);
+}
+
 static int op_walk(struct gofer_server *s, const struct gofer_req *req)
 {
 	struct gofer_reply rep = { 0 };
-	struct gnode *dir = fid_get(s, req->fid), *n = NULL;
+	struct gnode *dir = fid_get(s, req->fid), *n;
 	const char *name = req->walk.name;
 	struct gvis vis;
 	struct stat st;
 	uint32_t fid;
-	int fd, err;
+	int err;
 
 	if (!dir)
 		return -EBADF;
@@ -635,49 +783,12 @@ static int op_walk(struct gofer_server *s, const struct gofer_req *req)
 		return -ENOENT;
 	if (path_denied(s, dir, name))
 		return -EACCES;
-	if (s->nnodes >= s->max_nodes)
-		return -EMFILE;
-
-	fd = openat2_fd(dir->path_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, WALK_RESOLVE);
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0) {
-		err = -errno;
-		goto fail;
-	}
-	if (inode_denied(s, st.st_dev, st.st_ino) || pseudo_fs(fd)) {
-		err = -EACCES;
-		goto fail;
-	}
-	n = calloc(1, sizeof(*n));
-	if (!n || !(n->name = strdup(name))) {
-		err = -ENOMEM;
-		goto fail;
-	}
-	n->path_fd = fd;
-	n->open_fd = -1;
-	n->dev = st.st_dev;
-	n->ino = st.st_ino;
-	n->mode = st.st_mode;
-	n->depth = dir->depth + 1;
-	n->refs = 1;
-	n->vis = vis;
-	err = fid_alloc(s, n, &fid);
+	err = node_add(s, dir, name, &vis, &n, &fid, &st);
 	if (err)
-		goto fail;
-	n->parent = dir;
-	dir->refs++;
-	s->nnodes++;
-
+		return err;
 	rep.walk.fid = fid;
 	to_gstat(&st, &rep.walk.st);
 	return reply(s, &rep, req);
-fail:
-	if (n)
-		free(n->name);
-	free(n);
-	close(fd);
-	return err;
 }
 
 static int op_stat(struct gofer_server *s, const struct gofer_req *req)
@@ -694,36 +805,16 @@ static int op_stat(struct gofer_server *s, const struct gofer_req *req)
 	return reply(s, &rep, req);
 }
 
-static int op_open(struct gofer_server *s, const struct gofer_req *req)
+/* Re-opens n by name through its parent (an O_PATH fd cannot be reopened without
+ * /proc) with oflags (O_NOFOLLOW and O_NONBLOCK added), then insists it is the same
+ * inode: a file swapped since the walk is refused (-ESTALE) rather than served.
+ * O_NONBLOCK keeps a swapped-in FIFO from blocking. Returns the fd or -errno. */
+static int node_reopen(struct gnode *n, uint64_t oflags)
 {
-	struct gofer_reply rep = { 0 };
-	struct gnode *n = fid_get(s, req->fid);
-	uint32_t flags = req->open.flags;
-	uint64_t oflags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
 	struct stat st;
 	int fd, err;
 
-	if (!n)
-		return -EBADF;
-	if ((flags & GOFER_OF_ACCMODE) != GOFER_OF_RDONLY ||
-	    (flags & (GOFER_OF_TRUNC | GOFER_OF_APPEND)))
-		return -EROFS;
-	if (n->open_fd >= 0)
-		return n->open_flags == flags ? reply(s, &rep, req) : -EBUSY; /* idempotent */
-	if (S_ISLNK(n->mode))
-		return -ELOOP;
-	if ((flags & GOFER_OF_DIRECTORY) && !S_ISDIR(n->mode))
-		return -ENOTDIR;
-	/* FIFOs, sockets and device nodes are the sentry's to emulate; opening a host
-	 * one could block the gofer or reach a host device. */
-	if (!S_ISREG(n->mode) && !S_ISDIR(n->mode))
-		return -EACCES;
-	if (S_ISDIR(n->mode))
-		oflags |= O_DIRECTORY;
-
-	/* Re-open by name through the parent (an O_PATH fd cannot be reopened without
-	 * /proc), then insist it is the same inode: a file swapped since the walk is
-	 * refused rather than served. O_NONBLOCK keeps a swapped-in FIFO from blocking. */
+	oflags |= O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
 	if (n->parent)
 		fd = openat2_fd(n->parent->path_fd, n->name, oflags, WALK_RESOLVE);
 	else
@@ -739,12 +830,66 @@ static int op_open(struct gofer_server *s, const struct gofer_req *req)
 		err = -ESTALE;
 		goto fail;
 	}
-	n->open_fd = fd;
-	n->open_flags = flags;
-	return reply(s, &rep, req);
+	return fd;
 fail:
 	close(fd);
 	return err;
+}
+
+static int op_open(struct gofer_server *s, const struct gofer_req *req)
+{
+	struct gofer_reply rep = { 0 };
+	struct gnode *n = fid_get(s, req->fid);
+	uint32_t flags = req->open.flags;
+	bool wr = (flags & GOFER_OF_ACCMODE) != GOFER_OF_RDONLY ||
+		  (flags & (GOFER_OF_TRUNC | GOFER_OF_APPEND));
+	uint64_t oflags = O_RDONLY;
+	int fd;
+
+	if (!n)
+		return -EBADF;
+	if (wr && !node_writable(n))
+		return -EROFS;
+	if (n->open_fd >= 0)
+		return n->open_flags == flags ? reply(s, &rep, req) : -EBUSY; /* idempotent */
+	if (S_ISLNK(n->mode))
+		return -ELOOP;
+	if ((flags & GOFER_OF_DIRECTORY) && !S_ISDIR(n->mode))
+		return -ENOTDIR;
+	/* FIFOs, sockets and device nodes are the sentry's to emulate; opening a host
+	 * one could block the gofer or reach a host device. */
+	if (!S_ISREG(n->mode) && !S_ISDIR(n->mode))
+		return -EACCES;
+	if (S_ISDIR(n->mode)) {
+		if (wr)
+			return -EISDIR;
+		oflags |= O_DIRECTORY;
+	}
+	if ((flags & GOFER_OF_ACCMODE) == GOFER_OF_WRONLY)
+		oflags = O_WRONLY;
+	else if ((flags & GOFER_OF_ACCMODE) == GOFER_OF_RDWR)
+		oflags = O_RDWR;
+	if (flags & GOFER_OF_APPEND)
+		oflags |= O_APPEND;
+	fd = node_reopen(n, oflags);
+	if (fd < 0)
+		return fd;
+	/* Truncated only once it is known to be the walked file (through a second,
+	 * writable fd for O_RDONLY|O_TRUNC, which Linux truncates too). */
+	if (flags & GOFER_OF_TRUNC) {
+		int tfd = oflags & O_ACCMODE ? fd : node_reopen(n, O_WRONLY);
+		int err = tfd < 0 ? tfd : ftruncate(tfd, 0) < 0 ? -errno : 0;
+
+		if (tfd >= 0 && tfd != fd)
+			close(tfd);
+		if (err) {
+			close(fd);
+			return err;
+		}
+	}
+	n->open_fd = fd;
+	n->open_flags = flags;
+	return reply(s, &rep, req);
 }
 
 static int op_read(struct gofer_server *s, const struct gofer_req *req)
@@ -847,6 +992,432 @@ static int op_clunk(struct gofer_server *s, const struct gofer_req *req)
 	return reply(s, &rep, req);
 }
 
+/* ---- the write side ---- */
+
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452 /* the same on every architecture */
+#endif
+
+static bool same_inode(const struct gnode *a, const struct gnode *b)
+{
+	return a->dev == b->dev && a->ino == b->ino;
+}
+
+/* May an entry name be made or removed in directory fid? Returns the directory, or
+ * NULL with *err set. The name itself was checked by the decoder (one component). */
+static struct gnode *wdir(struct gofer_server *s, uint32_t fid, const char *name,
+			  struct gvis *vis, int *err)
+{
+	struct gnode *dir = fid_get(s, fid);
+
+	*err = !dir		      ? -EBADF
+	       : !S_ISDIR(dir->mode)   ? -ENOTDIR
+	       : path_denied(s, dir, name) ? -EACCES
+	       : !node_writable(dir)  ? -EROFS
+	       : !child_vis(s, dir, name, vis) ? -ENOENT /* cannot happen in an export */
+				       : 0;
+	return *err ? NULL : dir;
+}
+
+/* Refuses to touch an existing dir/name whose inode is deny-listed. */
+static int entry_check(const struct gofer_server *s, const struct gnode *dir, const char *name)
+{
+	struct stat st;
+
+	if (fstatat(dir->path_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	return inode_denied(s, st.st_dev, st.st_ino) ? -EACCES : 0;
+}
+
+/* Replies to CREATE/MKDIR/SYMLINK with a fid for the entry just made; if it is not
+ * ino (swapped by the host meanwhile), -ESTALE. */
+static int reply_new(struct gofer_server *s, const struct gofer_req *req, struct gnode *dir,
+		     const char *name, const struct gvis *vis, const struct stat *made,
+		     struct gnode **out)
+{
+	struct gofer_reply rep = { 0 };
+	struct gnode *n;
+	struct stat st;
+	uint32_t fid;
+	int err = node_add(s, dir, name, vis, &n, &fid, &st);
+
+	if (err)
+		return err;
+	if (made && (st.st_dev != made->st_dev || st.st_ino != made->st_ino)) {
+		node_drop(s, n, fid);
+		return -ESTALE;
+	}
+	if (out)
+		*out = n;
+	rep.walk.fid = fid;
+	to_gstat(&st, &rep.walk.st);
+	return reply(s, &rep, req);
+}
+
+static int op_create(struct gofer_server *s, const struct gofer_req *req)
+{
+	const char *name = req->create.name;
+	uint32_t cf = req->create.flags;
+	uint64_t oflags = O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+	struct gnode *dir, *n = NULL;
+	struct gvis vis;
+	struct stat st;
+	int fd, err;
+
+	dir = wdir(s, req->fid, name, &vis, &err);
+	if (!dir)
+		return err;
+	if (s->nnodes >= s->max_nodes)
+		return -EMFILE;
+	if (cf & GOFER_CF_APPEND)
+		oflags |= O_APPEND;
+	fd = openat2_mode(dir->path_fd, name, oflags | O_CREAT | O_EXCL, req->create.mode);
+	if (fd == -EEXIST && !(cf & GOFER_CF_EXCL)) {
+		/* An existing file: only a regular one is opened (never a device or FIFO,
+		 * which O_CREAT alone would open), and truncated once it is known to be
+		 * that file. */
+		if (fstatat(dir->path_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return -errno;
+		if (S_ISLNK(st.st_mode))
+			return -ELOOP;
+		if (S_ISDIR(st.st_mode))
+			return -EISDIR;
+		if (!S_ISREG(st.st_mode) || inode_denied(s, st.st_dev, st.st_ino))
+			return -EACCES;
+		if (st.st_dev != dir->dev)
+			return -EROFS; /* a bind mount over the name */
+		fd = openat2_fd(dir->path_fd, name, oflags, WALK_RESOLVE);
+		if (fd >= 0 && (cf & GOFER_CF_TRUNC)) {
+			struct stat now;
+
+			if (fstat(fd, &now) < 0 || now.st_dev != st.st_dev || now.st_ino != st.st_ino) {
+				close(fd);
+				return -ESTALE;
+			}
+			if (ftruncate(fd, 0) < 0) {
+				err = -errno;
+				close(fd);
+				return err;
+			}
+		}
+	}
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EACCES;
+	}
+	err = reply_new(s, req, dir, name, &vis, &st, &n);
+	if (err < 0) {
+		close(fd);
+		return err;
+	}
+	n->open_fd = fd;
+	n->open_flags = GOFER_OF_RDWR | (cf & GOFER_CF_APPEND ? GOFER_OF_APPEND : 0);
+	return err;
+}
+
+static int op_write(struct gofer_server *s, const struct gofer_req *req)
+{
+	struct gofer_reply rep = { 0 };
+	struct gnode *n = fid_get(s, req->fid);
+	ssize_t got;
+
+	if (!n || n->open_fd < 0 || (n->open_flags & GOFER_OF_ACCMODE) == GOFER_OF_RDONLY)
+		return -EBADF;
+	do
+		got = pwrite(n->open_fd, req->write.data, req->write.count, (off_t)req->write.off);
+	while (got < 0 && errno == EINTR);
+	if (got < 0)
+		return -errno;
+	rep.write.count = (uint32_t)got;
+	return reply(s, &rep, req);
+}
+
+static int op_mkdir(struct gofer_server *s, const struct gofer_req *req)
+{
+	struct gvis vis;
+	struct gnode *dir;
+	int err;
+
+	dir = wdir(s, req->fid, req->mkdir.name, &vis, &err);
+	if (!dir)
+		return err;
+	if (s->nnodes >= s->max_nodes)
+		return -EMFILE;
+	if (mkdirat(dir->path_fd, req->mkdir.name, req->mkdir.mode) < 0)
+		return -errno;
+	return reply_new(s, req, dir, req->mkdir.name, &vis, NULL, NULL);
+}
+
+static int op_symlink(struct gofer_server *s, const struct gofer_req *req)
+{
+	struct gvis vis;
+	struct gnode *dir;
+	int err;
+
+	dir = wdir(s, req->fid, req->symlink.name, &vis, &err);
+	if (!dir)
+		return err;
+	if (s->nnodes >= s->max_nodes)
+		return -EMFILE;
+	if (symlinkat(req->symlink.target, dir->path_fd, req->symlink.name) < 0)
+		return -errno;
+	return reply_new(s, req, dir, req->symlink.name, &vis, NULL, NULL);
+}
+
+static int op_link(struct gofer_server *s, const struct gofer_req *req)
+{
+	struct gofer_reply rep = { 0 };
+	struct gnode *t = fid_get(s, req->fid), *dir;
+	const char *name = req->link.name;
+	struct gvis vis;
+	struct stat st;
+	int err;
+
+	dir = wdir(s, req->link.dir_fid, name, &vis, &err);
+	if (!dir)
+		return err;
+	if (!t)
+		return -EBADF;
+	if (S_ISDIR(t->mode))
+		return -EPERM;
+	if (!node_writable(t) || t->wr.lo != dir->wr.lo || t->dev != dir->dev || !t->parent)
+		return -EXDEV;
+	/* By name (linkat never follows without AT_SYMLINK_FOLLOW), then checked: a
+	 * link to anything but the fid's inode is undone. */
+	if (linkat(t->parent->path_fd, t->name, dir->path_fd, name, 0) < 0)
+		return -errno;
+	if (fstatat(dir->path_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != t->dev ||
+	    st.st_ino != t->ino) {
+		unlinkat(dir->path_fd, name, 0);
+		return -ESTALE;
+	}
+	return reply(s, &rep, req);
+}
+
+static int op_unlink(struct gofer_server *s, const struct gofer_req *req)
+{
+	struct gofer_reply rep = { 0 };
+	const char *name = req->unlink.name;
+	struct gvis vis;
+	struct gnode *dir;
+	int err;
+
+	dir = wdir(s, req->fid, name, &vis, &err);
+	if (!dir)
+		return err;
+	err = entry_check(s, dir, name);
+	if (err)
+		return err;
+	if (unlinkat(dir->path_fd, name,
+		     req->unlink.flags & GOFER_UNLINK_REMOVEDIR ? AT_REMOVEDIR : 0) < 0)
+		return -errno;
+	return reply(s, &rep, req);
+}
+
+/* Points node n at parent p / name after a RENAME moved it there. */
+static void node_move(struct gofer_server *s, struct gnode *n, struct gnode *p, const char *name)
+{
+	char *nm = strdup(name);
+	struct gnode *old = n->parent;
+
+	if (!nm)
+		return; /* the fid goes stale: its OPEN answers -ENOENT or -ESTALE */
+	free(n->name);
+	n->name = nm;
+	if (old != p) {
+		p->refs++;
+		n->parent = p;
+		n->depth = p->depth + 1;
+		node_unref(s, old);
+	}
+}
+
+static int op_rename(struct gofer_server *s, const struct gofer_req *req)
+{
+	struct gofer_reply rep = { 0 };
+	const char *on = req->rename.old_name, *nn = req->rename.new_name;
+	uint32_t f = req->rename.flags;
+	unsigned hf = (f & GOFER_RENAME_NOREPLACE ? RENAME_NOREPLACE : 0) |
+		      (f & GOFER_RENAME_EXCHANGE ? RENAME_EXCHANGE : 0);
+	struct gnode *od, *nd;
+	struct gvis vis;
+	int err;
+
+	od = wdir(s, req->fid, on, &vis, &err);
+	if (!od)
+		return err;
+	nd = wdir(s, req->rename.new_dir_fid, nn, &vis, &err);
+	if (!nd)
+		return err;
+	if (od->wr.lo != nd->wr.lo || od->dev != nd->dev)
+		return -EXDEV;
+	err = entry_check(s, od, on);
+	if (!err && (f & GOFER_RENAME_EXCHANGE))
+		err = entry_check(s, nd, nn);
+	if (err)
+		return err;
+	/* The syscall itself: glibc's renameat2 turns flags 0 into renameat, which the
+	 * seccomp filter does not allow. */
+	if (syscall(SYS_renameat2, od->path_fd, on, nd->path_fd, nn, hf) < 0)
+		return -errno;
+	/* Fids of the moved files follow them (each node looked at once, so an exchange
+	 * does not move a node back). */
+	for (uint32_t i = 1; i < s->nfids; i++) {
+		struct gnode *n = s->fids[i];
+
+		if (!n || !n->parent)
+			continue;
+		if (same_inode(n->parent, od) && strcmp(n->name, on) == 0)
+			node_move(s, n, nd, nn);
+		else if ((f & GOFER_RENAME_EXCHANGE) && same_inode(n->parent, nd) &&
+			 strcmp(n->name, nn) == 0)
+			node_move(s, n, od, on);
+	}
+	return reply(s, &rep, req);
+}
+
+/* A writable fd on regular file n for ftruncate/fchmod: the open one if it will do,
+ * else a fresh reopen (*tmp set: the caller closes it). */
+static int node_fd(struct gnode *n, uint64_t oflags, bool need_write, bool *tmp)
+{
+	*tmp = false;
+	if (n->open_fd >= 0 &&
+	    (!need_write || (n->open_flags & GOFER_OF_ACCMODE) != GOFER_OF_RDONLY))
+		return n->open_fd;
+	*tmp = true;
+	return node_reopen(n, oflags);
+}
+
+static int op_setattr(struct gofer_server *s, const struct gofer_req *req)
+{
+	struct gofer_reply rep = { 0 };
+	struct gnode *n = fid_get(s, req->fid);
+	const struct gofer_setattr *a = &req->setattr;
+	struct stat st;
+	bool tmp;
+	int fd, err = 0;
+
+	if (!n)
+		return -EBADF;
+	if (!node_writable(n))
+		return -EROFS;
+	if ((a->valid & (GOFER_SETATTR_UID | GOFER_SETATTR_GID)) && !s->root_user)
+		return -EPERM;
+	if (a->valid & GOFER_SETATTR_SIZE) {
+		if (S_ISDIR(n->mode))
+			return -EISDIR;
+		if (!S_ISREG(n->mode))
+			return -EINVAL;
+		fd = node_fd(n, O_WRONLY, true, &tmp);
+		if (fd < 0)
+			return fd;
+		if (ftruncate(fd, (off_t)a->size) < 0)
+			err = -errno;
+		if (tmp)
+			close(fd);
+		if (err)
+			return err;
+	}
+	if (a->valid & GOFER_SETATTR_MODE) {
+		if (S_ISLNK(n->mode))
+			return -EOPNOTSUPP;
+		/* The very inode the fid holds; before Linux 6.6 (no fchmodat2) through a
+		 * verified reopen. */
+		if (syscall(SYS_fchmodat2, n->path_fd, "", a->mode, AT_EMPTY_PATH) < 0) {
+			if (errno != ENOSYS)
+				return -errno;
+			if (!S_ISREG(n->mode) && !S_ISDIR(n->mode))
+				return -EOPNOTSUPP;
+			fd = node_fd(n, S_ISDIR(n->mode) ? O_RDONLY | O_DIRECTORY : O_RDONLY, false,
+				     &tmp);
+			if (fd < 0)
+				return fd;
+			if (fchmod(fd, a->mode) < 0)
+				err = -errno;
+			if (tmp)
+				close(fd);
+			if (err)
+				return err;
+		}
+	}
+	if ((a->valid & (GOFER_SETATTR_UID | GOFER_SETATTR_GID)) &&
+	    fchownat(n->path_fd, "", a->valid & GOFER_SETATTR_UID ? a->uid : (uid_t)-1,
+		     a->valid & GOFER_SETATTR_GID ? a->gid : (gid_t)-1,
+		     AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (a->valid & (GOFER_SETATTR_ATIME | GOFER_SETATTR_MTIME)) {
+		struct timespec ts[2] = {
+			{ .tv_sec = 0, .tv_nsec = UTIME_OMIT },
+			{ .tv_sec = 0, .tv_nsec = UTIME_OMIT },
+		};
+
+		if (a->valid & GOFER_SETATTR_ATIME)
+			ts[0] = (struct timespec){ .tv_sec = a->atime_sec, .tv_nsec = a->atime_nsec };
+		if (a->valid & GOFER_SETATTR_MTIME)
+			ts[1] = (struct timespec){ .tv_sec = a->mtime_sec, .tv_nsec = a->mtime_nsec };
+		if (utimensat(n->path_fd, "", ts, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+			return -errno;
+	}
+	if (fstatat(n->path_fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	to_gstat(&st, &rep.stat);
+	return reply(s, &rep, req);
+}
+
+static int op_fsync(struct gofer_server *s, const struct gofer_req *req)
+{
+	struct gofer_reply rep = { 0 };
+	struct gnode *n = fid_get(s, req->fid);
+	int rc;
+
+	if (!n || n->open_fd < 0)
+		return -EBADF;
+	rc = req->fsync.flags & GOFER_FSYNC_DATASYNC ? fdatasync(n->open_fd) : fsync(n->open_fd);
+	if (rc < 0)
+		return -errno;
+	return reply(s, &rep, req);
+}
+
+static int op_allocate(struct gofer_server *s, const struct gofer_req *req)
+{
+	struct gofer_reply rep = { 0 };
+	struct gnode *n = fid_get(s, req->fid);
+	int rc;
+
+	if (!n || n->open_fd < 0 || (n->open_flags & GOFER_OF_ACCMODE) == GOFER_OF_RDONLY)
+		return -EBADF;
+	if (!node_writable(n))
+		return -EROFS;
+	do
+		rc = fallocate(n->open_fd,
+			       req->allocate.mode & GOFER_FALLOC_KEEP_SIZE ? FALLOC_FL_KEEP_SIZE : 0,
+			       (off_t)req->allocate.off, (off_t)req->allocate.len);
+	while (rc < 0 && errno == EINTR);
+	if (rc < 0)
+		return -errno;
+	return reply(s, &rep, req);
+}
+
+static int op_statfs(struct gofer_server *s, const struct gofer_req *req)
+{
+	struct gofer_reply rep = { 0 };
+	struct gnode *n = fid_get(s, req->fid);
+	struct statfs sf;
+
+	if (!n)
+		return -EBADF;
+	if (fstatfs(n->path_fd, &sf) < 0)
+		return -errno;
+	rep.statfs = (struct gofer_statfs){
+		.type = (uint64_t)sf.f_type, .bsize = (uint64_t)sf.f_bsize,
+		.blocks = sf.f_blocks, .bfree = sf.f_bfree, .bavail = sf.f_bavail,
+		.files = sf.f_files, .ffree = sf.f_ffree, .namelen = (uint64_t)sf.f_namelen,
+	};
+	return reply(s, &rep, req);
+}
+
 static int dispatch(struct gofer_server *s, const struct gofer_req *req)
 {
 	switch (req->op) {
@@ -864,6 +1435,28 @@ static int dispatch(struct gofer_server *s, const struct gofer_req *req)
 		return op_readlink(s, req);
 	case GOFER_OP_CLUNK:
 		return op_clunk(s, req);
+	case GOFER_OP_CREATE:
+		return op_create(s, req);
+	case GOFER_OP_WRITE:
+		return op_write(s, req);
+	case GOFER_OP_MKDIR:
+		return op_mkdir(s, req);
+	case GOFER_OP_SYMLINK:
+		return op_symlink(s, req);
+	case GOFER_OP_LINK:
+		return op_link(s, req);
+	case GOFER_OP_UNLINK:
+		return op_unlink(s, req);
+	case GOFER_OP_RENAME:
+		return op_rename(s, req);
+	case GOFER_OP_SETATTR:
+		return op_setattr(s, req);
+	case GOFER_OP_FSYNC:
+		return op_fsync(s, req);
+	case GOFER_OP_ALLOCATE:
+		return op_allocate(s, req);
+	case GOFER_OP_STATFS:
+		return op_statfs(s, req);
 	}
 	return -ENOSYS;
 }
@@ -893,11 +1486,13 @@ static int server_init(struct gofer_server *s, int sock, int root_dirfd,
 	s->root.name = NULL;
 	s->root.refs = 1;
 	s->nnodes = 1;
-	err = exports_init(s, pol ? pol->exports : NULL);
+	err = exports_init(s, pol ? pol->exports : NULL, pol ? pol->writable : NULL);
 	if (err)
 		return err;
 	if (s->system_only)
 		s->root.vis = (struct gvis){ .kind = VIS_PARTIAL, .lo = 0, .hi = s->nexp };
+	s->root.wr = (struct gwr){ .kind = s->nwexp ? W_PARTIAL : W_NONE, .hi = s->nwexp };
+	s->root_user = geteuid() == 0;
 
 	s->rx = malloc(GOFER_MSG_MAX);
 	s->tx = malloc(GOFER_MSG_MAX);
@@ -926,6 +1521,9 @@ static void server_fini(struct gofer_server *s)
 	for (uint32_t i = 0; i < s->nexp; i++)
 		exp_free(&s->exp[i]);
 	free(s->exp);
+	for (uint32_t i = 0; i < s->nwexp; i++)
+		exp_free(&s->wexp[i]);
+	free(s->wexp);
 	free(s->rx);
 	free(s->tx);
 	free(s->io);

@@ -33,6 +33,20 @@ struct gofer_policy {
 	 * which the sentry must use too, so both agree on where the export lives). NULL
 	 * or empty: none. */
 	const char *const *exports;
+	/* NULL-terminated writable exports (`ward gofer --writable DIR`), canonical paths
+	 * like exports and checked the same way; each is visible as an export is. The
+	 * write side (OPEN for writing, CREATE, WRITE, MKDIR, SYMLINK, LINK, UNLINK,
+	 * RENAME, SETATTR, ALLOCATE) is allowed at or below one of them, on the
+	 * filesystem the export itself is on (a mount inside it is read-only), and
+	 * -EROFS anywhere else, system_only or not. RENAME and LINK stay within one
+	 * writable export (-EXDEV). The deny list still applies (-EACCES).
+	 *
+	 * Limit: a hard link that already exists inside the export to a file outside it
+	 * is writable through the export; Linux cannot tell such a link from the file's
+	 * first name (runsc has the same limit). Hard links to deny-listed files are
+	 * refused as everywhere (their inodes are recorded at start-up). NULL or empty:
+	 * none, and the gofer is read-only. */
+	const char *const *writable;
 	/* NULL-terminated fnmatch(FNM_PATHNAME) patterns relative to the root (a leading
 	 * '/' is ignored); walking to a match is -EACCES, and so is any file whose inode
 	 * is one of theirs at start-up (hard links, bind mounts). NULL selects
@@ -44,7 +58,8 @@ struct gofer_policy {
 
 extern const char *const gofer_default_deny[];
 
-/* Serves requests on sock_fd (SOCK_SEQPACKET) until the peer closes it. root_dirfd is
+/* Serves requests on sock_fd (SOCK_SEQPACKET) until the peer closes it. Files are
+ * created with the process umask applied (gofer_main sets it to 0). root_dirfd is
  * the export root (a directory fd; O_PATH is enough), fid 0; both stay the caller's.
  * Every fd the gofer opened is closed on return. Returns 0 on EOF, -errno if start-up
  * or the connection failed. */
@@ -65,13 +80,15 @@ int gofer_export_check(const char *path);
 int gofer_canonical_export(const char *in, char *out, size_t outsz);
 
 /* Entry of the internal role `ward gofer --sock-fd N [--root DIR] [--all]
- * [--deny PATTERN]... [--export DIR]...`: opens the root, sheds every other fd and all
+ * [--deny PATTERN]... [--export DIR]... [--writable DIR]...`: opens the root, sheds every other fd and all
  * privileges, confines itself with seccomp and serves. Each --export DIR is an absolute
  * path in the root's namespace (the host path when --root is "/"); before confining
  * itself the gofer checks it (gofer_export_check) and resolves it with realpath()
  * beneath the root, so a symlinked ancestor is replaced by its target; an export that
  * is malformed, missing, not a directory, the root itself or outside the root is bad
- * usage. argv[0] is the role's name (a leading "gofer" argument is skipped too).
+ * usage. --writable DIR is resolved the same way and becomes a writable export. The
+ * gofer sets its umask to 0: modes come from the sentry as they should be on disk.
+ * argv[0] is the role's name (a leading "gofer" argument is skipped too).
  * Returns the process exit status: 0 after a clean EOF, 1 on failure, 2 on bad usage
  * (with a message on stderr). */
 int gofer_main(int argc, char **argv);

@@ -98,7 +98,8 @@ static int find_in_path(struct task *t, const char *cmd, const char *path, char 
 	return saw_eacces ? -EACCES : -ENOENT;
 }
 
-static int kernel_init(struct kernel *k, int gofer_fd, char *const binds[], int nbinds)
+static int kernel_init(struct kernel *k, int gofer_fd, char *const binds[], int nbinds,
+		       const char *workspace)
 {
 	int err;
 	memset(k, 0, sizeof(*k));
@@ -137,7 +138,7 @@ static int kernel_init(struct kernel *k, int gofer_fd, char *const binds[], int 
 	epoll_ctl(k->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
 	ev.data.fd = k->timerfd;
 	epoll_ctl(k->epfd, EPOLL_CTL_ADD, k->timerfd, &ev);
-	if ((err = fs_setup_root(k, binds, nbinds)) < 0) {
+	if ((err = fs_setup_root(k, binds, nbinds, workspace)) < 0) {
 		fprintf(stderr, "ward: cannot set up the sandbox's filesystem: %s\n", strerror(-err));
 		return err;
 	}
@@ -247,7 +248,7 @@ int sentry_main(int argc, char **argv)
 
 	static struct kernel kern;
 	struct kernel *k = &kern;
-	if (kernel_init(k, gofer_fd, binds, nbinds) < 0)
+	if (kernel_init(k, gofer_fd, binds, nbinds, start_dir) < 0)
 		return 125;
 	/* Everything the sentry needs from the host is open now (stdio, gofer socket, memory
 	 * file): from here on it could not open anything else even if it wanted to. */

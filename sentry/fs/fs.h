@@ -8,6 +8,9 @@
 int gofer_fs_root(struct kernel *k, struct dentry **out);
 /* The root: lower (read-only host tree) under upper (a tmpfs); see overlay.c. */
 int overlay_new_root(struct kernel *k, struct dentry *lower, struct dentry *upper, struct dentry **out);
+/* A host directory (a gofer inode just walked to, whose reference is handed over) as the
+ * root of a mount of its own: read-only (--ro-bind) or writable (the workspace). */
+int gofer_fs_bind_root(struct kernel *k, struct inode *ino, bool writable, struct dentry **out);
 /* A fresh in-memory filesystem (/tmp). */
 int tmpfs_new_root(struct kernel *k, uint32_t mode, struct dentry **out);
 /* /dev: null, zero, full, random, urandom, tty, and links to /proc/self/fd. */

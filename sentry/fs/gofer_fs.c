@@ -11,11 +11,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <time.h>
 
 struct gofer_inode {
 	struct gofer_client *c;
 	uint32_t fid;
 	bool opened;
+	bool opened_rw;   /* opened read+write (writable workspace) */
+	bool fid_moved;   /* the fid now belongs to another inode (a bind's root) */
 	bool cached; /* cache holds the whole file */
 	struct gofer_stat st;
 	struct file_data cache;
@@ -100,7 +103,8 @@ static void gofer_release(struct inode *ino)
 	struct gofer_inode *gi = ino->priv;
 	if (gi->cached)
 		file_data_release(&gi->cache);
-	gofer_clunk(gi->c, gi->fid);
+	if (!gi->fid_moved)
+		gofer_clunk(gi->c, gi->fid);
 	free(gi);
 }
 
@@ -111,6 +115,8 @@ static struct file_data *gofer_cache_data(struct file *f)
 	struct gofer_inode *gi = f->inode->priv;
 	if (gi->cached)
 		return &gi->cache;
+	if (!f->inode->sb->readonly)
+		return NULL; /* a workspace file can change: no cache (mappings are copies) */
 	file_data_init(&gi->cache, gi->mf);
 	uint64_t size = gi->st.size;
 	if (size > (1ull << 32)) /* keep the cache for programs and libraries */
@@ -224,8 +230,41 @@ static void gofer_file_release(struct file *f)
 	free(f->priv);
 }
 
+static long gofer_file_write(struct file *f, struct task *t, const void *buf, size_t len, uint64_t *pos)
+{
+	(void)t;
+	struct gofer_inode *gi = f->inode->priv;
+	if (f->flags & O_APPEND)
+		*pos = gi->st.size;
+	size_t done = 0;
+	while (done < len) {
+		size_t chunk = len - done < GOFER_IO_MAX ? len - done : GOFER_IO_MAX;
+		long n = gofer_write(gi->c, gi->fid, *pos, (const char *)buf + done, chunk);
+		if (n < 0)
+			return done ? (long)done : n;
+		if (n == 0)
+			break;
+		done += (size_t)n;
+		*pos += (uint64_t)n;
+		if (*pos > gi->st.size)
+			gi->st.size = *pos;
+	}
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	gi->st.mtime_sec = gi->st.ctime_sec = now.tv_sec;
+	gi->st.mtime_nsec = gi->st.ctime_nsec = (uint32_t)now.tv_nsec;
+	return (long)done;
+}
+
+static long gofer_seek_end(struct file *f)
+{
+	return (long)((struct gofer_inode *)f->inode->priv)->st.size;
+}
+
 static const struct file_ops gofer_file_ops = {
 	.read = gofer_file_read,
+	.write = gofer_file_write,
+	.seek_end = gofer_seek_end,
 	.cache_data = gofer_cache_data,
 };
 
@@ -237,10 +276,33 @@ static const struct file_ops gofer_dir_ops = {
 static int gofer_open_op(struct inode *ino, struct file *f)
 {
 	struct gofer_inode *gi = ino->priv;
-	if ((f->flags & O_ACCMODE) != O_RDONLY)
+	bool writing = (f->flags & O_ACCMODE) != O_RDONLY || (f->flags & O_TRUNC);
+	if (writing && ino->sb->readonly)
 		return -EROFS;
 	if (!S_ISREG(ino->mode) && !S_ISDIR(ino->mode))
 		return -ENXIO; /* host devices, fifos and sockets are not passed through */
+	if (writing && !gi->opened_rw) {
+		/* One host open per file: read+write once anything writes (the gofer keeps
+		 * one open per fid); a read-only open before is replaced. */
+		int err = gofer_open(gi->c, gi->fid, O_RDWR);
+		if (err == -EBUSY && gi->opened)
+			return -EACCES; /* opened read-only because read+write was refused */
+		if (err < 0)
+			return err;
+		gi->opened = gi->opened_rw = true;
+	}
+	if (writing && (f->flags & O_TRUNC)) {
+		struct gofer_setattr a = {.valid = GOFER_SETATTR_SIZE, .size = 0};
+		int err = gofer_setattr(gi->c, gi->fid, &a, &gi->st);
+		if (err < 0)
+			return err;
+	}
+	if (!gi->opened && !ino->sb->readonly && S_ISREG(ino->mode)) {
+		/* In a writable workspace open read+write when allowed, so later writers of
+		 * the same file share the host open. */
+		if (gofer_open(gi->c, gi->fid, O_RDWR) == 0)
+			gi->opened = gi->opened_rw = true;
+	}
 	if (!gi->opened) {
 		int err = gofer_open(gi->c, gi->fid, S_ISDIR(ino->mode) ? O_RDONLY | O_DIRECTORY : O_RDONLY);
 		if (err < 0)
@@ -258,13 +320,141 @@ static int gofer_open_op(struct inode *ino, struct file *f)
 	return 0;
 }
 
+/* ---- the write side (a writable workspace; the gofer refuses anything else) ---- */
+
+static int gofer_create_op(struct inode *dir, const char *name, uint32_t mode, struct inode **out)
+{
+	struct gofer_inode *gd = dir->priv;
+	uint32_t fid;
+	struct gofer_stat st;
+	int err;
+	if (S_ISDIR(mode))
+		err = gofer_mkdir(gd->c, gd->fid, name, mode & 07777, &fid, &st);
+	else if (S_ISREG(mode))
+		err = gofer_create(gd->c, gd->fid, name, O_EXCL, mode & 07777, &fid, &st);
+	else
+		return -EPERM; /* device nodes and fifos are not made on the host */
+	if (err < 0)
+		return err;
+	*out = gofer_inode_new(dir->sb, gd->c, fid, &st);
+	if (!*out) {
+		gofer_clunk(gd->c, fid);
+		return -ENOMEM;
+	}
+	if (S_ISREG(mode)) {
+		struct gofer_inode *gi = (*out)->priv;
+		gi->opened = gi->opened_rw = true; /* CREATE opens it read+write */
+	}
+	return 0;
+}
+
+static int gofer_symlink_op(struct inode *dir, const char *name, const char *target, struct inode **out)
+{
+	struct gofer_inode *gd = dir->priv;
+	uint32_t fid;
+	struct gofer_stat st;
+	int err = gofer_symlink(gd->c, gd->fid, name, target, &fid, &st);
+	if (err < 0)
+		return err;
+	*out = gofer_inode_new(dir->sb, gd->c, fid, &st);
+	return *out ? 0 : -ENOMEM;
+}
+
+static int gofer_unlink_op(struct inode *dir, const char *name, struct inode *victim, bool is_dir)
+{
+	(void)victim;
+	struct gofer_inode *gd = dir->priv;
+	return gofer_unlink(gd->c, gd->fid, name, is_dir ? AT_REMOVEDIR : 0);
+}
+
+static int gofer_rename_op(struct inode *odir, const char *oname, struct inode *ndir, const char *nname,
+			   unsigned flags)
+{
+	return gofer_rename(((struct gofer_inode *)odir->priv)->c, ((struct gofer_inode *)odir->priv)->fid,
+			    oname, ((struct gofer_inode *)ndir->priv)->fid, nname, flags);
+}
+
+static int gofer_link_op(struct inode *dir, const char *name, struct inode *target)
+{
+	if (target->ops != dir->ops)
+		return -EXDEV;
+	struct gofer_inode *gd = dir->priv, *gt = target->priv;
+	int err = gofer_link(gd->c, gt->fid, gd->fid, name);
+	if (err == 0)
+		gofer_stat(gt->c, gt->fid, &gt->st);
+	return err;
+}
+
+static int gofer_setattr_op(struct inode *ino, const struct iattr *a)
+{
+	struct gofer_inode *gi = ino->priv;
+	struct gofer_setattr ga = {0};
+	if (a->valid & ATTR_MODE) {
+		ga.valid |= GOFER_SETATTR_MODE;
+		ga.mode = a->mode & 07777;
+	}
+	if (a->valid & ATTR_UID) {
+		ga.valid |= GOFER_SETATTR_UID;
+		ga.uid = a->uid;
+	}
+	if (a->valid & ATTR_GID) {
+		ga.valid |= GOFER_SETATTR_GID;
+		ga.gid = a->gid;
+	}
+	if (a->valid & ATTR_SIZE) {
+		ga.valid |= GOFER_SETATTR_SIZE;
+		ga.size = a->size;
+	}
+	if (a->valid & ATTR_ATIME) {
+		ga.valid |= GOFER_SETATTR_ATIME;
+		ga.atime_sec = a->atime.tv_sec;
+		ga.atime_nsec = (uint32_t)a->atime.tv_nsec;
+	}
+	if (a->valid & ATTR_MTIME) {
+		ga.valid |= GOFER_SETATTR_MTIME;
+		ga.mtime_sec = a->mtime.tv_sec;
+		ga.mtime_nsec = (uint32_t)a->mtime.tv_nsec;
+	}
+	if (!ga.valid)
+		return 0;
+	int err = gofer_setattr(gi->c, gi->fid, &ga, &gi->st);
+	if (err == 0)
+		ino->mode = gi->st.mode;
+	return err;
+}
+
 static const struct inode_ops gofer_inode_ops = {
 	.lookup = gofer_lookup,
 	.readlink = gofer_readlink_op,
 	.open = gofer_open_op,
 	.getattr = gofer_getattr,
 	.release = gofer_release,
+	.create = gofer_create_op,
+	.unlink = gofer_unlink_op,
+	.symlink = gofer_symlink_op,
+	.setattr = gofer_setattr_op,
+	.rename = gofer_rename_op,
+	.link = gofer_link_op,
 };
+
+int gofer_fs_bind_root(struct kernel *k, struct inode *ino, bool writable, struct dentry **out)
+{
+	if (ino->ops != &gofer_inode_ops)
+		return -EINVAL;
+	struct superblock *sb = calloc(1, sizeof(*sb));
+	if (!sb)
+		return -ENOMEM;
+	*sb = *ino->sb;
+	sb->readonly = !writable;
+	sb->priv = k;
+	struct gofer_inode *gi = ino->priv;
+	struct inode *root = gofer_inode_new(sb, gi->c, gi->fid, &gi->st);
+	if (!root)
+		return -ENOMEM;
+	gi->fid_moved = true; /* the new root owns the fid from now on */
+	*out = dentry_new_root(root);
+	return *out ? 0 : -ENOMEM;
+}
 
 int gofer_fs_root(struct kernel *k, struct dentry **out)
 {

@@ -75,7 +75,7 @@ static struct dentry *top_of(struct dentry *d)
 /* --ro-bind PATH: the host directory PATH (exported by the gofer) mounted at PATH, even
  * where PATH lies under one of the sandbox's own mounts (a workspace under /tmp). The
  * directory is reached by walking the gofer's tree itself, component by component. */
-static int bind_host_dir(struct kernel *k, struct dentry *hostroot, const char *path)
+static int bind_host_dir(struct kernel *k, struct dentry *hostroot, const char *path, bool writable)
 {
 	char buf[4096];
 	snprintf(buf, sizeof(buf), "%s", path);
@@ -103,17 +103,17 @@ static int bind_host_dir(struct kernel *k, struct dentry *hostroot, const char *
 		}
 		mp = child;
 	}
-	struct dentry *broot = dentry_new_root(ino);
-	if (!broot) {
-		inode_put(ino);
-		return -ENOMEM;
-	}
+	struct dentry *broot;
+	int err = gofer_fs_bind_root(k, ino, writable, &broot);
+	inode_put(ino);
+	if (err < 0)
+		return err;
 	while (mp->mounted)
 		mp = mp->mounted; /* stack on whatever is already there */
 	return vfs_mount(mp, broot);
 }
 
-int fs_setup_root(struct kernel *k, char *const binds[], int nbinds)
+int fs_setup_root(struct kernel *k, char *const binds[], int nbinds, const char *workspace)
 {
 	struct dentry *host, *upper, *root, *tmp, *home, *dev, *proc;
 	int err = gofer_fs_root(k, &host);
@@ -135,10 +135,14 @@ int fs_setup_root(struct kernel *k, char *const binds[], int nbinds)
 	if ((err = tmpfs_new_root(k, 01777, &shm)) < 0 || (err = mount_at(dev, "shm", shm)) < 0)
 		return err;
 	for (int i = 0; i < nbinds; i++) {
-		if ((err = bind_host_dir(k, host, binds[i])) < 0) {
+		if ((err = bind_host_dir(k, host, binds[i], false)) < 0) {
 			kernel_log("--ro-bind %s: %s", binds[i], strerror(-err));
 			return err;
 		}
+	}
+	if (workspace && (err = bind_host_dir(k, host, workspace, true)) < 0) {
+		kernel_log("workspace %s: %s", workspace, strerror(-err));
+		return err;
 	}
 	return 0;
 }

@@ -18,6 +18,7 @@ static const struct file_ops pidfd_ops;
 
 struct thread_group *pidfd_target(struct file *f, bool *exited)
 {
+	*exited = true;
 	if (f->ops != &pidfd_ops)
 		return NULL;
 	struct pidfd *p = f->priv;
@@ -33,7 +34,7 @@ int pidfd_tgid(struct file *f)
 
 static unsigned pidfd_poll(struct file *f, struct poll_table *pt)
 {
-	bool exited;
+	bool exited = false;
 	struct thread_group *tg = pidfd_target(f, &exited);
 	if (exited)
 		return POLLIN | POLLRDNORM;

@@ -323,7 +323,7 @@ void syscall_dispatch(struct task *t);
 const char *syscall_name(long nr);
 
 /* ---- filesystem set-up (sentry/fs) ---- */
-int fs_setup_root(struct kernel *k, char *const binds[], int nbinds);
+int fs_setup_root(struct kernel *k, char *const binds[], int nbinds, const char *workspace);
 
 /* Logs a line on stderr prefixed "ward: " (the sentry's only channel to the user). */
 void kernel_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -988,7 +988,7 @@ SYSCALL(pidfd_send_signal)
 		return -EBADF;
 	if (sig < 0 || sig > WARD_NSIG)
 		return -EINVAL;
-	bool exited;
+	bool exited = false;
 	struct thread_group *tg = pidfd_target(f, &exited);
 	if (!tg)
 		return -ESRCH;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/falloc.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -146,6 +147,7 @@ static void start(const struct gofer_policy *pol, char **argv)
 		rfd = open(serve_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (rfd < 0)
 			_exit(3);
+		umask(0); /* as gofer_main does */
 		rc = gofer_serve(sv[1], rfd, pol);
 		_exit(rc == 0 ? 0 : 1);
 	}
@@ -1198,4 +1200,486 @@ Test(gofer, host_root_export)
 	expect_list(parent, (const char *[]){ base, NULL });
 	stop();
 	serve_root = root;
+}
+
+/* ---- the write side ---- */
+
+static const char *const ws_writable[] = { "/ws", "/ws2", NULL };
+static const char *const ws_deny[] = { "ws/secret*", "etc/shadow", NULL };
+static const char *const ws_exports[] = { "/ro", NULL };
+
+/* Adds ws/ (writable) with ws/old.txt and ws/sub/, ws2/ (another writable export) and
+ * ro/ (only visible). */
+static void build_ws(void)
+{
+	char p[PATH_MAX * 2];
+
+#define D(rel) (snprintf(p, sizeof(p), "%s/%s", root, rel), p)
+	xdo(mkdir(D("ws"), 0755), "mkdir ws");
+	xdo(mkdir(D("ws/sub"), 0755), "mkdir ws/sub");
+	xdo(mkdir(D("ws2"), 0755), "mkdir ws2");
+	xdo(mkdir(D("ro"), 0755), "mkdir ro");
+#undef D
+	xwrite(root, "ws/old.txt", "old contents\n", 13);
+	xwrite(root, "ro/r.txt", "ro\n", 3);
+}
+
+/* The host file's contents (NUL-terminated), or "" if absent. */
+static const char *host_read(const char *rel)
+{
+	static char b[4096];
+	char p[PATH_MAX * 2];
+	ssize_t n;
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	b[0] = '\0';
+	fd = open(p, O_RDONLY | O_NOFOLLOW);
+	if (fd < 0)
+		return b;
+	n = read(fd, b, sizeof(b) - 1);
+	b[n > 0 ? n : 0] = '\0';
+	close(fd);
+	return b;
+}
+
+static bool host_exists(const char *dir, const char *rel)
+{
+	char p[PATH_MAX * 2];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	return lstat(p, &st) == 0;
+}
+
+static struct gofer_policy ws_policy(bool system_only)
+{
+	return (struct gofer_policy){ .system_only = system_only, .exports = ws_exports,
+				      .writable = ws_writable, .deny = ws_deny };
+}
+
+Test(gofer, write_create_write_read)
+{
+	struct gofer_policy pol = ws_policy(false);
+	struct gofer_stat st;
+	uint32_t ws, f, g, r;
+	char b[64];
+
+	build_ws();
+	start(&pol, NULL);
+	cr_assert_eq(walk_path("ws", &ws, &st), 0);
+	cr_assert_eq(gofer_create(&c, ws, "new.txt", O_EXCL, 0640, &f, &st), 0);
+	cr_assert_eq(st.mode, S_IFREG | 0640, "no umask: %o", st.mode);
+	cr_assert_eq(st.size, 0);
+	cr_assert_eq(gofer_write(&c, f, 0, "hello world", 11), 11);
+	cr_assert_eq(gofer_write(&c, f, 6, "WORLD!", 6), 6);
+	cr_assert_eq(gofer_read(&c, f, 0, b, sizeof(b)), 12, "opened read+write");
+	cr_assert_eq(memcmp(b, "hello WORLD!", 12), 0);
+	cr_assert_str_eq(host_read("ws/new.txt"), "hello WORLD!");
+	cr_assert_eq(gofer_stat(&c, f, &st), 0);
+	cr_assert_eq(st.size, 12);
+	cr_assert_eq(gofer_fsync(&c, f, 0), 0);
+	cr_assert_eq(gofer_fsync(&c, f, 1), 0);
+
+	/* O_EXCL, then open-or-create with and without O_TRUNC */
+	cr_assert_eq(gofer_create(&c, ws, "new.txt", O_EXCL, 0600, &g, &st), -EEXIST);
+	cr_assert_eq(gofer_create(&c, ws, "new.txt", 0, 0600, &g, &st), 0);
+	cr_assert_eq(st.size, 12);
+	cr_assert_eq(st.mode, S_IFREG | 0640, "an existing file keeps its mode");
+	cr_assert_eq(gofer_create(&c, ws, "new.txt", O_TRUNC, 0600, &g, &st), 0);
+	cr_assert_eq(st.size, 0);
+	cr_assert_eq(gofer_create(&c, ws, "app.txt", O_APPEND, 0600, &g, &st), 0);
+	cr_assert_eq(gofer_write(&c, g, 0, "ab", 2), 2);
+	cr_assert_eq(gofer_write(&c, g, 0, "cd", 2), 2, "appends whatever the offset");
+	cr_assert_str_eq(host_read("ws/app.txt"), "abcd");
+	cr_assert_eq(gofer_create(&c, ws, "sub", 0, 0600, &g, &st), -EISDIR);
+
+	/* OPEN for writing an existing file */
+	cr_assert_eq(walk_path("ws/old.txt", &f, &st), 0);
+	cr_assert_eq(gofer_write(&c, f, 0, "x", 1), -EBADF, "not opened");
+	cr_assert_eq(gofer_open(&c, f, O_RDONLY), 0);
+	cr_assert_eq(gofer_write(&c, f, 0, "x", 1), -EBADF, "opened read-only");
+	cr_assert_eq(walk_path("ws/old.txt", &f, &st), 0);
+	cr_assert_eq(gofer_open(&c, f, O_WRONLY | O_TRUNC), 0);
+	cr_assert_eq(gofer_write(&c, f, 0, "new", 3), 3);
+	cr_assert_str_eq(host_read("ws/old.txt"), "new");
+	cr_assert_eq(gofer_read(&c, f, 0, b, sizeof(b)), -EBADF, "write-only");
+	cr_assert_eq(walk_path("ws/old.txt", &f, &st), 0);
+	cr_assert_eq(gofer_open(&c, f, O_RDWR | O_APPEND), 0);
+	cr_assert_eq(gofer_write(&c, f, 0, "er", 2), 2);
+	cr_assert_str_eq(host_read("ws/old.txt"), "newer");
+	cr_assert_eq(walk_path("ws/sub", &f, &st), 0);
+	cr_assert_eq(gofer_open(&c, f, O_RDWR), -EISDIR);
+	cr_assert_eq(gofer_open(&c, ws, O_WRONLY), -EISDIR);
+
+	/* nothing outside the writable exports */
+	cr_assert_eq(walk_path("ro/r.txt", &r, &st), 0);
+	cr_assert_eq(gofer_open(&c, r, O_WRONLY), -EROFS);
+	cr_assert_eq(gofer_open(&c, r, O_RDONLY | O_TRUNC), -EROFS);
+	cr_assert_eq(gofer_open(&c, r, O_RDONLY), 0);
+	cr_assert_eq(gofer_write(&c, r, 0, "x", 1), -EBADF);
+	cr_assert_eq(walk_path("ro", &r, &st), 0);
+	cr_assert_eq(gofer_create(&c, r, "x", 0, 0644, &g, &st), -EROFS);
+	cr_assert_eq(gofer_create(&c, GOFER_ROOT_FID, "x", 0, 0644, &g, &st), -EROFS);
+	cr_assert_eq(gofer_create(&c, GOFER_ROOT_FID, "ws", 0, 0644, &g, &st), -EROFS);
+	cr_assert(!host_exists(root, "ro/x") && !host_exists(root, "x"));
+	cr_assert_str_eq(host_read("ro/r.txt"), "ro\n");
+
+	/* denied names */
+	cr_assert_eq(gofer_create(&c, ws, "secret.key", 0, 0600, &g, &st), -EACCES);
+	cr_assert_eq(gofer_mkdir(&c, ws, "secrets", 0700, &g, &st), -EACCES);
+	cr_assert(!host_exists(root, "ws/secret.key"));
+
+	/* bad names, from the client and raw on the wire */
+	static const char *const bad[] = { "", ".", "..", "a/b" };
+	for (int i = 0; i < 4; i++) {
+		cr_assert_eq(gofer_create(&c, ws, bad[i], 0, 0644, &g, &st), -EINVAL);
+		cr_assert_eq(gofer_mkdir(&c, ws, bad[i], 0755, &g, &st), -EINVAL);
+		cr_assert_eq(gofer_symlink(&c, ws, bad[i], "t", &g, &st), -EINVAL);
+		cr_assert_eq(gofer_unlink(&c, ws, bad[i], 0), -EINVAL);
+		cr_assert_eq(gofer_rename(&c, ws, bad[i], ws, "ok", 0), -EINVAL);
+		cr_assert_eq(gofer_rename(&c, ws, "old.txt", ws, bad[i], 0), -EINVAL);
+		cr_assert_eq(gofer_link(&c, f, ws, bad[i]), -EINVAL);
+	}
+	{
+		static uint8_t m[256];
+		struct gofer_cur cur;
+
+		for (int i = 0; i < 4; i++) {
+			size_t nl = strlen(bad[i]);
+
+			gofer_cur_init(&cur, m, sizeof(m));
+			gofer_put_u32(&cur, (uint32_t)(GOFER_HDR_SIZE + 16 + nl));
+			gofer_put_u16(&cur, GOFER_OP_CREATE);
+			gofer_put_u16(&cur, 0);
+			gofer_put_u32(&cur, 500u + (uint32_t)i);
+			gofer_put_u32(&cur, ws);
+			gofer_put_u32(&cur, 0);
+			gofer_put_u32(&cur, 0644);
+			gofer_put_u16(&cur, (uint16_t)nl);
+			gofer_put_u16(&cur, 0);
+			gofer_put_bytes(&cur, bad[i], nl);
+			cr_assert_eq(raw_call(m, cur.pos, 500u + (uint32_t)i), EINVAL, "'%s'", bad[i]);
+		}
+	}
+	cr_assert(!host_exists(root, "a"));
+	stop();
+}
+
+Test(gofer, write_mkdir_unlink_rename_link_symlink)
+{
+	struct gofer_policy pol = ws_policy(true);
+	struct gofer_stat st, st2;
+	uint32_t ws, ws2, d, e, f, l, x, hl;
+	char b[PATH_MAX];
+
+	build_ws();
+	start(&pol, NULL);
+	cr_assert_eq(walk_path("ws", &ws, &st), 0);
+	cr_assert_eq(walk_path("ws2", &ws2, &st), 0);
+	cr_assert_eq(walk_path("home", &x, &st), -ENOENT, "system_only still hides the rest");
+
+	/* mkdir, rmdir of a non-empty one, unlink */
+	cr_assert_eq(gofer_mkdir(&c, ws, "d", 0750, &d, &st), 0);
+	cr_assert_eq(st.mode, S_IFDIR | 0750);
+	cr_assert_eq(gofer_mkdir(&c, ws, "d", 0750, &e, &st), -EEXIST);
+	cr_assert_eq(gofer_create(&c, d, "f", O_EXCL, 0644, &f, &st), 0);
+	cr_assert_eq(gofer_write(&c, f, 0, "data", 4), 4);
+	cr_assert_str_eq(host_read("ws/d/f"), "data");
+	cr_assert_eq(gofer_unlink(&c, ws, "d", AT_REMOVEDIR), -ENOTEMPTY);
+	cr_assert_eq(gofer_unlink(&c, ws, "d", 0), -EISDIR);
+	cr_assert_eq(gofer_unlink(&c, d, "f", AT_REMOVEDIR), -ENOTDIR);
+	cr_assert_eq(gofer_unlink(&c, d, "nope", 0), -ENOENT);
+	cr_assert_eq(gofer_read(&c, f, 0, b, 4), 4, "an open file survives its unlink");
+	cr_assert_eq(gofer_unlink(&c, d, "f", 0), 0);
+	cr_assert(!host_exists(root, "ws/d/f"));
+	cr_assert_eq(gofer_read(&c, f, 0, b, 4), 4, "an open file survives its unlink");
+	cr_assert_eq(gofer_unlink(&c, ws, "d", AT_REMOVEDIR), 0);
+	cr_assert(!host_exists(root, "ws/d"));
+	cr_assert_eq(gofer_unlink(&c, GOFER_ROOT_FID, "ws", AT_REMOVEDIR), -EROFS);
+	cr_assert_eq(walk_path("ro", &x, &st), 0);
+	cr_assert_eq(gofer_unlink(&c, x, "r.txt", 0), -EROFS);
+	cr_assert_eq(gofer_mkdir(&c, x, "m", 0755, &e, &st), -EROFS);
+
+	/* rename: plain, across directories, NOREPLACE, EXCHANGE; fids follow */
+	cr_assert_eq(walk_path("ws/sub", &d, &st), 0);
+	cr_assert_eq(gofer_create(&c, ws, "a", 0, 0644, &f, &st), 0);
+	cr_assert_eq(gofer_write(&c, f, 0, "A", 1), 1);
+	cr_assert_eq(gofer_create(&c, ws, "b", 0, 0644, &e, &st), 0);
+	cr_assert_eq(gofer_write(&c, e, 0, "B", 1), 1);
+	cr_assert_eq(walk_path("ws/a", &x, &st), 0); /* unopened fid of a */
+	cr_assert_eq(gofer_rename(&c, ws, "a", ws, "b", RENAME_NOREPLACE), -EEXIST);
+	cr_assert_eq(gofer_rename(&c, ws, "a", ws, "b", RENAME_EXCHANGE), 0);
+	cr_assert_str_eq(host_read("ws/a"), "B");
+	cr_assert_str_eq(host_read("ws/b"), "A");
+	cr_assert_eq(gofer_rename(&c, ws, "b", d, "moved", 0), 0);
+	cr_assert_str_eq(host_read("ws/sub/moved"), "A");
+	cr_assert(!host_exists(root, "ws/b"));
+	cr_assert_eq(gofer_open(&c, x, O_RDONLY), 0, "the fid followed its file");
+	cr_assert_eq(gofer_read(&c, x, 0, b, 4), 1);
+	cr_assert_eq(b[0], 'A');
+	cr_assert_eq(gofer_rename(&c, ws, "a", d, "moved", 0), 0, "replaces");
+	cr_assert_str_eq(host_read("ws/sub/moved"), "B");
+	cr_assert_eq(gofer_rename(&c, ws, "nope", ws, "x", 0), -ENOENT);
+	cr_assert_eq(gofer_rename(&c, d, "moved", ws2, "m", 0), -EXDEV, "another export");
+	cr_assert_eq(walk_path("ro", &x, &st), 0);
+	cr_assert_eq(gofer_rename(&c, x, "r.txt", ws, "stolen", 0), -EROFS);
+	cr_assert_eq(gofer_rename(&c, d, "moved", ws, "secret", 0), -EACCES);
+	cr_assert_eq(gofer_rename(&c, GOFER_ROOT_FID, "ws", GOFER_ROOT_FID, "w3", 0), -EROFS);
+
+	/* symlink: stored verbatim, walking gives the link, never followed */
+	cr_assert_eq(gofer_symlink(&c, ws, "lnk", "/etc/passwd", &l, &st), 0);
+	cr_assert(S_ISLNK(st.mode));
+	cr_assert_eq(gofer_readlink(&c, l, b, sizeof(b)), 11);
+	cr_assert_eq(memcmp(b, "/etc/passwd", 11), 0);
+	cr_assert_eq(walk_path("ws/lnk", &x, &st), 0);
+	cr_assert(S_ISLNK(st.mode));
+	cr_assert_eq(gofer_open(&c, x, O_WRONLY), -ELOOP);
+	cr_assert_eq(gofer_create(&c, ws, "lnk", 0, 0644, &x, &st), -ELOOP);
+	cr_assert_eq(gofer_create(&c, ws, "lnk", O_EXCL, 0644, &x, &st), -EEXIST);
+	cr_assert_eq(gofer_symlink(&c, ws, "dl", "sub", &l, &st), 0);
+	cr_assert_eq(gofer_create(&c, l, "x", 0, 0644, &x, &st), -ENOTDIR);
+	cr_assert_eq(gofer_symlink(&c, ws, "lnk", "x", &l, &st), -EEXIST);
+	cr_assert_eq(gofer_symlink(&c, ws, "empty", "", &l, &st), -ENOENT);
+	cr_assert_eq(gofer_unlink(&c, ws, "lnk", 0), 0);
+
+	/* link */
+	cr_assert_eq(gofer_create(&c, ws, "orig", 0, 0644, &f, &st), 0);
+	cr_assert_eq(gofer_link(&c, f, d, "hard"), 0);
+	cr_assert_eq(walk_path("ws/sub/hard", &hl, &st2), 0);
+	cr_assert_eq(st2.ino, st.ino);
+	cr_assert_eq(st2.nlink, 2);
+	cr_assert_eq(gofer_link(&c, f, d, "hard"), -EEXIST);
+	cr_assert_eq(gofer_link(&c, d, ws, "dirlink"), -EPERM);
+	cr_assert_eq(gofer_link(&c, f, ws2, "other"), -EXDEV);
+	cr_assert_eq(walk_path("ro/r.txt", &x, &st), 0);
+	cr_assert_eq(gofer_link(&c, x, ws, "in"), -EXDEV, "a file outside the writable export");
+	cr_assert_eq(walk_path("etc/passwd", &x, &st), 0);
+	cr_assert_eq(gofer_link(&c, x, ws, "pw"), -EXDEV);
+	cr_assert(!host_exists(root, "ws/in") && !host_exists(root, "ws/pw"));
+	stop();
+}
+
+Test(gofer, write_setattr_statfs_allocate)
+{
+	struct gofer_policy pol = ws_policy(false);
+	struct gofer_stat st;
+	struct gofer_statfs sf;
+	struct statfs hsf;
+	struct stat hst;
+	uint32_t ws, f, d, l, r;
+	char p[PATH_MAX * 2];
+
+	build_ws();
+	start(&pol, NULL);
+	cr_assert_eq(walk_path("ws", &ws, &st), 0);
+	cr_assert_eq(gofer_create(&c, ws, "f", 0, 0644, &f, &st), 0);
+	cr_assert_eq(gofer_write(&c, f, 0, "0123456789", 10), 10);
+
+	cr_assert_eq(gofer_setattr(&c, f, &(struct gofer_setattr){ .valid = GOFER_SETATTR_SIZE,
+								   .size = 4 }, &st), 0);
+	cr_assert_eq(st.size, 4);
+	cr_assert_str_eq(host_read("ws/f"), "0123");
+	cr_assert_eq(gofer_setattr(&c, f, &(struct gofer_setattr){ .valid = GOFER_SETATTR_MODE,
+								   .mode = 04751 }, &st), 0);
+	cr_assert_eq(st.mode, S_IFREG | 04751);
+	cr_assert_eq(gofer_setattr(&c, f, &(struct gofer_setattr){
+				     .valid = GOFER_SETATTR_ATIME | GOFER_SETATTR_MTIME,
+				     .atime_sec = 1000, .atime_nsec = 5, .mtime_sec = 2000,
+				     .mtime_nsec = 7 }, &st), 0);
+	cr_assert_eq(st.atime_sec, 1000);
+	cr_assert_eq(st.atime_nsec, 5);
+	cr_assert_eq(st.mtime_sec, 2000);
+	cr_assert_eq(st.mtime_nsec, 7);
+	cr_assert_eq(gofer_setattr(&c, f, &(struct gofer_setattr){
+				     .valid = GOFER_SETATTR_MTIME, .mtime_nsec = UTIME_NOW }, &st), 0);
+	cr_assert_gt(st.mtime_sec, 2000);
+	cr_assert_eq(st.atime_sec, 1000, "atime untouched");
+	snprintf(p, sizeof(p), "%s/ws/f", root);
+	xdo(stat(p, &hst), "stat");
+	cr_assert_eq(hst.st_mode, S_IFREG | 04751);
+	cr_assert_eq(hst.st_atim.tv_sec, 1000);
+
+	/* an unopened file, a directory and a symlink */
+	cr_assert_eq(walk_path("ws/old.txt", &r, &st), 0);
+	cr_assert_eq(gofer_setattr(&c, r, &(struct gofer_setattr){
+				     .valid = GOFER_SETATTR_SIZE | GOFER_SETATTR_MODE, .size = 3,
+				     .mode = 0600 }, &st), 0);
+	cr_assert_eq(st.size, 3);
+	cr_assert_eq(st.mode, S_IFREG | 0600);
+	cr_assert_str_eq(host_read("ws/old.txt"), "old");
+	cr_assert_eq(walk_path("ws/sub", &d, &st), 0);
+	cr_assert_eq(gofer_setattr(&c, d, &(struct gofer_setattr){ .valid = GOFER_SETATTR_MODE,
+								   .mode = 0700 }, &st), 0);
+	cr_assert_eq(st.mode, S_IFDIR | 0700);
+	cr_assert_eq(gofer_setattr(&c, d, &(struct gofer_setattr){ .valid = GOFER_SETATTR_SIZE,
+								   .size = 0 }, &st), -EISDIR);
+	cr_assert_eq(gofer_symlink(&c, ws, "l", "f", &l, &st), 0);
+	cr_assert_eq(gofer_setattr(&c, l, &(struct gofer_setattr){ .valid = GOFER_SETATTR_MODE,
+								   .mode = 0777 }, &st), -EOPNOTSUPP);
+	cr_assert_eq(gofer_setattr(&c, l, &(struct gofer_setattr){ .valid = GOFER_SETATTR_MTIME,
+								   .mtime_sec = 77 }, &st), 0);
+	cr_assert_eq(st.mtime_sec, 77, "the link itself");
+	xdo(stat(p, &hst), "stat");
+	cr_assert_neq(hst.st_mtim.tv_sec, 77, "not its target");
+
+	/* ownership: root only */
+	if (geteuid() == 0) {
+		cr_assert_eq(gofer_setattr(&c, f, &(struct gofer_setattr){
+					     .valid = GOFER_SETATTR_UID | GOFER_SETATTR_GID,
+					     .uid = 1234, .gid = 5678 }, &st), 0);
+		cr_assert_eq(st.uid, 1234);
+		cr_assert_eq(st.gid, 5678);
+		cr_assert_eq(gofer_setattr(&c, l, &(struct gofer_setattr){
+					     .valid = GOFER_SETATTR_UID, .uid = 42 }, &st), 0);
+		cr_assert_eq(st.uid, 42, "the link, not followed");
+		xdo(stat(p, &hst), "stat");
+		cr_assert_eq(hst.st_uid, 1234);
+	} else {
+		cr_assert_eq(gofer_setattr(&c, f, &(struct gofer_setattr){
+					     .valid = GOFER_SETATTR_UID, .uid = 1 }, &st), -EPERM);
+	}
+
+	/* read-only elsewhere */
+	cr_assert_eq(walk_path("ro/r.txt", &r, &st), 0);
+	cr_assert_eq(gofer_setattr(&c, r, &(struct gofer_setattr){ .valid = GOFER_SETATTR_MODE,
+								   .mode = 0777 }, &st), -EROFS);
+	cr_assert_eq(gofer_setattr(&c, GOFER_ROOT_FID, &(struct gofer_setattr){
+				     .valid = GOFER_SETATTR_MTIME, .mtime_sec = 1 }, &st), -EROFS);
+	cr_assert_eq(gofer_setattr(&c, r, &(struct gofer_setattr){ .valid = 0x80 }, &st), -EINVAL);
+
+	/* allocate */
+	cr_assert_eq(gofer_allocate(&c, f, 0, 0, 8192), 0);
+	cr_assert_eq(gofer_stat(&c, f, &st), 0);
+	cr_assert_eq(st.size, 8192);
+	cr_assert_eq(gofer_allocate(&c, f, FALLOC_FL_KEEP_SIZE, 8192, 8192), 0);
+	cr_assert_eq(gofer_stat(&c, f, &st), 0);
+	cr_assert_eq(st.size, 8192);
+	cr_assert_eq(gofer_allocate(&c, f, FALLOC_FL_PUNCH_HOLE, 0, 1), -EOPNOTSUPP);
+	cr_assert_eq(gofer_allocate(&c, f, 0, 0, 0), -EINVAL);
+	cr_assert_eq(gofer_allocate(&c, r, 0, 0, 10), -EBADF);
+
+	/* statfs, of any fid */
+	cr_assert_eq(gofer_statfs(&c, f, &sf), 0);
+	xdo(statfs(root, &hsf), "statfs");
+	cr_assert_eq(sf.type, (uint64_t)hsf.f_type);
+	cr_assert_eq(sf.bsize, (uint64_t)hsf.f_bsize);
+	cr_assert_eq(sf.namelen, (uint64_t)hsf.f_namelen);
+	cr_assert_eq(sf.blocks, hsf.f_blocks);
+	cr_assert_eq(gofer_statfs(&c, r, &sf), 0);
+	cr_assert_eq(gofer_statfs(&c, 9999, &sf), -EBADF);
+	cr_assert_eq(gofer_fsync(&c, r, 0), -EBADF, "not opened");
+	stop();
+}
+
+/* The host swaps a directory the sentry holds for a symlink pointing out: the gofer
+ * keeps acting on the directory it walked, and never goes through the link. */
+Test(gofer, write_symlink_planted_after_walk)
+{
+	struct gofer_policy pol = ws_policy(false);
+	struct gofer_stat st;
+	uint32_t d, f, l, ws;
+	char p[PATH_MAX * 2], q[PATH_MAX * 2];
+
+	build_ws();
+	start(&pol, NULL);
+	cr_assert_eq(walk_path("ws", &ws, &st), 0);
+	cr_assert_eq(walk_path("ws/sub", &d, &st), 0);
+	snprintf(p, sizeof(p), "%s/ws/sub", root);
+	snprintf(q, sizeof(q), "%s/ws/sub.old", root);
+	xdo(rename(p, q), "rename");
+	xdo(symlink(outside, p), "plant");
+	cr_assert_eq(gofer_create(&c, d, "x", O_EXCL, 0644, &f, &st), 0);
+	cr_assert_eq(gofer_write(&c, f, 0, "in", 2), 2);
+	cr_assert_eq(gofer_mkdir(&c, d, "m", 0755, &f, &st), 0);
+	cr_assert(!host_exists(outside, "x") && !host_exists(outside, "m"));
+	cr_assert_str_eq(host_read("ws/sub.old/x"), "in");
+	/* through the name now: a link, which no write op goes through */
+	cr_assert_eq(walk_path("ws/sub", &l, &st), 0);
+	cr_assert(S_ISLNK(st.mode));
+	cr_assert_eq(gofer_create(&c, l, "y", 0, 0644, &f, &st), -ENOTDIR);
+	cr_assert_eq(gofer_mkdir(&c, l, "y", 0755, &f, &st), -ENOTDIR);
+	cr_assert_eq(gofer_unlink(&c, l, "secret.txt", 0), -ENOTDIR);
+	cr_assert_eq(gofer_rename(&c, ws, "old.txt", l, "y", 0), -ENOTDIR);
+	/* renaming the link itself is fine: it moves the link, not what it names */
+	cr_assert_eq(gofer_rename(&c, ws, "sub", ws, "sub2", 0), 0);
+	cr_assert(host_exists(outside, "secret.txt"));
+	cr_assert(!host_exists(outside, "y") && !host_exists(outside, "sub2"));
+	/* a name swapped for a link between walk and open-for-write: refused */
+	cr_assert_eq(walk_path("ws/old.txt", &f, &st), 0);
+	snprintf(p, sizeof(p), "%s/ws/old.txt", root);
+	snprintf(q, sizeof(q), "%s/secret.txt", outside);
+	xdo(unlink(p), "unlink");
+	xdo(symlink(q, p), "plant");
+	cr_assert_eq(gofer_open(&c, f, O_WRONLY | O_TRUNC), -ELOOP);
+	cr_assert_eq(gofer_setattr(&c, f, &(struct gofer_setattr){ .valid = GOFER_SETATTR_SIZE },
+				   &st), -ELOOP);
+	cr_assert_eq(gofer_create(&c, ws, "old.txt", O_TRUNC, 0644, &f, &st), -ELOOP);
+	{
+		char b[64];
+		int fd = open(q, O_RDONLY);
+
+		cr_assert_geq(fd, 0);
+		cr_assert_eq(read(fd, b, sizeof(b)), 15, "the outside file is untouched");
+		close(fd);
+	}
+	stop();
+}
+
+/* The write side under the real gofer_main's seccomp filter: every op, errors
+ * included, and the gofer must still exit 0 on EOF. */
+Test(gofer, gofer_main_write_side_under_seccomp)
+{
+	char *argv[] = { "gofer", "--sock-fd", "FD", "--root", root, "--writable", "/ws",
+			 "--export", "/ro", "--deny", "ws/secret*", NULL };
+	struct gofer_stat st;
+	struct gofer_statfs sf;
+	uint32_t ws, f, d, l, r;
+	char b[64];
+
+	build_ws();
+	start(NULL, argv);
+	cr_assert_eq(walk_path("ws", &ws, &st), 0);
+	cr_assert_eq(walk_path("home", &r, &st), -ENOENT, "system_only");
+	cr_assert_eq(gofer_create(&c, ws, "f", O_EXCL, 0640, &f, &st), 0);
+	cr_assert_eq(st.mode, S_IFREG | 0640, "gofer_main sets umask 0");
+	cr_assert_eq(gofer_write(&c, f, 0, "hello", 5), 5);
+	cr_assert_eq(gofer_read(&c, f, 0, b, sizeof(b)), 5);
+	cr_assert_eq(gofer_fsync(&c, f, 0), 0);
+	cr_assert_eq(gofer_fsync(&c, f, 1), 0);
+	cr_assert_eq(gofer_allocate(&c, f, 0, 0, 4096), 0);
+	cr_assert_eq(gofer_allocate(&c, f, FALLOC_FL_KEEP_SIZE, 4096, 4096), 0);
+	cr_assert_eq(gofer_setattr(&c, f, &(struct gofer_setattr){
+				     .valid = GOFER_SETATTR_SIZE | GOFER_SETATTR_MODE |
+					      GOFER_SETATTR_ATIME | GOFER_SETATTR_MTIME,
+				     .size = 5, .mode = 0600, .atime_sec = 10,
+				     .mtime_nsec = UTIME_NOW }, &st), 0);
+	cr_assert_eq(st.size, 5);
+	cr_assert_eq(st.mode, S_IFREG | 0600);
+	cr_assert_eq(gofer_setattr(&c, f, &(struct gofer_setattr){
+				     .valid = GOFER_SETATTR_UID | GOFER_SETATTR_GID,
+				     .uid = geteuid(), .gid = getegid() }, &st),
+		     geteuid() == 0 ? 0 : -EPERM);
+	cr_assert_eq(walk_path("ws/old.txt", &r, &st), 0);
+	cr_assert_eq(gofer_setattr(&c, r, &(struct gofer_setattr){ .valid = GOFER_SETATTR_SIZE,
+								   .size = 1 }, &st), 0);
+	cr_assert_eq(gofer_open(&c, r, O_RDWR | O_TRUNC), 0);
+	cr_assert_eq(gofer_write(&c, r, 0, "x", 1), 1);
+	cr_assert_eq(gofer_mkdir(&c, ws, "d", 0755, &d, &st), 0);
+	cr_assert_eq(gofer_symlink(&c, ws, "l", "f", &l, &st), 0);
+	cr_assert_eq(gofer_link(&c, f, d, "hl"), 0);
+	cr_assert_eq(gofer_rename(&c, d, "hl", ws, "hl2", 0), 0);
+	cr_assert_eq(gofer_rename(&c, ws, "hl2", ws, "l", RENAME_EXCHANGE), 0);
+	cr_assert_eq(gofer_rename(&c, ws, "l", ws, "f", RENAME_NOREPLACE), -EEXIST);
+	cr_assert_eq(gofer_unlink(&c, ws, "l", 0), 0);
+	cr_assert_eq(gofer_unlink(&c, ws, "hl2", 0), 0);
+	cr_assert_eq(gofer_unlink(&c, ws, "d", AT_REMOVEDIR), 0);
+	cr_assert_eq(gofer_statfs(&c, ws, &sf), 0);
+	cr_assert_eq(gofer_create(&c, ws, "secret", 0, 0600, &f, &st), -EACCES);
+	cr_assert_eq(walk_path("ro/r.txt", &r, &st), 0);
+	cr_assert_eq(gofer_open(&c, r, O_WRONLY), -EROFS);
+	cr_assert_eq(walk_path("ro", &r, &st), 0);
+	cr_assert_eq(gofer_create(&c, r, "x", 0, 0644, &f, &st), -EROFS);
+	cr_assert_str_eq(host_read("ws/f"), "hello");
+	stop();
 }

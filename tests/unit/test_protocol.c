@@ -281,7 +281,7 @@ Test(protocol, bad_fields_rejected)
 	r.open.flags = 0x100;
 	cr_assert_eq(gofer_encode_req(buf, sizeof(buf), &r), -EINVAL);
 
-	r.op = 0x0021; /* reserved for writes, not known yet */
+	r.op = 0x003f; /* reserved for writes, not known yet */
 	cr_assert_eq(gofer_encode_req(buf, sizeof(buf), &r), -ENOSYS);
 
 	/* decoder side: a too-large count in an otherwise well-formed message */
@@ -296,7 +296,7 @@ Test(protocol, bad_fields_rejected)
 		len = (int)raw(buf, GOFER_OP_READ, 5, body, 16);
 		cr_assert_eq(gofer_decode_req(buf, (size_t)len, &o), -EINVAL);
 		cr_assert_eq(o.tag, 5);
-		len = (int)raw(buf, 0x0021, 6, body, 16);
+		len = (int)raw(buf, 0x003f, 6, body, 16);
 		cr_assert_eq(gofer_decode_req(buf, (size_t)len, &o), -ENOSYS);
 		len = (int)raw(buf, GOFER_OP_READ | GOFER_REPLY, 6, body, 16);
 		cr_assert_eq(gofer_decode_req(buf, (size_t)len, &o), -EPROTO);
@@ -320,7 +320,7 @@ static int corpus(struct sample *s, int max)
 		{ .ino = 5, .next_off = 1, .type = 8, .name = "a" },
 		{ .ino = 6, .next_off = 2, .type = 4, .name = "bc" },
 	};
-	struct gofer_req q[7] = {
+	struct gofer_req q[18] = {
 		{ .op = GOFER_OP_WALK, .tag = 1, .fid = 2, .walk.name = "name" },
 		{ .op = GOFER_OP_STAT, .tag = 2, .fid = 3 },
 		{ .op = GOFER_OP_OPEN, .tag = 3, .fid = 4, .open.flags = GOFER_OF_DIRECTORY },
@@ -328,8 +328,28 @@ static int corpus(struct sample *s, int max)
 		{ .op = GOFER_OP_READDIR, .tag = 5, .fid = 6, .readdir = { 9, 64 } },
 		{ .op = GOFER_OP_READLINK, .tag = 6, .fid = 7, .readlink.size = 10 },
 		{ .op = GOFER_OP_CLUNK, .tag = 7, .fid = 8 },
+		{ .op = GOFER_OP_CREATE, .tag = 8, .fid = 2,
+		  .create = { .name = "new", .flags = GOFER_CF_EXCL | GOFER_CF_APPEND, .mode = 0644 } },
+		{ .op = GOFER_OP_WRITE, .tag = 9, .fid = 3, .write = { 12, "data", 4 } },
+		{ .op = GOFER_OP_MKDIR, .tag = 10, .fid = 2, .mkdir = { .name = "d", .mode = 0755 } },
+		{ .op = GOFER_OP_SYMLINK, .tag = 11, .fid = 2,
+		  .symlink = { .name = "l", .target = "../t" } },
+		{ .op = GOFER_OP_LINK, .tag = 12, .fid = 5, .link = { .dir_fid = 2, .name = "hl" } },
+		{ .op = GOFER_OP_UNLINK, .tag = 13, .fid = 2,
+		  .unlink = { .name = "x", .flags = GOFER_UNLINK_REMOVEDIR } },
+		{ .op = GOFER_OP_RENAME, .tag = 14, .fid = 2,
+		  .rename = { .new_dir_fid = 3, .flags = GOFER_RENAME_EXCHANGE, .old_name = "a",
+			      .new_name = "bb" } },
+		{ .op = GOFER_OP_SETATTR, .tag = 15, .fid = 4,
+		  .setattr = { .valid = GOFER_SETATTR_ALL, .mode = 0600, .uid = 1, .gid = 2,
+			       .size = 5, .atime_sec = 7, .atime_nsec = 8,
+			       .mtime_nsec = GOFER_UTIME_NOW } },
+		{ .op = GOFER_OP_FSYNC, .tag = 16, .fid = 4, .fsync.flags = GOFER_FSYNC_DATASYNC },
+		{ .op = GOFER_OP_ALLOCATE, .tag = 17, .fid = 4,
+		  .allocate = { GOFER_FALLOC_KEEP_SIZE, 4096, 8192 } },
+		{ .op = GOFER_OP_STATFS, .tag = 18, .fid = 4 },
 	};
-	struct gofer_reply p[8] = {
+	struct gofer_reply p[17] = {
 		{ .op = GOFER_OP_WALK | GOFER_REPLY, .tag = 1, .walk = { 9, sample_stat() } },
 		{ .op = GOFER_OP_STAT | GOFER_REPLY, .tag = 2, .stat = sample_stat() },
 		{ .op = GOFER_OP_OPEN | GOFER_REPLY, .tag = 3 },
@@ -338,16 +358,26 @@ static int corpus(struct sample *s, int max)
 		{ .op = GOFER_OP_READLINK | GOFER_REPLY, .tag = 6, .readlink = { "../x", 4 } },
 		{ .op = GOFER_OP_CLUNK | GOFER_REPLY, .tag = 7 },
 		{ .op = GOFER_OP_ERROR, .tag = 8, .error = ENOENT },
+		{ .op = GOFER_OP_CREATE | GOFER_REPLY, .tag = 9, .walk = { 10, sample_stat() } },
+		{ .op = GOFER_OP_MKDIR | GOFER_REPLY, .tag = 10, .walk = { 11, sample_stat() } },
+		{ .op = GOFER_OP_SYMLINK | GOFER_REPLY, .tag = 11, .walk = { 12, sample_stat() } },
+		{ .op = GOFER_OP_WRITE | GOFER_REPLY, .tag = 12, .write.count = 4 },
+		{ .op = GOFER_OP_SETATTR | GOFER_REPLY, .tag = 13, .stat = sample_stat() },
+		{ .op = GOFER_OP_STATFS | GOFER_REPLY, .tag = 14,
+		  .statfs = { 0xef53, 4096, 100, 50, 40, 1000, 900, 255 } },
+		{ .op = GOFER_OP_LINK | GOFER_REPLY, .tag = 15 },
+		{ .op = GOFER_OP_RENAME | GOFER_REPLY, .tag = 16 },
+		{ .op = GOFER_OP_ALLOCATE | GOFER_REPLY, .tag = 17 },
 	};
 	int n = 0, len;
 
-	for (int i = 0; i < 7 && n < max; i++, n++) {
+	for (int i = 0; i < 18 && n < max; i++, n++) {
 		len = gofer_encode_req(s[n].b, sizeof(s[n].b), &q[i]);
 		cr_assert_gt(len, 0);
 		s[n].n = (size_t)len;
 		s[n].reply = false;
 	}
-	for (int i = 0; i < 8 && n < max; i++, n++) {
+	for (int i = 0; i < 17 && n < max; i++, n++) {
 		len = gofer_encode_reply(s[n].b, sizeof(s[n].b), &p[i]);
 		cr_assert_gt(len, 0);
 		s[n].n = (size_t)len;
@@ -374,8 +404,8 @@ static void set_len(uint8_t *b, uint32_t len)
 
 Test(protocol, truncated_trailing_reserved)
 {
-	static struct sample s[16];
-	int n = corpus(s, 16);
+	static struct sample s[40];
+	int n = corpus(s, 40);
 
 	for (int i = 0; i < n; i++) {
 		uint8_t b[sizeof(s[i].b) + 8];
@@ -482,7 +512,7 @@ Test(protocol, oversized_and_bad_replies)
 	cr_assert_eq(gofer_encode_reply(buf, sizeof(buf), &r), -EINVAL);
 
 	/* unknown reply op */
-	len = raw(buf, 0x8021, 1, NULL, 0);
+	len = raw(buf, 0x803f, 1, NULL, 0);
 	cr_assert_eq(gofer_decode_reply(buf, len, &o), -EPROTO);
 
 	/* a READDIR reply that cannot fit is refused by the encoder */
@@ -567,9 +597,9 @@ static void check_canonical(const uint8_t *b, size_t n)
 
 Test(protocol, fuzz_mutations, .timeout = 60)
 {
-	static struct sample s[16];
+	static struct sample s[40];
 	static uint8_t m[4096];
-	int ns = corpus(s, 16), decoded = 0;
+	int ns = corpus(s, 40), decoded = 0;
 
 	for (int iter = 0; iter < 300000; iter++) {
 		const struct sample *base = &s[rnd() % (uint32_t)ns];
@@ -623,7 +653,7 @@ Test(protocol, fuzz_mutations, .timeout = 60)
 			m[i] = (uint8_t)rnd();
 		set_len(m, (uint32_t)n);
 		m[5] = rnd() % 2 ? 0x80 : 0; /* op: request or reply space */
-		m[4] = (uint8_t)(0x10 + rnd() % 8);
+		m[4] = (uint8_t)(rnd() % 2 ? 0x10 + rnd() % 8 : 0x20 + rnd() % 12);
 		m[6] = m[7] = 0;
 		check_canonical(m, n);
 	}
@@ -634,5 +664,367 @@ Test(protocol, fuzz_mutations, .timeout = 60)
 
 		cr_assert_eq(gofer_decode_req(m, n, &q), -EPROTO);
 		cr_assert_eq(gofer_decode_reply(m, n, &r), -EPROTO);
+	}
+}
+
+/* ---- the write side ---- */
+
+Test(protocol, write_side_request_roundtrips)
+{
+	static uint8_t data[GOFER_IO_MAX];
+	struct gofer_req r, o;
+	int len;
+
+	r = (struct gofer_req){ .op = GOFER_OP_CREATE, .tag = 1, .fid = 2 };
+	strcpy(r.create.name, "file.txt");
+	r.create.flags = GOFER_CF_ALL;
+	r.create.mode = 07777;
+	len = req_roundtrip(&r, &o);
+	cr_assert_eq(len, (int)(GOFER_HDR_SIZE + 16 + 8));
+	cr_assert_str_eq(o.create.name, "file.txt");
+	cr_assert_eq(o.create.flags, GOFER_CF_ALL);
+	cr_assert_eq(o.create.mode, 07777);
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 13);
+	r = (struct gofer_req){ .op = GOFER_OP_WRITE, .tag = 2, .fid = 3 };
+	r.write.off = INT64_MAX;
+	r.write.data = data;
+	r.write.count = GOFER_IO_MAX;
+	len = req_roundtrip(&r, &o);
+	cr_assert_eq(len, (int)(GOFER_HDR_SIZE + 16 + GOFER_IO_MAX));
+	cr_assert_eq(o.write.count, GOFER_IO_MAX);
+	cr_assert_eq(o.write.off, (uint64_t)INT64_MAX);
+	cr_assert_eq(memcmp(o.write.data, data, GOFER_IO_MAX), 0);
+	r.write.count = 0;
+	r.write.data = NULL;
+	req_roundtrip(&r, &o);
+	cr_assert_eq(o.write.count, 0);
+
+	r = (struct gofer_req){ .op = GOFER_OP_MKDIR, .tag = 3, .fid = 4 };
+	strcpy(r.mkdir.name, "dir");
+	r.mkdir.mode = 0700;
+	req_roundtrip(&r, &o);
+	cr_assert_str_eq(o.mkdir.name, "dir");
+	cr_assert_eq(o.mkdir.mode, 0700);
+
+	r = (struct gofer_req){ .op = GOFER_OP_SYMLINK, .tag = 4, .fid = 5 };
+	strcpy(r.symlink.name, "ln");
+	memset(r.symlink.target, '/', GOFER_SYMLINK_MAX);
+	r.symlink.target[GOFER_SYMLINK_MAX] = '\0';
+	req_roundtrip(&r, &o);
+	cr_assert_str_eq(o.symlink.name, "ln");
+	cr_assert_eq(strlen(o.symlink.target), GOFER_SYMLINK_MAX);
+
+	r = (struct gofer_req){ .op = GOFER_OP_LINK, .tag = 5, .fid = 6 };
+	r.link.dir_fid = 7;
+	strcpy(r.link.name, "hard");
+	req_roundtrip(&r, &o);
+	cr_assert_eq(o.fid, 6);
+	cr_assert_eq(o.link.dir_fid, 7);
+	cr_assert_str_eq(o.link.name, "hard");
+
+	r = (struct gofer_req){ .op = GOFER_OP_UNLINK, .tag = 6, .fid = 8 };
+	strcpy(r.unlink.name, "gone");
+	r.unlink.flags = GOFER_UNLINK_REMOVEDIR;
+	req_roundtrip(&r, &o);
+	cr_assert_str_eq(o.unlink.name, "gone");
+	cr_assert_eq(o.unlink.flags, GOFER_UNLINK_REMOVEDIR);
+
+	r = (struct gofer_req){ .op = GOFER_OP_RENAME, .tag = 7, .fid = 9 };
+	r.rename.new_dir_fid = 10;
+	r.rename.flags = GOFER_RENAME_NOREPLACE;
+	strcpy(r.rename.old_name, "old");
+	memset(r.rename.new_name, 'n', GOFER_NAME_MAX);
+	req_roundtrip(&r, &o);
+	cr_assert_eq(o.rename.new_dir_fid, 10);
+	cr_assert_eq(o.rename.flags, GOFER_RENAME_NOREPLACE);
+	cr_assert_str_eq(o.rename.old_name, "old");
+	cr_assert_eq(strlen(o.rename.new_name), GOFER_NAME_MAX);
+
+	r = (struct gofer_req){ .op = GOFER_OP_SETATTR, .tag = 8, .fid = 11 };
+	r.setattr = (struct gofer_setattr){ .valid = GOFER_SETATTR_ALL, .mode = 0640,
+					    .uid = 0xfffffffeu, .gid = 5, .size = INT64_MAX,
+					    .atime_sec = -1, .atime_nsec = 999999999,
+					    .mtime_nsec = GOFER_UTIME_OMIT };
+	len = req_roundtrip(&r, &o);
+	cr_assert_eq(len, (int)(GOFER_HDR_SIZE + 4 + 20 + 24 + 8));
+	cr_assert_eq(o.setattr.valid, GOFER_SETATTR_ALL);
+	cr_assert_eq(o.setattr.uid, 0xfffffffeu);
+	cr_assert_eq(o.setattr.atime_sec, -1);
+	cr_assert_eq(o.setattr.mtime_nsec, GOFER_UTIME_OMIT);
+	r.setattr = (struct gofer_setattr){ .valid = GOFER_SETATTR_MTIME, .mtime_sec = 5 };
+	req_roundtrip(&r, &o);
+
+	r = (struct gofer_req){ .op = GOFER_OP_FSYNC, .tag = 9, .fid = 12 };
+	req_roundtrip(&r, &o);
+	r = (struct gofer_req){ .op = GOFER_OP_ALLOCATE, .tag = 10, .fid = 13 };
+	r.allocate.off = INT64_MAX - 1;
+	r.allocate.len = 1;
+	req_roundtrip(&r, &o);
+	cr_assert_eq(o.allocate.off, (uint64_t)INT64_MAX - 1);
+	r = (struct gofer_req){ .op = GOFER_OP_STATFS, .tag = 11, .fid = 14 };
+	cr_assert_eq(req_roundtrip(&r, &o), (int)GOFER_HDR_SIZE + 4);
+}
+
+Test(protocol, write_side_reply_roundtrips)
+{
+	struct gofer_stat st = sample_stat();
+	struct gofer_reply r, o;
+	int len;
+
+	static const uint16_t newfid[] = { GOFER_OP_CREATE, GOFER_OP_MKDIR, GOFER_OP_SYMLINK };
+	for (int i = 0; i < 3; i++) {
+		r = (struct gofer_reply){ .op = newfid[i] | GOFER_REPLY, .tag = 1 };
+		r.walk.fid = 33;
+		r.walk.st = st;
+		len = reply_roundtrip(&r, &o);
+		cr_assert_eq(len, (int)(GOFER_HDR_SIZE + 8 + GOFER_STAT_SIZE));
+		cr_assert_eq(o.walk.fid, 33);
+		cr_assert(stat_eq(&o.walk.st, &st));
+	}
+	r = (struct gofer_reply){ .op = GOFER_OP_WRITE | GOFER_REPLY, .tag = 2 };
+	r.write.count = GOFER_IO_MAX;
+	reply_roundtrip(&r, &o);
+	cr_assert_eq(o.write.count, GOFER_IO_MAX);
+	r.write.count = GOFER_IO_MAX + 1;
+	cr_assert_eq(gofer_encode_reply(buf, sizeof(buf), &r), -EINVAL);
+
+	r = (struct gofer_reply){ .op = GOFER_OP_SETATTR | GOFER_REPLY, .tag = 3, .stat = st };
+	reply_roundtrip(&r, &o);
+	cr_assert(stat_eq(&o.stat, &st));
+
+	r = (struct gofer_reply){ .op = GOFER_OP_STATFS | GOFER_REPLY, .tag = 4 };
+	r.statfs = (struct gofer_statfs){ 1, 2, 3, 4, 5, 6, 7, UINT64_MAX };
+	len = reply_roundtrip(&r, &o);
+	cr_assert_eq(len, (int)(GOFER_HDR_SIZE + GOFER_STATFS_SIZE));
+	cr_assert_eq(o.statfs.type, 1);
+	cr_assert_eq(o.statfs.ffree, 7);
+	cr_assert_eq(o.statfs.namelen, UINT64_MAX);
+
+	static const uint16_t empty[] = { GOFER_OP_LINK, GOFER_OP_UNLINK, GOFER_OP_RENAME,
+					  GOFER_OP_FSYNC, GOFER_OP_ALLOCATE };
+	for (int i = 0; i < 5; i++) {
+		r = (struct gofer_reply){ .op = empty[i] | GOFER_REPLY, .tag = 5 };
+		cr_assert_eq(reply_roundtrip(&r, &o), (int)GOFER_HDR_SIZE);
+	}
+}
+
+/* Encodes r (which must be refused) and returns the encoder's answer. */
+static int enc(const struct gofer_req *r)
+{
+	return gofer_encode_req(buf, sizeof(buf), r);
+}
+
+Test(protocol, write_side_bad_fields_rejected)
+{
+	struct gofer_req r;
+	static const char *const bad[] = { "", ".", "..", "a/b", "/" };
+
+	/* every name-carrying op refuses the bad names */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = (struct gofer_req){ .op = GOFER_OP_CREATE };
+		strcpy(r.create.name, bad[i]);
+		cr_assert_eq(enc(&r), -EINVAL, "create '%s'", bad[i]);
+		r = (struct gofer_req){ .op = GOFER_OP_MKDIR };
+		strcpy(r.mkdir.name, bad[i]);
+		cr_assert_eq(enc(&r), -EINVAL);
+		r = (struct gofer_req){ .op = GOFER_OP_SYMLINK, .symlink.target = "t" };
+		strcpy(r.symlink.name, bad[i]);
+		cr_assert_eq(enc(&r), -EINVAL);
+		r = (struct gofer_req){ .op = GOFER_OP_LINK };
+		strcpy(r.link.name, bad[i]);
+		cr_assert_eq(enc(&r), -EINVAL);
+		r = (struct gofer_req){ .op = GOFER_OP_UNLINK };
+		strcpy(r.unlink.name, bad[i]);
+		cr_assert_eq(enc(&r), -EINVAL);
+		r = (struct gofer_req){ .op = GOFER_OP_RENAME, .rename.new_name = "ok" };
+		strcpy(r.rename.old_name, bad[i]);
+		cr_assert_eq(enc(&r), -EINVAL);
+		r = (struct gofer_req){ .op = GOFER_OP_RENAME, .rename.old_name = "ok" };
+		strcpy(r.rename.new_name, bad[i]);
+		cr_assert_eq(enc(&r), -EINVAL);
+	}
+	r = (struct gofer_req){ .op = GOFER_OP_CREATE, .create = { .name = "f", .flags = 8 } };
+	cr_assert_eq(enc(&r), -EINVAL);
+	r = (struct gofer_req){ .op = GOFER_OP_CREATE, .create = { .name = "f", .mode = 010000 } };
+	cr_assert_eq(enc(&r), -EINVAL);
+	r = (struct gofer_req){ .op = GOFER_OP_MKDIR, .mkdir = { .name = "f", .mode = 040755 } };
+	cr_assert_eq(enc(&r), -EINVAL);
+	r = (struct gofer_req){ .op = GOFER_OP_WRITE, .write = { 0, "x", GOFER_IO_MAX + 1 } };
+	cr_assert_eq(enc(&r), -EINVAL);
+	r = (struct gofer_req){ .op = GOFER_OP_WRITE, .write = { 1ull << 63, "x", 1 } };
+	cr_assert_eq(enc(&r), -EINVAL);
+	r = (struct gofer_req){ .op = GOFER_OP_WRITE, .write = { 0, NULL, 1 } };
+	cr_assert_eq(enc(&r), -EINVAL);
+	r = (struct gofer_req){ .op = GOFER_OP_SYMLINK, .symlink = { .name = "l" } };
+	cr_assert_eq(enc(&r), -EINVAL, "empty target");
+	memset(r.symlink.target, 'a', sizeof(r.symlink.target)); /* unterminated */
+	cr_assert_eq(enc(&r), -ENAMETOOLONG);
+	r = (struct gofer_req){ .op = GOFER_OP_UNLINK, .unlink = { .name = "x", .flags = 2 } };
+	cr_assert_eq(enc(&r), -EINVAL);
+	r = (struct gofer_req){ .op = GOFER_OP_RENAME,
+				.rename = { .flags = 3, .old_name = "a", .new_name = "b" } };
+	cr_assert_eq(enc(&r), -EINVAL, "NOREPLACE and EXCHANGE");
+	r.rename.flags = 4;
+	cr_assert_eq(enc(&r), -EINVAL);
+	r = (struct gofer_req){ .op = GOFER_OP_FSYNC, .fsync.flags = 2 };
+	cr_assert_eq(enc(&r), -EINVAL);
+	r = (struct gofer_req){ .op = GOFER_OP_ALLOCATE, .allocate = { 2, 0, 1 } };
+	cr_assert_eq(enc(&r), -EINVAL, "only KEEP_SIZE");
+	r = (struct gofer_req){ .op = GOFER_OP_ALLOCATE, .allocate = { 0, 0, 0 } };
+	cr_assert_eq(enc(&r), -EINVAL, "zero length");
+	r = (struct gofer_req){ .op = GOFER_OP_ALLOCATE, .allocate = { 0, INT64_MAX, 1 } };
+	cr_assert_eq(enc(&r), -EINVAL, "past INT64_MAX");
+
+	/* SETATTR: unset fields must be zero, set ones in range */
+	static const struct gofer_setattr bad_sa[] = {
+		{ .valid = 0x40 },
+		{ .valid = 0, .mode = 1 },
+		{ .valid = 0, .uid = 1 },
+		{ .valid = 0, .gid = 1 },
+		{ .valid = 0, .size = 1 },
+		{ .valid = 0, .atime_sec = 1 },
+		{ .valid = 0, .mtime_nsec = 1 },
+		{ .valid = GOFER_SETATTR_MODE, .mode = 010000 },
+		{ .valid = GOFER_SETATTR_SIZE, .size = 1ull << 63 },
+		{ .valid = GOFER_SETATTR_ATIME, .atime_nsec = 1000000000 },
+		{ .valid = GOFER_SETATTR_MTIME, .mtime_sec = 1, .mtime_nsec = GOFER_UTIME_NOW },
+		{ .valid = GOFER_SETATTR_MTIME, .mtime_sec = 1, .mtime_nsec = GOFER_UTIME_OMIT },
+	};
+	for (size_t i = 0; i < sizeof(bad_sa) / sizeof(bad_sa[0]); i++) {
+		r = (struct gofer_req){ .op = GOFER_OP_SETATTR, .setattr = bad_sa[i] };
+		cr_assert_eq(enc(&r), -EINVAL, "setattr case %zu", i);
+	}
+}
+
+/* Hand-built hostile messages reach the decoder, which refuses them. */
+Test(protocol, write_side_hostile_decode)
+{
+	struct gofer_req o;
+	uint8_t body[600];
+	struct gofer_cur c;
+	size_t len;
+
+	/* WRITE: count larger than the data, count above the limit, trailing byte */
+	gofer_cur_init(&c, body, sizeof(body));
+	gofer_put_u32(&c, 1);
+	gofer_put_u32(&c, 10);
+	gofer_put_u64(&c, 0);
+	gofer_put_bytes(&c, "12345", 5);
+	len = raw(buf, GOFER_OP_WRITE, 3, body, c.pos);
+	cr_assert_eq(gofer_decode_req(buf, len, &o), -EPROTO);
+	cr_assert_eq(o.tag, 3);
+	body[4] = 0;
+	body[5] = 0;
+	body[6] = 0x01;
+	body[7] = 0; /* 65536 + 0: GOFER_IO_MAX exactly, but no data */
+	len = raw(buf, GOFER_OP_WRITE, 3, body, c.pos);
+	cr_assert_eq(gofer_decode_req(buf, len, &o), -EPROTO);
+	body[4] = 1; /* GOFER_IO_MAX + 1 */
+	len = raw(buf, GOFER_OP_WRITE, 3, body, c.pos);
+	cr_assert_eq(gofer_decode_req(buf, len, &o), -EINVAL);
+	gofer_cur_init(&c, body, sizeof(body));
+	gofer_put_u32(&c, 1);
+	gofer_put_u32(&c, 4);
+	gofer_put_u64(&c, 0);
+	gofer_put_bytes(&c, "12345", 5);
+	len = raw(buf, GOFER_OP_WRITE, 3, body, c.pos);
+	cr_assert_eq(gofer_decode_req(buf, len, &o), -EPROTO, "trailing byte");
+	len = raw(buf, GOFER_OP_WRITE, 3, body, c.pos - 1);
+	cr_assert_eq(gofer_decode_req(buf, len, &o), 0);
+
+	/* CREATE: reserved after the name length, bad names on the wire */
+	static const struct { const char *n; size_t l; int want; } names[] = {
+		{ "ok", 2, 0 }, { "..", 2, -EINVAL }, { ".", 1, -EINVAL }, { "", 0, -EINVAL },
+		{ "a/b", 3, -EINVAL }, { "a\0b", 3, -EINVAL },
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		gofer_cur_init(&c, body, sizeof(body));
+		gofer_put_u32(&c, 1);
+		gofer_put_u32(&c, 0);
+		gofer_put_u32(&c, 0644);
+		gofer_put_u16(&c, (uint16_t)names[i].l);
+		gofer_put_u16(&c, 0);
+		gofer_put_bytes(&c, names[i].n, names[i].l);
+		len = raw(buf, GOFER_OP_CREATE, 4, body, c.pos);
+		cr_assert_eq(gofer_decode_req(buf, len, &o), names[i].want, "'%s'", names[i].n);
+	}
+	body[14] = 1; /* rsv after name_len */
+	len = raw(buf, GOFER_OP_CREATE, 4, body, c.pos);
+	cr_assert_eq(gofer_decode_req(buf, len, &o), -EPROTO);
+
+	/* SYMLINK: target with a NUL, name length running into the target */
+	gofer_cur_init(&c, body, sizeof(body));
+	gofer_put_u32(&c, 1);
+	gofer_put_u16(&c, 1);
+	gofer_put_u16(&c, 3);
+	gofer_put_bytes(&c, "l", 1);
+	gofer_put_bytes(&c, "a\0b", 3);
+	len = raw(buf, GOFER_OP_SYMLINK, 5, body, c.pos);
+	cr_assert_eq(gofer_decode_req(buf, len, &o), -EINVAL);
+	body[4] = 4; /* name_len 4 takes "la\0b": NUL in the name */
+	body[6] = 0;
+	len = raw(buf, GOFER_OP_SYMLINK, 5, body, c.pos);
+	cr_assert_eq(gofer_decode_req(buf, len, &o), -EINVAL);
+	body[4] = 200; /* longer than the message */
+	len = raw(buf, GOFER_OP_SYMLINK, 5, body, c.pos);
+	cr_assert_eq(gofer_decode_req(buf, len, &o), -EPROTO);
+
+	/* RENAME: second name "..", lengths past the end */
+	gofer_cur_init(&c, body, sizeof(body));
+	gofer_put_u32(&c, 1);
+	gofer_put_u32(&c, 2);
+	gofer_put_u32(&c, 0);
+	gofer_put_u16(&c, 1);
+	gofer_put_u16(&c, 2);
+	gofer_put_bytes(&c, "a..", 3);
+	len = raw(buf, GOFER_OP_RENAME, 6, body, c.pos);
+	cr_assert_eq(gofer_decode_req(buf, len, &o), -EINVAL);
+	body[14] = 9;
+	len = raw(buf, GOFER_OP_RENAME, 6, body, c.pos);
+	cr_assert_eq(gofer_decode_req(buf, len, &o), -EPROTO);
+
+	/* SETATTR: reserved word set */
+	gofer_cur_init(&c, body, sizeof(body));
+	gofer_put_u32(&c, 1);
+	gofer_put_u32(&c, GOFER_SETATTR_MODE);
+	gofer_put_u32(&c, 0600);
+	gofer_put_u32(&c, 0);
+	gofer_put_u32(&c, 0);
+	gofer_put_u32(&c, 1); /* rsv */
+	gofer_put_u64(&c, 0);
+	gofer_put_u64(&c, 0);
+	gofer_put_u64(&c, 0);
+	gofer_put_u32(&c, 0);
+	gofer_put_u32(&c, 0);
+	len = raw(buf, GOFER_OP_SETATTR, 7, body, c.pos);
+	cr_assert_eq(gofer_decode_req(buf, len, &o), -EPROTO);
+	body[20] = 0;
+	len = raw(buf, GOFER_OP_SETATTR, 7, body, c.pos);
+	cr_assert_eq(gofer_decode_req(buf, len, &o), 0);
+	cr_assert_eq(o.setattr.mode, 0600);
+
+	/* replies: WRITE count over the limit, STATFS short, reserved in WRITE reply */
+	{
+		struct gofer_reply rr;
+
+		gofer_cur_init(&c, body, sizeof(body));
+		gofer_put_u32(&c, GOFER_IO_MAX + 1);
+		gofer_put_u32(&c, 0);
+		len = raw(buf, GOFER_OP_WRITE | GOFER_REPLY, 1, body, c.pos);
+		cr_assert_eq(gofer_decode_reply(buf, len, &rr), -EPROTO);
+		body[0] = 1;
+		body[1] = body[2] = 0;
+		body[4] = 1;
+		len = raw(buf, GOFER_OP_WRITE | GOFER_REPLY, 1, body, c.pos);
+		cr_assert_eq(gofer_decode_reply(buf, len, &rr), -EPROTO);
+		memset(body, 0, 64);
+		len = raw(buf, GOFER_OP_STATFS | GOFER_REPLY, 1, body, 63);
+		cr_assert_eq(gofer_decode_reply(buf, len, &rr), -EPROTO);
+		len = raw(buf, GOFER_OP_STATFS | GOFER_REPLY, 1, body, 64);
+		cr_assert_eq(gofer_decode_reply(buf, len, &rr), 0);
+		len = raw(buf, GOFER_OP_LINK | GOFER_REPLY, 1, body, 1);
+		cr_assert_eq(gofer_decode_reply(buf, len, &rr), -EPROTO);
 	}
 }

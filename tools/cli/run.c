@@ -196,10 +196,8 @@ int cli_run(int argc, char **argv)
 			want = cwd;
 		int err = want ? gofer_canonical_export(want, ws, sizeof(ws)) : -ENOENT;
 		if (err == 0) {
-			push(&gofer, "--export");
+			push(&gofer, "--writable");
 			push(&gofer, ws);
-			push(&sentry, "--bind");
-			push(&sentry, ws);
 			push(&sentry, "--cwd");
 			push(&sentry, ws);
 		} else if (workspace) {
