@@ -256,6 +256,14 @@ static long gofer_file_write(struct file *f, struct task *t, const void *buf, si
 	return (long)done;
 }
 
+static int gofer_fsync_op(struct file *f, bool datasync)
+{
+	struct gofer_inode *gi = f->inode->priv;
+	if (!gi->opened_rw)
+		return 0; /* nothing written through this gofer open */
+	return gofer_fsync(gi->c, gi->fid, datasync);
+}
+
 static long gofer_seek_end(struct file *f)
 {
 	return (long)((struct gofer_inode *)f->inode->priv)->st.size;
@@ -266,6 +274,7 @@ static const struct file_ops gofer_file_ops = {
 	.write = gofer_file_write,
 	.seek_end = gofer_seek_end,
 	.cache_data = gofer_cache_data,
+	.fsync = gofer_fsync_op,
 };
 
 static const struct file_ops gofer_dir_ops = {

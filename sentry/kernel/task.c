@@ -2,6 +2,7 @@
 #include "sentry/fs/fs.h"
 #include "sentry/kernel/futex.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/vfs/lock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -81,6 +82,8 @@ int task_create_init(struct kernel *k, struct task **out)
 	tg->exit_signal = SIGCHLD;
 	tg->fdt = fdt_new();
 	tg->fs = fs_ctx_new(k->root, k->root);
+	if (tg->fdt)
+		tg->fdt->lock_owner = tg;
 	if (!tg->sighand || !tg->fdt || !tg->fs)
 		return -ENOMEM;
 	tg->sighand->refs = 1;
@@ -249,6 +252,7 @@ static void thread_group_finish(struct thread_group *tg, int wait_status)
 	tg->exit_status = wait_status;
 	tg->zombie = true;
 	vfork_done(tg);
+	lock_release(NULL, tg);
 	mm_put(tg->mm);
 	tg->mm = NULL;
 	fdt_put(tg->fdt);

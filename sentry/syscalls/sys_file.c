@@ -1,6 +1,7 @@
 /* File syscalls: open, read, write, seek, stat, directories, links, fd manipulation. */
 #include "sentry/fs/fs.h"
 #include "sentry/syscalls/syscalls.h"
+#include "sentry/vfs/lock.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -961,6 +962,120 @@ SYSCALL(dup3)
 	return do_dup3(t, (int)a[0], (int)a[1], (int)a[2]);
 }
 
+/* fcntl record locks: struct flock's range from l_whence/l_start/l_len (0: to EOF,
+ * negative: before l_start), owner the process (POSIX) or the open file (OFD). */
+static long record_lock(struct task *t, struct file *f, int cmd, uint64_t uaddr)
+{
+	struct flock fl;
+	if (copy_from_user(t->tg->mm, &fl, uaddr, sizeof(fl)) < 0)
+		return -EFAULT;
+	bool ofd = cmd == F_OFD_GETLK || cmd == F_OFD_SETLK || cmd == F_OFD_SETLKW;
+	if (ofd && fl.l_pid != 0)
+		return -EINVAL;
+	if (fl.l_type != F_RDLCK && fl.l_type != F_WRLCK && fl.l_type != F_UNLCK)
+		return -EINVAL;
+	int64_t base;
+	switch (fl.l_whence) {
+	case SEEK_SET:
+		base = 0;
+		break;
+	case SEEK_CUR:
+		base = (int64_t)f->pos;
+		break;
+	case SEEK_END: {
+		struct kstat st;
+		inode_getattr(f->inode, &st);
+		base = (int64_t)st.size;
+		break;
+	}
+	default:
+		return -EINVAL;
+	}
+	int64_t start = base + fl.l_start, end;
+	if (fl.l_len > 0) {
+		end = start + fl.l_len - 1;
+	} else if (fl.l_len < 0) {
+		end = start - 1;
+		start += fl.l_len;
+	} else {
+		end = INT64_MAX;
+	}
+	if (start < 0 || end < start)
+		return -EINVAL;
+	uint64_t s = (uint64_t)start, e = end == INT64_MAX ? UINT64_MAX : (uint64_t)end;
+	void *owner = ofd ? (void *)f : (void *)t->tg;
+	int kind = ofd ? LOCK_KIND_OFD : LOCK_KIND_POSIX;
+	if (cmd == F_GETLK || cmd == F_OFD_GETLK) {
+		if (fl.l_type == F_UNLCK)
+			return -EINVAL;
+		short type;
+		int pid;
+		if (lock_test(f->inode, owner, kind, fl.l_type, &s, &e, &type, &pid)) {
+			fl.l_type = type;
+			fl.l_whence = SEEK_SET;
+			fl.l_start = (off_t)s;
+			fl.l_len = e == UINT64_MAX ? 0 : (off_t)(e - s + 1);
+			fl.l_pid = pid;
+		} else {
+			fl.l_type = F_UNLCK;
+		}
+		return copy_to_user(t->tg->mm, uaddr, &fl, sizeof(fl));
+	}
+	int acc = f->flags & O_ACCMODE;
+	if ((fl.l_type == F_RDLCK && acc == O_WRONLY) || (fl.l_type == F_WRLCK && acc == O_RDONLY))
+		return -EBADF;
+	bool wait = cmd == F_SETLKW || cmd == F_OFD_SETLKW;
+	return lock_set(t, f->inode, owner, kind, fl.l_type, s, e, wait, ofd ? -1 : t->tg->tgid);
+}
+
+static long do_fsync(struct task *t, int fd, bool datasync)
+{
+	struct file *f = fget(t, fd);
+	if (!f || (f->flags & O_PATH))
+		return -EBADF;
+	if (!f->ops)
+		return -EINVAL;
+	return f->ops->fsync ? f->ops->fsync(f, datasync) : 0;
+}
+
+SYSCALL(fsync)
+{
+	return do_fsync(t, (int)a[0], false);
+}
+
+SYSCALL(fdatasync)
+{
+	return do_fsync(t, (int)a[0], true);
+}
+
+/* sync/syncfs: every write already reached the host kernel through the gofer (there is no
+ * write-back cache in the sentry); making it durable on disk is the host's business. */
+SYSCALL(sync)
+{
+	(void)t;
+	(void)a;
+	return 0;
+}
+
+SYSCALL(syncfs)
+{
+	return fget(t, (int)a[0]) ? 0 : -EBADF;
+}
+
+SYSCALL(flock)
+{
+	struct file *f = fget(t, (int)a[0]);
+	int op = (int)a[1];
+	if (!f || (f->flags & O_PATH))
+		return -EBADF;
+	bool nb = op & LOCK_NB;
+	op &= ~LOCK_NB;
+	short type = op == LOCK_SH ? F_RDLCK : op == LOCK_EX ? F_WRLCK : op == LOCK_UN ? F_UNLCK : -1;
+	if (type < 0)
+		return -EINVAL;
+	return lock_set(t, f->inode, f, LOCK_KIND_FLOCK, type, 0, UINT64_MAX, !nb, t->tg->tgid);
+}
+
 SYSCALL(fcntl)
 {
 	int fd = (int)a[0], cmd = (int)a[1];
@@ -998,9 +1113,7 @@ SYSCALL(fcntl)
 	case F_OFD_GETLK:
 	case F_OFD_SETLK:
 	case F_OFD_SETLKW:
-		/* Record locks come with the writable filesystem; say so instead of
-		 * granting locks that would not exclude anyone. */
-		return -ENOLCK;
+		return record_lock(t, f, cmd, a[2]);
 	default:
 		return -EINVAL;
 	}

@@ -446,6 +446,8 @@ static struct thread_group *new_process(struct task *t, uint64_t flags, long *er
 		p->fdt->refs++;
 	} else {
 		tg->fdt = fdt_clone(p->fdt);
+		if (tg->fdt)
+			tg->fdt->lock_owner = tg;
 	}
 	if (flags & CLONE_FS) {
 		tg->fs = p->fs;

@@ -1,5 +1,6 @@
 /* Inodes, dentries and open files: reference counting and the dentry cache. */
 #include "sentry/vfs/vfs.h"
+#include "sentry/vfs/lock.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -170,6 +171,7 @@ void file_put(struct file *f)
 		eventpoll_file_unref(f); /* epoll items may now hold its only references */
 		return;
 	}
+	lock_release(f->inode, f); /* OFD and flock locks belong to the open file */
 	if (f->ops && f->ops->release)
 		f->ops->release(f);
 	if (f->inode)
@@ -346,6 +348,8 @@ int fdt_install_at(struct fd_table *t, int fd, struct file *f, bool cloexec, int
 	if (fdt_grow(t, fd) < 0)
 		return -ENOMEM;
 	struct file *old = t->files[fd];
+	if (old && t->lock_owner && old->inode)
+		lock_release(old->inode, t->lock_owner);
 	file_get(f);
 	t->files[fd] = f;
 	t->cloexec[fd] = cloexec;
@@ -366,6 +370,9 @@ int fdt_close(struct fd_table *t, int fd)
 	struct file *f = fdt_get(t, fd);
 	if (!f)
 		return -EBADF;
+	/* POSIX: closing any descriptor of a file drops all the process's locks on it. */
+	if (t->lock_owner && f->inode)
+		lock_release(f->inode, t->lock_owner);
 	t->files[fd] = NULL;
 	t->cloexec[fd] = 0;
 	file_put(f);

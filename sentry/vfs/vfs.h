@@ -127,6 +127,8 @@ struct file_ops {
 	 * change the readiness to poll_wait(pt, wq), as Linux's f_op->poll does.
 	 * NULL: always readable and writable (regular files). */
 	unsigned (*poll)(struct file *f, struct poll_table *pt);
+	/* Makes written data durable (fsync/fdatasync). NULL: nothing to do (memory files). */
+	int (*fsync)(struct file *f, bool datasync);
 	/* Contents kept in the memory file, which MAP_SHARED maps directly (NULL: a shared
 	 * mapping is a private copy, and a writable one is refused). */
 	struct file_data *(*shared_data)(struct file *f);
@@ -172,6 +174,7 @@ struct fs_ctx {
 
 struct fd_table {
 	int refs;
+	void *lock_owner; /* the process whose POSIX locks a close drops */
 	struct file **files;
 	uint8_t *cloexec;
 	int cap;
