@@ -261,36 +261,6 @@ SYSCALL(futimesat) { return utimes_at(t, (int)a[0], a[1], a[2]); }
 
 /* ---- rename and link ---- */
 
-/* The parent directory and final name of a path argument. */
-static int parent_and_name(struct task *t, int dirfd, uint64_t upath, struct dentry **dir, char *name,
-			   bool *trailing_slash)
-{
-	char path[PATH_MAX];
-	struct dentry *start;
-	const char *last;
-	long err = copy_path(t, upath, path, false);
-	if (err < 0)
-		return (int)err;
-	if ((err = at_start(t, dirfd, path, &start)) < 0)
-		return (int)err;
-	if ((err = vfs_walk_parent(t->tg->fs, start, path, dir, &last)) < 0)
-		return (int)err;
-	size_t len = strcspn(last, "/");
-	if (len > NAME_MAX) {
-		dentry_put(*dir);
-		return -ENAMETOOLONG;
-	}
-	memcpy(name, last, len);
-	name[len] = 0;
-	if (trailing_slash)
-		*trailing_slash = last[len] == '/';
-	if (len == 0) {
-		/* "/" or "dir/": the name is the directory itself */
-		strcpy(name, ".");
-	}
-	return 0;
-}
-
 static long rename_at(struct task *t, int odfd, uint64_t opath, int ndfd, uint64_t npath, unsigned flags)
 {
 	char oname[NAME_MAX + 1], nname[NAME_MAX + 1];

@@ -804,24 +804,11 @@ SYSCALL(fchdir)
 
 static long do_mkdirat(struct task *t, int dirfd, uint64_t upath, uint32_t mode)
 {
-	char path[PATH_MAX];
-	struct dentry *start, *dir, *d;
-	const char *last;
-	long err = copy_path(t, upath, path, false);
+	char name[NAME_MAX + 1];
+	struct dentry *dir, *d;
+	long err = parent_and_name(t, dirfd, upath, &dir, name, NULL);
 	if (err < 0)
 		return err;
-	if ((err = at_start(t, dirfd, path, &start)) < 0)
-		return err;
-	if ((err = vfs_walk_parent(t->tg->fs, start, path, &dir, &last)) < 0)
-		return err;
-	char name[NAME_MAX + 1];
-	size_t len = strcspn(last, "/");
-	if (len == 0 || len > NAME_MAX) {
-		dentry_put(dir);
-		return len ? -ENAMETOOLONG : -EEXIST;
-	}
-	memcpy(name, last, len);
-	name[len] = 0;
 	err = vfs_create(dir, name, S_IFDIR | (mode & 07777 & ~t->tg->fs->umask), NULL, &d);
 	dentry_put(dir);
 	if (err == 0)
@@ -889,22 +876,18 @@ SYSCALL(rmdir)
 
 static long do_symlinkat(struct task *t, uint64_t utarget, int dirfd, uint64_t upath)
 {
-	char target[PATH_MAX], path[PATH_MAX];
-	struct dentry *start, *dir, *d;
-	const char *last;
+	char target[PATH_MAX], name[NAME_MAX + 1];
+	struct dentry *dir, *d;
+	bool slash;
 	long err = copy_path(t, utarget, target, false);
 	if (err < 0)
 		return err;
-	if ((err = copy_path(t, upath, path, false)) < 0)
+	if ((err = parent_and_name(t, dirfd, upath, &dir, name, &slash)) < 0)
 		return err;
-	if ((err = at_start(t, dirfd, path, &start)) < 0)
-		return err;
-	if ((err = vfs_walk_parent(t->tg->fs, start, path, &dir, &last)) < 0)
-		return err;
-	if (!last[0] || strchr(last, '/'))
+	if (slash || !strcmp(name, "."))
 		err = -ENOENT;
 	else
-		err = vfs_create(dir, last, S_IFLNK | 0777, target, &d);
+		err = vfs_create(dir, name, S_IFLNK | 0777, target, &d);
 	dentry_put(dir);
 	if (err == 0)
 		dentry_put(d);

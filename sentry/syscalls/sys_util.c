@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <string.h>
 #include <sys/stat.h>
 
 struct file *fget(struct task *t, int fd)
@@ -39,4 +40,34 @@ int fd_limit(struct task *t)
 {
 	rlim_t cur = t->tg->rlim[RLIMIT_NOFILE].rlim_cur;
 	return cur > 1048576 ? 1048576 : (int)cur;
+}
+
+/* The parent directory and final name of a path argument. */
+int parent_and_name(struct task *t, int dirfd, uint64_t upath, struct dentry **dir, char *name,
+			   bool *trailing_slash)
+{
+	char path[PATH_MAX];
+	struct dentry *start;
+	const char *last;
+	long err = copy_path(t, upath, path, false);
+	if (err < 0)
+		return (int)err;
+	if ((err = at_start(t, dirfd, path, &start)) < 0)
+		return (int)err;
+	if ((err = vfs_walk_parent(t->tg->fs, start, path, dir, &last)) < 0)
+		return (int)err;
+	size_t len = strcspn(last, "/");
+	if (len > NAME_MAX) {
+		dentry_put(*dir);
+		return -ENAMETOOLONG;
+	}
+	memcpy(name, last, len);
+	name[len] = 0;
+	if (trailing_slash)
+		*trailing_slash = last[len] == '/';
+	if (len == 0) {
+		/* "/" or "dir/": the name is the directory itself */
+		strcpy(name, ".");
+	}
+	return 0;
 }

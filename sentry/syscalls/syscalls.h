@@ -14,6 +14,11 @@ long copy_path(struct task *t, uint64_t uaddr, char *buf, bool allow_empty);
 /* The directory a *at() call starts from: NULL means cwd (AT_FDCWD or absolute path). */
 int at_start(struct task *t, int dirfd, const char *path, struct dentry **out);
 int fd_limit(struct task *t);
+/* The directory holding a path argument's last component, and that component in name
+ * (NAME_MAX + 1 bytes; "." for "/" or "dir/"). trailing_slash, if given, tells whether
+ * the path ended in '/'. Returns 0 with a dentry reference, or -errno. */
+int parent_and_name(struct task *t, int dirfd, uint64_t upath, struct dentry **dir, char *name,
+		    bool *trailing_slash);
 /* A file's readiness (poll bits); pt may be NULL. */
 unsigned file_poll(struct file *f, struct poll_table *pt);
 
