@@ -6,11 +6,14 @@
 # to paste into bench/RESULTS.md).
 #
 # Usage: bench/run.sh [options]          (build first: cmake -B build && cmake --build build)
-#   --quick             fewer repetitions and shorter loops (~1/3 of the time)
+#   or:  cmake --build build --target bench   (same as: make -C build bench), which builds
+#        ward and the bench programs and runs `bench/run.sh --install-missing --record`
+#   --quick             fewer repetitions and shorter loops, no heavy workloads (~3 min)
 #   --ward PATH         ward binary (default: <repo>/build/ward)
 #   --build DIR         build directory holding bench/micro/ (default: <repo>/build)
 #   --reps K            runs per sandbox of each self-timed benchmark (default 7, quick 3)
-#   --runs R            timed runs per sandbox of each wall-time benchmark (default 11, quick 5)
+#   --runs R            timed runs per sandbox of each wall-time benchmark (default 11,
+#                       quick 5; the heavy workloads use fewer, see BENCHMARKS)
 #   --budget-ms MS      target duration of one self-timed run; sets each sandbox's loop
 #                       count from a calibration run (default 150, quick 50)
 #   --modes LIST        comma list of pinned,unpinned (default both)
@@ -18,13 +21,20 @@
 #   --sandboxes LIST    comma list of native,ward,runsc,proot (default all; native is
 #                       always run, as it is the ratio reference)
 #   --only LIST         comma list of benchmark ids to run (default all; see BENCHMARKS)
+#   --mem-runs K        runs per sandbox of each memory measurement (default 3, quick 1;
+#                       0: no memory table)
 #   --runsc-flags STR   extra runsc flags, e.g. "--ignore-cgroups" (as non-root,
 #                       --rootless is added automatically)
-#   --srcdir DIR        where the gcc workload's input x.c is generated (default
-#                       /var/tmp/ward-bench-src.<uid>); ward gets it with --ro-bind
+#   --srcdir DIR        where the inputs of the gcc, make and sqlite workloads are
+#                       generated (default /var/tmp/ward-bench-src.<uid>); ward gets it
+#                       with --ro-bind
 #   --timeout S         a sandboxed run taking longer is killed and the cell is n/a
 #                       (default 60)
-#   --no-save           do not write bench/results/
+#   --install-missing   as root, apt-get install whichever of runsc, proot, gnuplot-nox
+#                       is missing before starting
+#   --record            also append the run's Markdown entry (with its chart) to
+#                       bench/RESULTS.md
+#   --no-save           do not write bench/results/ (implies no chart, no --record)
 #   -h, --help
 #
 # Method. Within each repetition every sandbox runs once, in a fixed order
@@ -34,17 +44,29 @@
 # scheduler free (on this kind of VM a cross-core wake-up costs ~100 µs, which dominates
 # any ptrace-based sandbox). The runner's environment is reset to the one ward gives its
 # guests (PATH, HOME, LANG=C.UTF-8; TMPDIR kept), so native, runsc and proot programs
-# see the same environment as ward's.
+# see the same environment as ward's. Memory (MEMORY below): after the timed modes,
+# unpinned, bench_memtree runs each listed workload under each sandbox and samples the
+# summed Rss and Pss of its whole process tree from /proc (peak over the run).
 #
-# Adding a benchmark: append a line "id|kind|title|command[|probe]" to BENCHMARKS below.
+# Adding a benchmark: append a line "id|kind|title|command[|extra]" to BENCHMARKS below.
 #   selftimed: the program is run once per repetition, prints "<id> <value>" itself;
-#              @N@ in its command is replaced by the calibrated loop count; the optional
-#              probe is the loop count of the first calibration run (default 200; use
-#              a small one for slow operations).
-#   wall:      the command's start-to-exit wall time, measured by bench_timeit.
+#              @N@ in its command is replaced by the calibrated loop count; extra is
+#              the loop count of the first calibration run (default 200; use a small
+#              one for slow operations).
+#   wall:      the command's start-to-exit wall time, measured by bench_timeit. extra
+#              marks a heavy workload (seconds per run): it is the number of timed runs
+#              (instead of --runs); only native gets a probe run (warming the host's
+#              caches), the sandboxes none and no warm-up: a sandbox whose first timed
+#              run fails is dropped (n/a, with that run's stderr); --quick skips the
+#              workload unless --only names it (then half the runs, at least 1).
 #   The command is split into words like a shell would (quotes work; use \$ for a
-#   literal $). @BIN@ is replaced by the directory holding the bench_* programs and
-#   @SRC@ by the directory holding the generated gcc input.
+#   literal $). @BIN@ is replaced by the directory holding the bench_* programs, @SRC@
+#   by the directory holding the generated inputs, @TMPFS@ by a tmpfs directory the
+#   sandboxed program can write to (/tmp under ward, whose /tmp is a private tmpfs;
+#   /dev/shm for the others: the host's /tmp may be a slow disk).
+# A sandbox known not to support a benchmark yet gets a KNOWN_GAPS line: it is still
+# tried, and if it fails its cell says "<sandbox>: <reason>" (the observed error is
+# kept in the JSON).
 # Targets checked at the end of each table: TARGETS below.
 set -uo pipefail
 
@@ -60,15 +82,24 @@ BENCHMARKS=(
   "mmap_munmap_ns|selftimed|mmap + munmap of 1 anonymous page|@BIN@/bench_mmap_munmap @N@"
   "page_fault_ns|selftimed|page fault on fresh anonymous memory, per page|@BIN@/bench_page_fault @N@"
   "futex_pingpong_ns|selftimed|futex wake/wait round trip between 2 threads|@BIN@/bench_futex_pingpong @N@|50"
+  "tcp_rr_ns|selftimed|loopback TCP round trip between 2 processes|@BIN@/bench_tcp_rr @N@|50"
   "clock_gettime_ns|selftimed|clock_gettime(CLOCK_MONOTONIC) via libc|@BIN@/bench_clock_gettime @N@"
   "true_wall_ns|wall|/bin/true, start to exit|/bin/true"
   "sh_loop_wall_ns|wall|sh loop running /bin/true 30 times, start to exit|/bin/sh -c 'i=0; while [ \$i -lt 30 ]; do /bin/true; i=\$((i+1)); done'"
   "python_pass_wall_ns|wall|python3 -c pass, start to exit|/usr/bin/python3 -c pass"
   "python_import_wall_ns|wall|python3 -c 'import json, email, http.client', start to exit|/usr/bin/python3 -c 'import json, email, http.client'"
   "gcc_wall_ns|wall|gcc -c of a ~200-line C file, start to exit|/usr/bin/gcc -c @SRC@/x.c -o /tmp/x.o"
+  "make_wall_ns|wall|make -j2 of a 20-file C project in /tmp, start to exit|/bin/sh -c 'd=\$(mktemp -d /tmp/wb.XXXXXX) && cp -R \"\$1\"/. \"\$d\" && make -s -j2 -C \"\$d\" && rm -rf \"\$d\"' sh @SRC@/proj|3"
+  "tar_wall_ns|wall|tar cf of /usr/include into a tmpfs and extract it back, start to exit|/bin/sh -c 'd=\$(mktemp -d \"\$1\"/wb.XXXXXX) && tar cf \"\$d\"/i.tar -C /usr include && mkdir \"\$d\"/x && tar xf \"\$d\"/i.tar -C \"\$d\"/x && rm -rf \"\$d\"' sh @TMPFS@|2"
+  "sqlite_wall_ns|wall|10,000 sqlite inserts in one transaction (python3, /tmp), start to exit|/usr/bin/python3 @SRC@/sqlite_insert.py"
+  "tcp_stream_wall_ns|wall|1 GiB through a loopback TCP socket between 2 processes, start to exit|@BIN@/bench_tcp_stream 1024|3"
 )
-ALL_IDS=()
-for spec in "${BENCHMARKS[@]}"; do ALL_IDS+=("${spec%%|*}"); done
+ALL_IDS=() QUICK_SKIPS=()
+for spec in "${BENCHMARKS[@]}"; do
+  ALL_IDS+=("${spec%%|*}")
+  IFS='|' read -r _id _kind _t _c _extra <<<"$spec"
+  [[ $_kind == wall && -n $_extra ]] && QUICK_SKIPS+=("$_id")
+done
 
 # The lead's targets for ward, against runsc-ptrace (checked below each table):
 # "id|max ward/runsc ratio|description". Issue 2: the first two. Issue 3: every process
@@ -85,9 +116,18 @@ TARGETS=(
   "sh_loop_wall_ns|0.5|sh loop, ward ≤ 1/2 runsc (issue 3)"
   "gcc_wall_ns|0.5|gcc -c, ward ≤ 1/2 runsc (issue 3)"
 )
+# Sandboxes that cannot run a benchmark yet, and why: "id|sandbox|reason". The run is
+# still tried (a stale line is reported); if it fails the cell reads "n/a (sandbox:
+# reason)". (ward has no sockets yet: socket() fails with ENOSYS.)
+KNOWN_GAPS=(
+  "tcp_rr_ns|ward|no socket layer yet"
+  "tcp_stream_wall_ns|ward|no socket layer yet"
+)
+# Workloads whose memory is measured (peak Rss and Pss of the whole process tree).
+MEMORY=(python_import_wall_ns gcc_wall_ns)
 # Programs built from bench/micro/<name>.c as bench_<name>.
 BENCH_PROGS=(getppid fork_wait fork_exec pipe_pingpong open_close stat pread_4k write_null
-  mmap_munmap page_fault futex_pingpong clock_gettime timeit)
+  mmap_munmap page_fault futex_pingpong tcp_rr clock_gettime tcp_stream timeit memtree)
 ALL_SANDBOXES=(native ward runsc proot)
 
 SELF=$(readlink -f "${BASH_SOURCE[0]}")
@@ -128,23 +168,52 @@ sandbox_precheck() {
   esac
 }
 
-# Replaces @BIN@, @SRC@ and @N@ in template $1 and splits it into words like the shell
-# (the templates are this script's own BENCHMARKS), into the array CMD.
+# Replaces @BIN@, @SRC@, @TMPFS@ (for sandbox $3) and @N@ (by $2) in template $1 and
+# splits it into words like the shell (the templates are this script's own BENCHMARKS),
+# into the array CMD.
 expand_cmd() {
-  local t=$1
+  local t=$1 tmpfs=/dev/shm
+  [[ ${3:-} == ward ]] && tmpfs=/tmp
   t=${t//@BIN@/$(printf %q "$WB_BINDIR")}
   t=${t//@SRC@/$(printf %q "$WB_SRCDIR")}
+  t=${t//@TMPFS@/$tmpfs}
   t=${t//@N@/${2:-}}
   eval "CMD=($t)"
 }
 
-# True if benchmark $1 is selected (--only).
-selected() { [[ -z ${WB_ONLY:-} || ,$WB_ONLY, == *,$1,* ]]; }
+# Prints the KNOWN_GAPS reason for benchmark $1 under sandbox $2, if there is one.
+known_gap() {
+  local g gid gsb why
+  for g in "${KNOWN_GAPS[@]}"; do
+    IFS='|' read -r gid gsb why <<<"$g"
+    if [[ $gid == "$1" && $gsb == "$2" ]]; then echo "$why"; return; fi
+  done
+}
 
-# One-line, table-safe failure reason: first non-empty stderr line, else the exit status.
+# Writes an n/a result for ($1 benchmark, $2 sandbox) into file $3, reason $4: the
+# KNOWN_GAPS reason if there is one (the observed failure goes to "detail").
+put_na() {
+  local gap
+  gap=$(known_gap "$1" "$2")
+  if [[ -n $gap ]]; then put "$3" status=na "reason=$2: $gap" "detail=$4"
+  else put "$3" status=na "reason=$4"; fi
+}
+
+# True if benchmark $1 is selected: named by --only, or no --only and not a heavy
+# workload skipped by --quick.
+selected() {
+  [[ -n ${WB_ONLY:-} ]] && { [[ ,$WB_ONLY, == *,$1,* ]]; return; }
+  ((${WB_QUICK:-0})) || return 0
+  [[ " ${QUICK_SKIPS[*]} " != *" $1 "* ]]
+}
+
+# One-line, table-safe failure reason: first non-empty stderr line (the last one after
+# a Python traceback), else the exit status.
 failure_reason() { # sandbox rc stderr-file [what]
   local line
-  line=$(grep -m1 -v '^[[:space:]]*$' "$3" 2>/dev/null | tr -d '\r' | tr '|' '/' | cut -c1-140)
+  line=$(grep -m1 -v '^[[:space:]]*$' "$3" 2>/dev/null)
+  [[ $line == Traceback* ]] && line=$(grep -v '^[[:space:]]*$' "$3" | tail -n1)
+  line=$(printf '%s' "$line" | tr -d '\r' | tr '|' '/' | cut -c1-140)
   if [[ $2 -eq 124 ]]; then line="timed out after ${WB_TIMEOUT}s${line:+: $line}"
   elif [[ -z $line ]]; then line="exit status $2${4:+, $4}"
   fi
@@ -181,42 +250,46 @@ worker() {
     local -a live=()
     declare -A N=()
     # Probe (also warms caches) and, for self-timed benchmarks, calibrate the loop count.
+    # (Heavy wall workloads: native only; see "Adding a benchmark" above.)
     for sb in "${sbs[@]}"; do
       local f="$out/$id/$sb" why rc stdout
       why=$(sandbox_precheck "$sb")
       if [[ -n $why ]]; then put "$f" status=na "reason=$why"; continue; fi
+      if [[ $kind == wall && -n $probe && $sb != native ]]; then live+=("$sb"); continue; fi
       sandbox_prefix "$sb"
       if [[ $kind == selftimed ]]; then
-        expand_cmd "$tmpl" "${probe:-200}"
+        expand_cmd "$tmpl" "${probe:-200}" "$sb"
         stdout=$(timeout -k 5 "$WB_TIMEOUT" "${P[@]}" "${CMD[@]}" </dev/null 2>"$err"); rc=$?
         local v
         v=$(awk -v k="$id" '$1==k && $2+0>0 {print $2; exit}' <<<"$stdout")
         if [[ $rc -ne 0 || -z $v ]]; then
-          put "$f" status=na "reason=$(failure_reason "$sb" "$rc" "$err" "no '$id' line in output")"
-          log "mode $mode: $id: $sb unavailable: $(cat "$f" | sed -n 's/^reason=//p')"
+          put_na "$id" "$sb" "$f" "$(failure_reason "$sb" "$rc" "$err" "no '$id' line in output")"
+          log "mode $mode: $id: $sb unavailable: $(sed -n 's/^reason=//p' "$f")"
           continue
         fi
         # A short probe run overestimates the cost (first calls are slow in some sandboxes),
         # so refine once with a run of the estimated length before fixing N.
         local n0
         n0=$(calib_n "$v")
-        expand_cmd "$tmpl" "$n0"
+        expand_cmd "$tmpl" "$n0" "$sb"
         stdout=$(timeout -k 5 "$WB_TIMEOUT" "${P[@]}" "${CMD[@]}" </dev/null 2>"$err"); rc=$?
         v=$(awk -v k="$id" '$1==k && $2+0>0 {print $2; exit}' <<<"$stdout")
         if [[ $rc -ne 0 || -z $v ]]; then
-          put "$f" status=na "reason=$(failure_reason "$sb" "$rc" "$err" "no '$id' line in output")"
+          put_na "$id" "$sb" "$f" "$(failure_reason "$sb" "$rc" "$err" "no '$id' line in output")"
           continue
         fi
         N[$sb]=$(calib_n "$v")
       else
-        expand_cmd "$tmpl"
+        expand_cmd "$tmpl" "" "$sb"
         timeout -k 5 "$WB_TIMEOUT" "${P[@]}" "${CMD[@]}" </dev/null >/dev/null 2>"$err"; rc=$?
         if [[ $rc -ne 0 ]]; then
-          put "$f" status=na "reason=$(failure_reason "$sb" "$rc" "$err")"
+          put_na "$id" "$sb" "$f" "$(failure_reason "$sb" "$rc" "$err")"
           log "mode $mode: $id: $sb unavailable: $(sed -n 's/^reason=//p' "$f")"
           continue
         fi
       fi
+      [[ -n $(known_gap "$id" "$sb") ]] &&
+        log "mode $mode: $id: $sb ran although KNOWN_GAPS says it cannot: update KNOWN_GAPS"
       live+=("$sb")
     done
 
@@ -228,7 +301,7 @@ worker() {
         for sb in "${live[@]}"; do
           [[ -n ${dead[$sb]:-} ]] && continue
           sandbox_prefix "$sb"
-          expand_cmd "$tmpl" "${N[$sb]}"
+          expand_cmd "$tmpl" "${N[$sb]}" "$sb"
           stdout=$(timeout -k 5 "$WB_TIMEOUT" "${P[@]}" "${CMD[@]}" </dev/null 2>"$err"); rc=$?
           v=$(awk -v k="$id" '$1==k && $2+0>0 {print $2; exit}' <<<"$stdout")
           if [[ $rc -ne 0 || -z $v ]]; then
@@ -248,17 +321,26 @@ worker() {
       done
       unset S dead
     else
+      # Heavy workloads (a run count in the 5th field): that many runs (half in --quick
+      # mode), no warm-up, and a sandbox is dropped after its first failed run.
+      local runs=$WB_RUNS warm=1
+      local -a topts=()
+      if [[ -n $probe ]]; then
+        runs=$probe warm=0
+        ((WB_QUICK)) && runs=$(((probe + 1) / 2))
+        topts=(-f -e "$err.cmd")
+      fi
       if ((${#live[@]})); then
         local -a targs=()
         for sb in "${live[@]}"; do
           sandbox_prefix "$sb"
-          expand_cmd "$tmpl"
+          expand_cmd "$tmpl" "" "$sb"
           ((${#targs[@]})) && targs+=(":::")
           targs+=("${P[@]}" "${CMD[@]}")
         done
-        log "mode $mode: $id: ${WB_RUNS} interleaved runs of: ${live[*]}"
+        log "mode $mode: $id: $runs interleaved runs of: ${live[*]}"
         local res
-        res=$("$WB_BINDIR/bench_timeit" -r "$WB_RUNS" -w 1 -t "$WB_TIMEOUT" "${targs[@]}" 2>"$err")
+        res=$("$WB_BINDIR/bench_timeit" -r "$runs" -w "$warm" -t "$WB_TIMEOUT" "${topts[@]}" "${targs[@]}" 2>"$err")
         local i=0 line
         for sb in "${live[@]}"; do
           line=$(awk -v i=$i '$1=="cmd" && $2==i' <<<"$res")
@@ -266,12 +348,22 @@ worker() {
           med=$(awk '{print $4}' <<<"$line")
           fails=$(awk '{print $12}' <<<"$line")
           samples=$(sed -n 's/.* samples *//p' <<<"$line")
-          if [[ -z $line || $med == - ]]; then
+          if ((${#topts[@]})) && [[ -n $line && $fails != 0 ]]; then
+            # Dropped after its first failure: the reason from that run's stderr.
+            local how
+            how=$(sed -n "s/^bench_timeit: cmd $i: //p" "$err" | head -n1)
+            rc=1
+            [[ $how == timed\ out* ]] && rc=124
+            put_na "$id" "$sb" "$out/$id/$sb" "$(failure_reason "$sb" "$rc" "$err.cmd$i" "$how")"
+            log "mode $mode: $id: $sb unavailable: $(sed -n 's/^reason=//p' "$out/$id/$sb")"
+          elif [[ -z $line || $med == - ]]; then
             put "$out/$id/$sb" status=na "reason=$sb failed: every timed run failed"
           elif [[ $fails != 0 ]]; then
-            put "$out/$id/$sb" status=na "reason=$sb failed: $fails of $WB_RUNS runs failed"
+            put "$out/$id/$sb" status=na "reason=$sb failed: $fails of $runs runs failed"
           else
-            put "$out/$id/$sb" status=ok "median=$med" "samples=$samples" "n=$WB_RUNS"
+            put "$out/$id/$sb" status=ok "median=$med" "samples=$samples" "n=$runs"
+            ((${#topts[@]})) && [[ -n $(known_gap "$id" "$sb") ]] &&
+              log "mode $mode: $id: $sb ran although KNOWN_GAPS says it cannot: update KNOWN_GAPS"
           fi
           i=$((i + 1))
         done
@@ -279,17 +371,79 @@ worker() {
     fi
     unset N
   done
+  rm -f "$err" "$err".cmd*
+}
+
+# The memory phase: for each MEMORY workload, WB_MEM_RUNS interleaved rounds of
+# bench_memtree under every sandbox; medians of the peak summed Rss and Pss (kB).
+memory_worker() {
+  local out="$WB_STATE/memory"
+  mkdir -p "$out"
+  local -a sbs
+  read -ra sbs <<<"$WB_SANDBOXES"
+  local err
+  err=$(mktemp)
+  local mid spec id kind title tmpl probe sb found
+  for mid in "${MEMORY[@]}"; do
+    selected "$mid" || continue
+    found=""
+    for spec in "${BENCHMARKS[@]}"; do
+      IFS='|' read -r id kind title tmpl probe <<<"$spec"
+      [[ $id == "$mid" ]] && { found=1; break; }
+    done
+    [[ -n $found ]] || die "MEMORY lists $mid, which is not in BENCHMARKS"
+    mkdir -p "$out/$id"
+    local -a live=()
+    declare -A R=() Q=() PR=()
+    for sb in "${sbs[@]}"; do
+      local why
+      why=$(sandbox_precheck "$sb")
+      if [[ -n $why ]]; then put "$out/$id/$sb" status=na "reason=$why"; else live+=("$sb"); fi
+    done
+    local rep line rc st
+    for ((rep = 1; rep <= WB_MEM_RUNS; rep++)); do
+      log "memory: $id: run $rep/$WB_MEM_RUNS of: ${live[*]}"
+      for sb in "${live[@]}"; do
+        [[ -e $out/$id/$sb ]] && continue # failed before
+        sandbox_prefix "$sb"
+        expand_cmd "$tmpl" "" "$sb"
+        line=$("$WB_BINDIR/bench_memtree" -v -t "$WB_TIMEOUT" "${P[@]}" "${CMD[@]}" </dev/null 2>"$err" |
+          awk '$1=="peak_rss_kb"')
+        st=$(sed -n 's/.* status //p' <<<"$line")
+        if [[ $st != ok ]]; then
+          rc=1
+          [[ $st == timeout ]] && rc=124
+          put_na "$id" "$sb" "$out/$id/$sb" "$(failure_reason "$sb" "$rc" "$err" "${st:-no bench_memtree output}")"
+          log "memory: $id: $sb unavailable: $(sed -n 's/^reason=//p' "$out/$id/$sb")"
+          continue
+        fi
+        R[$sb]+="$(awk '{print $2}' <<<"$line") "
+        Q[$sb]+="$(awk '{print $4}' <<<"$line") "
+        PR[$sb]+="$(awk '{print $6}' <<<"$line") "
+      done
+    done
+    for sb in "${live[@]}"; do
+      [[ -e $out/$id/$sb ]] && continue
+      put "$out/$id/$sb" status=ok \
+        "rss_kb=$(tr ' ' '\n' <<<"${R[$sb]}" | grep . | median)" \
+        "pss_kb=$(tr ' ' '\n' <<<"${Q[$sb]}" | grep . | median)" \
+        "rss_samples=${R[$sb]% }" "pss_samples=${Q[$sb]% }" \
+        "procs=$(tr ' ' '\n' <<<"${PR[$sb]}" | grep . | sort -g | tail -n1)" "n=$WB_MEM_RUNS"
+    done
+    unset R Q PR
+  done
   rm -f "$err"
 }
 
 if [[ ${1:-} == --_worker ]]; then
-  worker "$2"
+  if [[ $2 == memory ]]; then memory_worker; else worker "$2"; fi
   exit 0
 fi
 
 # ---------------------------------------------------------------------------- options
 QUICK=0 WARD="" BUILD="$REPO/build" REPS="" RUNS="" BUDGET="" MODES="pinned,unpinned"
-CPU=0 SANDBOXES="" SAVE=1 TIMEOUT=60 RUNSC_FLAGS="" ONLY="" SRCDIR=""
+CPU=0 SANDBOXES="" SAVE=1 TIMEOUT=60 RUNSC_FLAGS="" ONLY="" SRCDIR="" MEM_RUNS=""
+INSTALL=0 RECORD=0
 # runsc needs root for its cgroup setup; unprivileged it works with --rootless.
 (($(id -u) == 0)) || RUNSC_FLAGS="--rootless"
 ORIG_ARGS=("$@")
@@ -309,14 +463,18 @@ while (($#)); do
     --srcdir) SRCDIR=${2:?}; shift ;;
     --timeout) TIMEOUT=${2:?}; shift ;;
     --runsc-flags) RUNSC_FLAGS+=" ${2?}"; shift ;;
+    --mem-runs) MEM_RUNS=${2:?}; shift ;;
+    --install-missing) INSTALL=1 ;;
+    --record) RECORD=1 ;;
     --no-save) SAVE=0 ;;
     -h | --help) sed -n '2,/^set -uo/p' "$SELF" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
   shift
 done
-if ((QUICK)); then : "${REPS:=3}" "${RUNS:=5}" "${BUDGET:=50}"
-else : "${REPS:=7}" "${RUNS:=11}" "${BUDGET:=150}"; fi
+if ((QUICK)); then : "${REPS:=3}" "${RUNS:=5}" "${BUDGET:=50}" "${MEM_RUNS:=1}"
+else : "${REPS:=7}" "${RUNS:=11}" "${BUDGET:=150}" "${MEM_RUNS:=3}"; fi
+((SAVE)) || RECORD=0
 [[ -z $WARD ]] && WARD="$BUILD/ward"
 [[ $WARD == /* ]] || WARD="$PWD/$WARD"
 BUILD=$(readlink -f "$BUILD" 2>/dev/null || echo "$BUILD")
@@ -326,7 +484,7 @@ SBS=(native)
 for sb in "${ALL_SANDBOXES[@]:1}"; do
   if [[ -z $SANDBOXES || ,$SANDBOXES, == *,$sb,* ]]; then SBS+=("$sb"); fi
 done
-WB_ONLY=$ONLY # for selected()
+WB_ONLY=$ONLY WB_QUICK=$QUICK # for selected()
 IFS=, read -ra ONLY_LIST <<<"$ONLY"
 for id in "${ONLY_LIST[@]}"; do
   [[ " ${ALL_IDS[*]} " == *" $id "* ]] || die "unknown benchmark $id (known: ${ALL_IDS[*]})"
@@ -335,6 +493,24 @@ IFS=, read -ra MODE_LIST <<<"$MODES"
 for m in "${MODE_LIST[@]}"; do
   [[ $m == pinned || $m == unpinned ]] || die "unknown mode $m"
 done
+
+# ---------------------------------------------------------------------------- packages
+# --install-missing: the other sandboxes and gnuplot (for the chart) from Debian.
+if ((INSTALL)); then
+  declare -A PKG_OF=([runsc]=runsc [proot]=proot [gnuplot]=gnuplot-nox)
+  want=()
+  for c in runsc proot gnuplot; do command -v "$c" >/dev/null || want+=("${PKG_OF[$c]}"); done
+  if ((${#want[@]})); then
+    if (($(id -u) != 0)); then
+      log "not root: cannot install ${want[*]}; the missing sandboxes' cells will be n/a"
+    else
+      log "installing ${want[*]}"
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null ||
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null; } ||
+        log "warning: could not install ${want[*]}"
+    fi
+  fi
+fi
 
 # ---------------------------------------------------------------------------- binaries
 BINDIR="$BUILD/bench/micro"
@@ -346,6 +522,7 @@ if ((missing)); then
   mkdir -p "$BINDIR"
   log "$BUILD/bench/micro lacks some bench programs; compiling them into $BINDIR"
   for p in "${BENCH_PROGS[@]}"; do
+    [[ $BENCH_DIR/micro/$p.c -nt $BINDIR/bench_$p ]] || continue
     cc -static -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -o "$BINDIR/bench_$p" \
       "$BENCH_DIR/micro/$p.c" || die "cannot compile bench/micro/$p.c"
   done
@@ -409,6 +586,106 @@ mkdir -p "$SRCDIR" || die "cannot create $SRCDIR"
 gen_source >"$SRCDIR/x.c.$$" && mv -f "$SRCDIR/x.c.$$" "$SRCDIR/x.c" || die "cannot write $SRCDIR/x.c"
 SRC_LINES=$(wc -l <"$SRCDIR/x.c")
 
+# The make workload's project: 19 modules (3 static helpers and one exported function
+# each), a main.c calling them all, a shared header and a Makefile with a pattern rule;
+# the workload copies it into the sandbox's /tmp and runs `make -j2` there.
+gen_project() { # dir
+  local d=$1 i j
+  {
+    echo "/* Generated by bench/run.sh: the make_wall_ns project. */"
+    echo "#ifndef PROJ_H"
+    echo "#define PROJ_H"
+    echo "#include <stddef.h>"
+    echo "struct item { int id; long weight; char name[24]; };"
+    for i in $(seq -w 1 19); do echo "long mod$i(struct item *v, size_t n, const char *key);"; done
+    echo "#endif"
+  } >"$d/proj.h"
+  for i in $(seq -w 1 19); do
+    {
+      echo "/* Generated by bench/run.sh: the make_wall_ns project. */"
+      echo "#include <stdio.h>"
+      echo "#include <stdlib.h>"
+      echo "#include <string.h>"
+      echo "#include \"proj.h\""
+      for j in 0 1 2; do
+        cat <<EOF2
+static long step$j(const struct item *it, int k, const char *key) {
+    switch ((it->id + k + $j) % 4) {
+    case 0: return it->weight * $((10#$i + j));
+    case 1: return it->weight > $((10#$i * 3)) ? -it->weight : it->weight / 2;
+    case 2: return (long)strlen(it->name) ^ $j;
+    default: return strcmp(it->name, key) < 0 ? 1 : -1;
+    }
+}
+EOF2
+      done
+      cat <<EOF2
+long mod$i(struct item *v, size_t n, const char *key) {
+    long acc = $((10#$i));
+    for (size_t k = 0; k < n; k++) {
+        v[k].id = (int)k;
+        v[k].weight = (long)k * $((10#$i));
+        snprintf(v[k].name, sizeof v[k].name, "m$i-%zu", k);
+        acc += step0(&v[k], (int)k, key) + step1(&v[k], (int)k, key) - step2(&v[k], (int)k, key);
+    }
+    return acc;
+}
+EOF2
+    } >"$d/mod$i.c"
+  done
+  {
+    echo "/* Generated by bench/run.sh: the make_wall_ns project. */"
+    echo "#include <stdio.h>"
+    echo "#include <stdlib.h>"
+    echo "#include \"proj.h\""
+    echo "int main(void) {"
+    echo "    struct item *v = calloc(64, sizeof *v);"
+    echo "    long t = 0;"
+    echo "    if (!v) return 1;"
+    for i in $(seq -w 1 19); do echo "    t += mod$i(v, 64, \"key\");"; done
+    echo "    printf(\"%ld\\n\", t);"
+    echo "    free(v);"
+    echo "    return 0;"
+    echo "}"
+  } >"$d/main.c"
+  cat >"$d/Makefile" <<'EOF2'
+# Generated by bench/run.sh: 20 C files, compiled and linked by `make -j2`.
+CC = gcc
+CFLAGS = -O1 -Wall
+SRCS = $(wildcard *.c)
+OBJS = $(SRCS:.c=.o)
+prog: $(OBJS)
+	$(CC) -o $@ $(OBJS)
+%.o: %.c proj.h
+	$(CC) $(CFLAGS) -c $< -o $@
+EOF2
+}
+rm -rf "$SRCDIR/proj.$$" && mkdir "$SRCDIR/proj.$$" && gen_project "$SRCDIR/proj.$$" &&
+  rm -rf "$SRCDIR/proj" && mv "$SRCDIR/proj.$$" "$SRCDIR/proj" || die "cannot write $SRCDIR/proj"
+PROJ_FILES=$(ls "$SRCDIR/proj"/*.c | wc -l)
+PROJ_LINES=$(cat "$SRCDIR/proj"/*.c "$SRCDIR/proj"/*.h | wc -l)
+
+# The sqlite workload: 10,000 INSERTs in one explicit transaction into a new database in
+# a fresh directory under /tmp, checked and removed. (timeout=0: nothing else uses the
+# file, so a lock conflict is an error at once rather than a 5 s retry.)
+cat >"$SRCDIR/sqlite_insert.py.$$" <<'EOF2'
+# Generated by bench/run.sh: the sqlite_wall_ns workload.
+import os, shutil, sqlite3, tempfile
+d = tempfile.mkdtemp(prefix="wb.", dir="/tmp")
+try:
+    con = sqlite3.connect(os.path.join(d, "bench.db"), timeout=0, isolation_level=None)
+    con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, value REAL)")
+    con.execute("BEGIN")
+    for i in range(10000):
+        con.execute("INSERT INTO t VALUES (?, ?, ?)", (i, "row %d" % i, i * 0.5))
+    con.execute("COMMIT")
+    assert con.execute("SELECT count(*) FROM t").fetchone()[0] == 10000
+    con.close()
+finally:
+    shutil.rmtree(d)
+EOF2
+mv -f "$SRCDIR/sqlite_insert.py.$$" "$SRCDIR/sqlite_insert.py" || die "cannot write $SRCDIR/sqlite_insert.py"
+
 # ---------------------------------------------------------------------------- metadata
 DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 STAMP=$(date -u +%Y-%m-%dT%H%M%SZ)
@@ -438,7 +715,7 @@ GUEST_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 WENV=(env -i "PATH=$GUEST_PATH" "HOME=${HOME:-/root}" LANG=C.UTF-8 ${TMPDIR:+"TMPDIR=$TMPDIR"}
   "WB_STATE=$STATE" "WB_WARD=$WARD" "WB_BINDIR=$BINDIR" "WB_SRCDIR=$SRCDIR" "WB_REPS=$REPS"
   "WB_RUNS=$RUNS" "WB_BUDGET_MS=$BUDGET" "WB_SANDBOXES=${SBS[*]}" "WB_TIMEOUT=$TIMEOUT"
-  "WB_RUNSC_FLAGS=${RUNSC_FLAGS# }" "WB_ONLY=$ONLY")
+  "WB_RUNSC_FLAGS=${RUNSC_FLAGS# }" "WB_ONLY=$ONLY" "WB_QUICK=$QUICK" "WB_MEM_RUNS=$MEM_RUNS")
 
 T0=$(date +%s)
 for m in "${MODE_LIST[@]}"; do
@@ -448,7 +725,16 @@ for m in "${MODE_LIST[@]}"; do
     "${WENV[@]}" bash "$SELF" --_worker unpinned || die "unpinned worker failed"
   fi
 done
-log "done in $(($(date +%s) - T0)) s"
+# Memory, unpinned, if any MEMORY workload is selected.
+MEM_IDS=()
+for id in "${MEMORY[@]}"; do selected "$id" && MEM_IDS+=("$id"); done
+if ((MEM_RUNS > 0 && ${#MEM_IDS[@]})); then
+  "${WENV[@]}" bash "$SELF" --_worker memory || die "memory worker failed"
+else
+  MEM_IDS=()
+fi
+ELAPSED=$(($(date +%s) - T0))
+log "done in $ELAPSED s"
 
 # ---------------------------------------------------------------------------- report
 get() { sed -n "s/^$2=//p" "$1" 2>/dev/null; } # file key
@@ -475,9 +761,32 @@ report() {
     inv+="${inv:+; }$sb: \`${P[*]} CMD\`"
   done
   echo "- invocations: ${inv:-native only}"
-  echo "- method: self-timed benchmarks: median of $REPS runs (loop length calibrated to ~$BUDGET ms per run); wall-time benchmarks: median of $RUNS runs by bench_timeit (1 warm-up); sandboxes interleaved within each repetition; environment of every run: \`PATH=$GUEST_PATH HOME=${HOME:-/root} LANG=C.UTF-8\` (ward's guest environment)"
+  local spec id kind title tmpl probe heavy=""
+  for spec in "${BENCHMARKS[@]}"; do
+    IFS='|' read -r id kind title tmpl probe <<<"$spec"
+    selected "$id" && [[ $kind == wall && -n $probe ]] || continue
+    heavy+="${heavy:+, }${id%_wall_ns} $( ((QUICK)) && echo $(((probe + 1) / 2)) || echo "$probe")"
+  done
+  echo "- method: self-timed benchmarks: median of $REPS runs (loop length calibrated to ~$BUDGET ms per run); wall-time benchmarks: median of $RUNS runs by bench_timeit (1 warm-up)${heavy:+, heavy workloads: median of fewer runs (${heavy}) and no warm-up (native alone gets one untimed run first, to warm the page cache)}; sandboxes interleaved within each repetition; environment of every run: \`PATH=$GUEST_PATH HOME=${HOME:-/root} LANG=C.UTF-8\` (ward's guest environment)"
+  echo "- duration of the run: $ELAPSED s ($((ELAPSED / 60)) min $((ELAPSED % 60)) s)"
+  if ((QUICK)) && [[ -z $ONLY ]]; then
+    echo "- --quick: heavy workloads not run: ${QUICK_SKIPS[*]}"
+  fi
   if selected gcc_wall_ns; then
     echo "- gcc input: \`$SRCDIR/x.c\`, $SRC_LINES lines generated by run.sh"
+  fi
+  if selected make_wall_ns; then
+    echo "- make input: \`$SRCDIR/proj/\`, $PROJ_FILES C files + a header + a Makefile ($PROJ_LINES lines) generated by run.sh, copied into /tmp by the workload"
+  fi
+  if selected tar_wall_ns; then
+    echo "- tar target: a fresh directory in a tmpfs: \`/tmp\` under ward (its private tmpfs), \`/dev/shm\` for native, runsc and proot (this host's /tmp is the VM's ext4)"
+  fi
+  if ((${#MEM_IDS[@]})); then
+    echo "- memory: bench_memtree, unpinned, median of $MEM_RUNS run(s) per sandbox: the peak over the run of the summed Rss (and Pss) of every process in the tree started by the command (for ward: \`ward run\`, gofer, sentry and stubs), sampled from /proc/<pid>/smaps_rollup"
+  fi
+  if [[ -n $CHART ]]; then
+    echo
+    echo "![ratio to native per benchmark, log scale, pinned and unpinned]($CHART)"
   fi
   local m spec id kind title tmpl probe f
   for m in "${MODE_LIST[@]}"; do
@@ -562,6 +871,53 @@ report() {
     done
     ((all)) && echo "- targets met: $met of $all"
   done
+  ((${#MEM_IDS[@]})) && memory_report
+}
+
+fmt_kb() { awk -v k="$1" 'BEGIN{ printf "%.1f MiB", k/1024 }'; }
+
+memory_report() {
+  local id sid sb f spec kind title tmpl probe
+  echo
+  echo "### memory (peak of the whole process tree, unpinned)"
+  echo
+  echo "Each cell: the peak summed Rss of the command's process tree (ratio to native), then the peak summed Pss (shared pages split between the processes mapping them), median of $MEM_RUNS run(s)."
+  echo
+  local hdr="| workload |" sep="|---|"
+  for sb in "${COLS[@]}"; do hdr+=" ${HEAD[$sb]} |"; sep+="---|"; done
+  echo "$hdr"; echo "$sep"
+  for id in "${MEM_IDS[@]}"; do
+    for spec in "${BENCHMARKS[@]}"; do
+      IFS='|' read -r sid kind title tmpl probe <<<"$spec"
+      [[ $sid == "$id" ]] && break
+    done
+    local nat="" row="| ${title%, start to exit} |"
+    [[ $(get "$STATE/memory/$id/native" status) == ok ]] && nat=$(get "$STATE/memory/$id/native" rss_kb)
+    for sb in "${COLS[@]}"; do
+      f="$STATE/memory/$id/$sb"
+      if [[ ! -e $f ]]; then row+=" not run |"
+      elif [[ $(get "$f" status) == ok ]]; then
+        local r q
+        r=$(get "$f" rss_kb); q=$(get "$f" pss_kb)
+        row+=" Rss $(fmt_kb "$r")"
+        [[ -n $nat ]] && row+=" (x$(fmt_ratio "$(awk -v a="$r" -v b="$nat" 'BEGIN{print a/b}')"))"
+        row+=", Pss $(fmt_kb "$q") |"
+      else row+=" n/a ($(get "$f" reason)) |"
+      fi
+    done
+    echo "$row"
+  done
+  echo
+  local pl="- processes in the tree (most seen in one sample):"
+  for id in "${MEM_IDS[@]}"; do
+    local part=""
+    for sb in "${COLS[@]}"; do
+      f="$STATE/memory/$id/$sb"
+      [[ -e $f && $(get "$f" status) == ok ]] && part+="${part:+, }$sb $(get "$f" procs)"
+    done
+    pl+=" ${id%_wall_ns}: ${part:-none};"
+  done
+  echo "${pl%;}"
 }
 
 json_str() { # JSON string literal
@@ -573,12 +929,13 @@ json_str() { # JSON string literal
 json() {
   local m spec id kind title tmpl probe sb f first_m=1 first_b first_s
   echo "{"
-  echo "  \"schema\": 1,"
+  echo "  \"schema\": 2,"
   echo "  \"date\": $(json_str "$DATE"),"
   echo "  \"command\": $(json_str "$CMDLINE"),"
   echo "  \"machine\": {\"nproc\": $NPROC, \"kernel\": $(json_str "$KERNEL"), \"cpu\": $(json_str "$CPU_MODEL")},"
   echo "  \"versions\": {\"runsc\": $(json_str "$RUNSC_VER"), \"proot\": $(json_str "$PROOT_VER"), \"ward_git\": $(json_str "$WARD_GIT"), \"ward_path\": $(json_str "$WARD")},"
-  echo "  \"params\": {\"quick\": $( ((QUICK)) && echo true || echo false), \"reps\": $REPS, \"runs\": $RUNS, \"budget_ms\": $BUDGET, \"pinned_cpu\": $CPU, \"only\": $(json_str "$ONLY"), \"gcc_source\": $(json_str "$SRCDIR/x.c"), \"gcc_source_lines\": $SRC_LINES, \"guest_path\": $(json_str "$GUEST_PATH")},"
+  echo "  \"params\": {\"quick\": $( ((QUICK)) && echo true || echo false), \"reps\": $REPS, \"runs\": $RUNS, \"budget_ms\": $BUDGET, \"pinned_cpu\": $CPU, \"only\": $(json_str "$ONLY"), \"gcc_source\": $(json_str "$SRCDIR/x.c"), \"gcc_source_lines\": $SRC_LINES, \"make_project\": $(json_str "$SRCDIR/proj"), \"sqlite_script\": $(json_str "$SRCDIR/sqlite_insert.py"), \"tmpfs\": {\"ward\": \"/tmp\", \"others\": \"/dev/shm\"}, \"mem_runs\": $MEM_RUNS, \"guest_path\": $(json_str "$GUEST_PATH")},"
+  echo "  \"duration_s\": $ELAPSED,"
   echo "  \"modes\": {"
   for m in "${MODE_LIST[@]}"; do
     ((first_m)) || echo ","
@@ -602,7 +959,7 @@ json() {
           local samples; samples=$(get "$f" samples | tr -s ' ' | sed 's/ /, /g')
           printf '{"status": "ok", "median": %s, "n": %s, "samples": [%s]}' "$(get "$f" median)" "$(get "$f" n)" "$samples"
         else
-          printf '{"status": "na", "reason": %s}' "$(json_str "$(get "$f" reason)")"
+          json_na "$f"
         fi
       done
       printf '}}'
@@ -610,21 +967,69 @@ json() {
     printf '\n    }}'
   done
   echo
-  echo "  }"
+  printf '  },\n  "memory": {'
+  first_b=1
+  for id in "${MEM_IDS[@]}"; do
+    ((first_b)) || printf ','
+    first_b=0
+    for spec in "${BENCHMARKS[@]}"; do
+      IFS='|' read -r m kind title tmpl probe <<<"$spec"
+      [[ $m == "$id" ]] && break
+    done
+    printf '\n    %s: {"title": %s, "command": %s, "unit": "kB", "method": "peak over the run of the summed Rss / Pss of the process tree, sampled from /proc/<pid>/smaps_rollup by bench_memtree, unpinned", "results": {' \
+      "$(json_str "$id")" "$(json_str "$title")" "$(json_str "$tmpl")"
+    first_s=1
+    for sb in "${SBS[@]}"; do
+      f="$STATE/memory/$id/$sb"
+      [[ -e $f ]] || continue
+      ((first_s)) || printf ','
+      first_s=0
+      printf '\n      %s: ' "$(json_str "$sb")"
+      if [[ $(get "$f" status) == ok ]]; then
+        printf '{"status": "ok", "peak_rss_kb": %s, "peak_pss_kb": %s, "max_procs": %s, "n": %s, "rss_samples": [%s], "pss_samples": [%s]}' \
+          "$(get "$f" rss_kb)" "$(get "$f" pss_kb)" "$(get "$f" procs)" "$(get "$f" n)" \
+          "$(get "$f" rss_samples | tr -s ' ' | sed 's/ /, /g')" "$(get "$f" pss_samples | tr -s ' ' | sed 's/ /, /g')"
+      else
+        json_na "$f"
+      fi
+    done
+    printf '}}'
+  done
+  printf '\n  }\n'
   echo "}"
 }
 
-REPORT=$(report)
-echo
-echo "$REPORT"
+json_na() { # result file
+  local d
+  d=$(get "$1" detail)
+  printf '{"status": "na", "reason": %s%s}' "$(json_str "$(get "$1" reason)")" "${d:+, \"detail\": $(json_str "$d")}"
+}
+
+CHART=""
 if ((SAVE)); then
   mkdir -p "$BENCH_DIR/results"
   json >"$BENCH_DIR/results/$STAMP.json"
-  echo "$REPORT" >"$BENCH_DIR/results/$STAMP.md"
   if command -v python3 >/dev/null; then
     python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$BENCH_DIR/results/$STAMP.json" ||
       log "warning: $BENCH_DIR/results/$STAMP.json is not valid JSON"
   fi
+  # The chart of the ratios, next to the JSON (bench/chart.sh; needs gnuplot).
+  if "$BENCH_DIR/chart.sh" "$BENCH_DIR/results/$STAMP.json" "$BENCH_DIR/results/$STAMP.png"; then
+    CHART="$STAMP.png"
+  else
+    log "warning: no chart (bench/chart.sh failed; is gnuplot installed? --install-missing does it)"
+  fi
+fi
+REPORT=$(report)
+echo
+echo "$REPORT"
+if ((SAVE)); then
+  echo "$REPORT" >"$BENCH_DIR/results/$STAMP.md"
   echo
-  log "saved bench/results/$STAMP.json and bench/results/$STAMP.md"
+  log "saved bench/results/$STAMP.json${CHART:+, bench/results/$CHART} and bench/results/$STAMP.md"
+  if ((RECORD)); then
+    # In RESULTS.md (one directory up) the chart is under results/.
+    { echo; sed "s|^\(!\[[^]]*\]\)($STAMP\.png)\$|\1(results/$STAMP.png)|" <<<"$REPORT"; } >>"$BENCH_DIR/RESULTS.md"
+    log "appended the entry to bench/RESULTS.md"
+  fi
 fi

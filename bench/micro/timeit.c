@@ -1,6 +1,6 @@
 /* timeit: precise start-to-exit wall time of commands, interleaved.
  *
- * Usage: bench_timeit [-r RUNS] [-w WARMUP] [-t TIMEOUT_S] [-v]
+ * Usage: bench_timeit [-r RUNS] [-w WARMUP] [-t TIMEOUT_S] [-v] [-f] [-e PREFIX]
  *                     CMD [ARGS...] [::: CMD2 [ARGS...]] ...
  *
  * Each round runs every command once, in the order given (A B C A B C ...), so slow
@@ -10,8 +10,12 @@
  * costs a few tens of µs at most) to the return of waitpid, with CLOCK_MONOTONIC.
  *
  * The children get stdin and stdout/stderr on /dev/null unless -v (stdout/stderr
- * inherited). A child that runs longer than TIMEOUT_S seconds (default 60) is killed
- * with SIGKILL, together with its process group, and counted as a failure.
+ * inherited); with -e, command i's stderr goes to the file PREFIX<i> instead (truncated
+ * at each of its runs, so after a failure it holds the failed run's stderr). A child that
+ * runs longer than TIMEOUT_S seconds (default 60) is killed with SIGKILL, together with
+ * its process group, and counted as a failure. With -f a command is not run again after
+ * a failed run (warm-up or timed); every failure is described on stderr as
+ * "bench_timeit: cmd <i>: <exit status N | signal N | timed out after S s | spawn error>".
  *
  * Output, one line per command, in the order given:
  *   cmd <i> median_ns <m> min_ns <a> max_ns <b> runs <n> failures <f> samples <s1> <s2> ...
@@ -39,6 +43,7 @@ struct cmd {
     long long *samples;
     int nsamples;
     int failures;
+    int dropped; /* -f: failed once, not run again */
 };
 
 static long long now_ns(void) {
@@ -53,13 +58,15 @@ static int cmp_ll(const void *a, const void *b) {
 }
 
 static void usage(void) {
-    fputs("usage: bench_timeit [-r RUNS] [-w WARMUP] [-t TIMEOUT_S] [-v] "
+    fputs("usage: bench_timeit [-r RUNS] [-w WARMUP] [-t TIMEOUT_S] [-v] [-f] [-e PREFIX] "
           "CMD [ARGS...] [::: CMD [ARGS...]]...\n", stderr);
     exit(2);
 }
 
-/* Runs argv once; returns the wall time in ns, or -1 if the run failed. */
-static long long run_once(char **argv, int verbose, int timeout_s) {
+/* Runs argv once; returns the wall time in ns, or -1 if the run failed (described in
+ * why). errfile: where its stderr goes, or NULL. */
+static long long run_once(char **argv, int verbose, int timeout_s, const char *errfile,
+                          char *why, size_t whysize) {
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
     posix_spawn_file_actions_init(&fa);
@@ -67,7 +74,12 @@ static long long run_once(char **argv, int verbose, int timeout_s) {
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     if (!verbose) {
         posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-        posix_spawn_file_actions_adddup2(&fa, 1, 2);
+        if (errfile)
+            posix_spawn_file_actions_addopen(&fa, 2, errfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        else
+            posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    } else if (errfile) {
+        posix_spawn_file_actions_addopen(&fa, 2, errfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     }
     /* Own process group, so a timeout can kill the whole tree (e.g. runsc's helpers). */
     posix_spawnattr_setpgroup(&attr, 0);
@@ -79,7 +91,7 @@ static long long run_once(char **argv, int verbose, int timeout_s) {
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     if (err != 0) {
-        fprintf(stderr, "bench_timeit: %s: %s\n", argv[0], strerror(err));
+        snprintf(why, whysize, "spawn error: %s: %s", argv[0], strerror(err));
         return -1;
     }
     /* Wait with a deadline: poll a pidfd, which becomes readable when the child exits. */
@@ -95,28 +107,39 @@ static long long run_once(char **argv, int verbose, int timeout_s) {
             kill(-pid, SIGKILL);
             kill(pid, SIGKILL);
             waitpid(pid, NULL, 0);
-            fprintf(stderr, "bench_timeit: %s: timed out after %d s\n", argv[0], timeout_s);
+            snprintf(why, whysize, "timed out after %d s", timeout_s);
             return -1;
         }
     }
     int status;
     while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
+        if (errno != EINTR) {
+            snprintf(why, whysize, "waitpid: %s", strerror(errno));
             return -1;
+        }
     long long t1 = now_ns();
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    if (WIFSIGNALED(status)) {
+        snprintf(why, whysize, "signal %d", WTERMSIG(status));
         return -1;
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        snprintf(why, whysize, "exit status %d", WEXITSTATUS(status));
+        return -1;
+    }
     return t1 - t0;
 }
 
 int main(int argc, char **argv) {
-    int runs = 10, warmup = 1, timeout_s = 60, verbose = 0, opt;
-    while ((opt = getopt(argc, argv, "+r:w:t:v")) != -1) {
+    int runs = 10, warmup = 1, timeout_s = 60, verbose = 0, failfast = 0, opt;
+    const char *errprefix = NULL;
+    while ((opt = getopt(argc, argv, "+r:w:t:vfe:")) != -1) {
         switch (opt) {
         case 'r': runs = atoi(optarg); break;
         case 'w': warmup = atoi(optarg); break;
         case 't': timeout_s = atoi(optarg); break;
         case 'v': verbose = 1; break;
+        case 'f': failfast = 1; break;
+        case 'e': errprefix = optarg; break;
         default: usage();
         }
     }
@@ -140,6 +163,7 @@ int main(int argc, char **argv) {
         cmds[ncmds].samples = calloc((size_t)runs, sizeof(long long));
         cmds[ncmds].nsamples = 0;
         cmds[ncmds].failures = 0;
+        cmds[ncmds].dropped = 0;
         if (!cmds[ncmds].samples)
             return 1;
         ncmds++;
@@ -148,7 +172,21 @@ int main(int argc, char **argv) {
 
     for (int round = 0; round < warmup + runs; round++) {
         for (int c = 0; c < ncmds; c++) {
-            long long t = run_once(cmds[c].argv, verbose, timeout_s);
+            if (cmds[c].dropped) {
+                if (round >= warmup)
+                    cmds[c].failures++;
+                continue;
+            }
+            char errfile[4096], why[512] = "";
+            if (errprefix)
+                snprintf(errfile, sizeof errfile, "%s%d", errprefix, c);
+            long long t = run_once(cmds[c].argv, verbose, timeout_s, errprefix ? errfile : NULL,
+                                   why, sizeof why);
+            if (t < 0) {
+                fprintf(stderr, "bench_timeit: cmd %d: %s\n", c, why);
+                if (failfast)
+                    cmds[c].dropped = 1;
+            }
             if (round < warmup)
                 continue;
             if (t < 0)
