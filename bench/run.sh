@@ -61,7 +61,8 @@
 #              workload unless --only names it (then half the runs, at least 1).
 #   The command is split into words like a shell would (quotes work; use \$ for a
 #   literal $). @BIN@ is replaced by the directory holding the bench_* programs, @SRC@
-#   by the directory holding the generated inputs, @TMPFS@ by a tmpfs directory the
+#   by the directory holding the generated inputs, @WS@ by the file benchmarks' workspace
+#   (a directory on disk, ward's --workspace), @TMPFS@ by a tmpfs directory the
 #   sandboxed program can write to (/tmp under ward, whose /tmp is a private tmpfs;
 #   /dev/shm for the others: the host's /tmp may be a slow disk).
 # A sandbox known not to support a benchmark yet gets a KNOWN_GAPS line: it is still
@@ -84,6 +85,7 @@ BENCHMARKS=(
   "futex_pingpong_ns|selftimed|futex wake/wait round trip between 2 threads|@BIN@/bench_futex_pingpong @N@|50"
   "tcp_rr_ns|selftimed|loopback TCP round trip between 2 processes|@BIN@/bench_tcp_rr @N@|50"
   "clock_gettime_ns|selftimed|clock_gettime(CLOCK_MONOTONIC) via libc|@BIN@/bench_clock_gettime @N@"
+  "create_delete_ns|selftimed|create + delete of small files in the workspace, per file|@BIN@/bench_create_delete @N@ @WS@|1000"
   "true_wall_ns|wall|/bin/true, start to exit|/bin/true"
   "sh_loop_wall_ns|wall|sh loop running /bin/true 30 times, start to exit|/bin/sh -c 'i=0; while [ \$i -lt 30 ]; do /bin/true; i=\$((i+1)); done'"
   "python_pass_wall_ns|wall|python3 -c pass, start to exit|/usr/bin/python3 -c pass"
@@ -115,6 +117,12 @@ TARGETS=(
   "python_import_wall_ns|1|python3 imports, ward ≤ runsc (issue 3)"
   "sh_loop_wall_ns|0.5|sh loop, ward ≤ 1/2 runsc (issue 3)"
   "gcc_wall_ns|0.5|gcc -c, ward ≤ 1/2 runsc (issue 3)"
+  "open_close_ns|1|open+close, ward ≤ runsc (issue 4)"
+  "stat_ns|1|stat, ward ≤ runsc (issue 4)"
+  "pread_4k_ns|1|4 KiB cached reads, ward ≤ runsc (issue 4)"
+  "create_delete_ns|1|create+delete in the workspace, ward ≤ runsc (issue 4)"
+  "tar_wall_ns|1|tar of /usr/include, ward ≤ runsc (issue 4)"
+  "sqlite_wall_ns|1|sqlite inserts, ward ≤ runsc (issue 4)"
 )
 # Sandboxes that cannot run a benchmark yet, and why: "id|sandbox|reason". The run is
 # still tried (a stale line is reported); if it fails the cell reads "n/a (sandbox:
@@ -127,7 +135,7 @@ KNOWN_GAPS=(
 MEMORY=(python_import_wall_ns gcc_wall_ns)
 # Programs built from bench/micro/<name>.c as bench_<name>.
 BENCH_PROGS=(getppid fork_wait fork_exec pipe_pingpong open_close stat pread_4k write_null
-  mmap_munmap page_fault futex_pingpong tcp_rr clock_gettime tcp_stream timeit memtree)
+  mmap_munmap page_fault futex_pingpong tcp_rr clock_gettime create_delete tcp_stream timeit memtree)
 ALL_SANDBOXES=(native ward runsc proot)
 
 SELF=$(readlink -f "${BASH_SOURCE[0]}")
@@ -145,7 +153,7 @@ log() { echo "[bench] $*" >&2; }
 sandbox_prefix() {
   case $1 in
     native) P=() ;;
-    ward) P=("$WB_WARD" run --platform=ptrace --ro-bind "$WB_BINDIR" --ro-bind "$WB_SRCDIR" --) ;;
+    ward) P=("$WB_WARD" run --platform=ptrace --ro-bind "$WB_BINDIR" --ro-bind "$WB_SRCDIR" --workspace "$WB_WSDIR" --) ;;
     runsc)
       local -a extra
       read -ra extra <<<"$WB_RUNSC_FLAGS"
@@ -176,6 +184,7 @@ expand_cmd() {
   [[ ${3:-} == ward ]] && tmpfs=/tmp
   t=${t//@BIN@/$(printf %q "$WB_BINDIR")}
   t=${t//@SRC@/$(printf %q "$WB_SRCDIR")}
+  t=${t//@WS@/$(printf %q "$WB_WSDIR")}
   t=${t//@TMPFS@/$tmpfs}
   t=${t//@N@/${2:-}}
   eval "CMD=($t)"
@@ -583,6 +592,10 @@ EOF2
 [[ -n $SRCDIR ]] || { [[ -d /var/tmp ]] && SRCDIR="/var/tmp/ward-bench-src.$(id -u)" || SRCDIR="${TMPDIR:-/tmp}/ward-bench-src.$(id -u)"; }
 [[ $SRCDIR == /* ]] || SRCDIR="$PWD/$SRCDIR"
 mkdir -p "$SRCDIR" || die "cannot create $SRCDIR"
+# The workspace of the file benchmarks: a directory on disk next to SRCDIR (ward mounts it
+# read-write with --workspace; the others write to it directly, runsc into its overlay).
+WSDIR="$(dirname "$SRCDIR")/ward-bench-ws.$(id -u)"
+mkdir -p "$WSDIR" || die "cannot create $WSDIR"
 gen_source >"$SRCDIR/x.c.$$" && mv -f "$SRCDIR/x.c.$$" "$SRCDIR/x.c" || die "cannot write $SRCDIR/x.c"
 SRC_LINES=$(wc -l <"$SRCDIR/x.c")
 
@@ -713,7 +726,7 @@ trap 'rm -rf "$STATE"' EXIT
 # environment ward gives its guests, plus their configuration.
 GUEST_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 WENV=(env -i "PATH=$GUEST_PATH" "HOME=${HOME:-/root}" LANG=C.UTF-8 ${TMPDIR:+"TMPDIR=$TMPDIR"}
-  "WB_STATE=$STATE" "WB_WARD=$WARD" "WB_BINDIR=$BINDIR" "WB_SRCDIR=$SRCDIR" "WB_REPS=$REPS"
+  "WB_STATE=$STATE" "WB_WARD=$WARD" "WB_BINDIR=$BINDIR" "WB_SRCDIR=$SRCDIR" "WB_WSDIR=$WSDIR" "WB_REPS=$REPS"
   "WB_RUNS=$RUNS" "WB_BUDGET_MS=$BUDGET" "WB_SANDBOXES=${SBS[*]}" "WB_TIMEOUT=$TIMEOUT"
   "WB_RUNSC_FLAGS=${RUNSC_FLAGS# }" "WB_ONLY=$ONLY" "WB_QUICK=$QUICK" "WB_MEM_RUNS=$MEM_RUNS")
 
@@ -757,7 +770,7 @@ report() {
   echo "- versions: runsc \`$RUNSC_VER\`, proot $PROOT_VER, ward $WARD_GIT (\`$WARD\`)"
   local sb inv=""
   for sb in "${SBS[@]:1}"; do
-    WB_WARD=$WARD WB_BINDIR=$BINDIR WB_SRCDIR=$SRCDIR WB_RUNSC_FLAGS=${RUNSC_FLAGS# } sandbox_prefix "$sb"
+    WB_WARD=$WARD WB_BINDIR=$BINDIR WB_SRCDIR=$SRCDIR WB_WSDIR=$WSDIR WB_RUNSC_FLAGS=${RUNSC_FLAGS# } sandbox_prefix "$sb"
     inv+="${inv:+; }$sb: \`${P[*]} CMD\`"
   done
   echo "- invocations: ${inv:-native only}"
