@@ -3,5 +3,7 @@
 
 /* `ward run`: starts a sandbox (gofer + sentry) and waits for it. Returns the exit status. */
 int cli_run(int argc, char **argv);
+/* `ward bench`: runs the source tree's benchmark suite (bench/run.sh) on this binary. */
+int cli_bench(int argc, char **argv);
 
 #endif
