@@ -75,7 +75,17 @@ struct platform {
 	int memfd; /* the memory file, as the stubs see it */
 };
 
-/* Creates the ptrace platform. memfd is the memory file every stub maps from. */
-int ptrace_platform_create(int memfd, struct platform **out);
+/* Pages of the memory file for the platform's own use (areas shared between the sentry
+ * and a stub), handed out by the sentry's allocator: zeroed, page-aligned. */
+struct platform_memory {
+	void *opaque;
+	/* 0 with *off (memory-file offset) and *ptr (the sentry's view), or -errno. */
+	int (*alloc)(void *opaque, uint64_t len, uint64_t *off, void **ptr);
+	void (*free)(void *opaque, uint64_t off, uint64_t len);
+};
+
+/* Creates the ptrace platform. memfd is the memory file every stub maps from; mem gives
+ * pages of it. Call before the sentry confines itself (it forks the stub factory). */
+int ptrace_platform_create(int memfd, const struct platform_memory *mem, struct platform **out);
 
 #endif

@@ -98,6 +98,22 @@ static int find_in_path(struct task *t, const char *cmd, const char *path, char 
 	return saw_eacces ? -EACCES : -ENOENT;
 }
 
+/* The platform's pages of the memory file (its stubs' batch pages). */
+static int platform_page_alloc(void *opaque, uint64_t len, uint64_t *off, void **ptr)
+{
+	struct memfile *mf = opaque;
+	int err = memfile_alloc(mf, len, off);
+	if (err < 0)
+		return err;
+	*ptr = memfile_ptr(mf, *off);
+	return 0;
+}
+
+static void platform_page_free(void *opaque, uint64_t off, uint64_t len)
+{
+	memfile_free(opaque, off, len);
+}
+
 static int kernel_init(struct kernel *k, int gofer_fd, char *const binds[], int nbinds,
 		       const char *workspace)
 {
@@ -122,7 +138,8 @@ static int kernel_init(struct kernel *k, int gofer_fd, char *const binds[], int 
 		fprintf(stderr, "ward: cannot create the memory file: %s\n", strerror(-err));
 		return err;
 	}
-	if ((err = ptrace_platform_create(k->mf.fd, &k->plat)) < 0) {
+	const struct platform_memory mem = {&k->mf, platform_page_alloc, platform_page_free};
+	if ((err = ptrace_platform_create(k->mf.fd, &mem, &k->plat)) < 0) {
 		fprintf(stderr, "ward: cannot start the ptrace platform: %s\n", strerror(-err));
 		return err;
 	}

@@ -1,6 +1,7 @@
 /* The sentry's own seccomp filter: a deny list of what a compromised sentry could use to
- * reach the host directly. Everything it needs after start-up (ptrace, fork of stubs,
- * memory-file mmaps, the gofer socket, epoll, timers) stays allowed. */
+ * reach the host directly. Everything it needs after start-up (ptrace, memory-file mmaps,
+ * the gofer socket, epoll, timers) stays allowed. It makes no process or thread after
+ * start-up (new stubs are forked by the platform's stub factory), so it may not. */
 #include "sentry/confine.h"
 
 #include <errno.h>
@@ -12,6 +13,7 @@ static const int denied[] = {
 	SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(openat2), SCMP_SYS(creat),
 	SCMP_SYS(open_by_handle_at), SCMP_SYS(name_to_handle_at),
 	SCMP_SYS(execve), SCMP_SYS(execveat),
+	SCMP_SYS(fork), SCMP_SYS(vfork), SCMP_SYS(clone), SCMP_SYS(clone3),
 	SCMP_SYS(socket), SCMP_SYS(connect), SCMP_SYS(bind), SCMP_SYS(listen),
 	SCMP_SYS(accept), SCMP_SYS(accept4),
 	SCMP_SYS(mkdir), SCMP_SYS(mkdirat), SCMP_SYS(unlink), SCMP_SYS(unlinkat),

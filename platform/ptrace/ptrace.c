@@ -29,13 +29,28 @@
 #include <time.h>
 #include <unistd.h>
 
-extern char ward_stub_start[], ward_stub_end[], ward_stub_syscall[], ward_stub_entry[];
+extern char ward_stub_start[], ward_stub_end[], ward_stub_syscall[], ward_stub_batch[],
+	ward_stub_entry[];
 
 /* Where the stub's memory file descriptor lives inside every stub process. */
 #define STUB_MEMFD 3
 
+/* The batch page (STUB_BATCH), as stub.S reads it. */
+struct stub_batch_op {
+	uint64_t nr, a[6];
+};
+#define STUB_BATCH_OPS ((STUB_BATCH_SIZE - 8) / sizeof(struct stub_batch_op))
+struct stub_batch {
+	uint64_t count;
+	struct stub_batch_op ops[STUB_BATCH_OPS];
+};
+
 struct ptrace_platform {
 	struct platform base;
+	struct platform_memory mem;
+	/* The stub factory: a clean stub whose only job is to fork new stubs, far cheaper
+	 * than forking the sentry. */
+	struct address_space *factory;
 	int sigchld_fd;
 	size_t fpsize;
 	struct sock_fprog filter;
@@ -49,6 +64,7 @@ struct context {
 	struct address_space *as;
 	pid_t tid;
 	int cpu; /* the CPU this host thread is bound to, -1 = none yet */
+	bool running; /* resumed, its stop not yet reported */
 	void *owner;
 	struct context *next_in_as;
 };
@@ -58,6 +74,11 @@ struct address_space {
 	pid_t pid; /* the control thread (thread-group leader) */
 	arch_regs ctl_regs;
 	struct context *contexts; /* guest threads of this stub */
+	int nrunning;		  /* contexts running guest code */
+	/* Address-space operations are queued in the batch page while no guest thread of
+	 * the stub runs, and run in one stop of the control thread before one does. */
+	struct stub_batch *batch; /* the sentry's view of the stub's batch page */
+	uint64_t batch_off;	  /* its memory-file offset; NULL batch: none (the factory) */
 };
 
 static inline uint64_t stub_addr(const char *sym)
@@ -147,7 +168,8 @@ static void build_filter(struct ptrace_platform *pp)
 	pp->filter.filter = pp->insns;
 }
 
-/* Runs in the forked child, with the sentry's memory still mapped. Never returns. */
+/* Runs in the forked child that becomes the stub factory, with the sentry's memory still
+ * mapped. Never returns. */
 static void __attribute__((noreturn)) stub_child(struct ptrace_platform *pp, pid_t parent)
 {
 	sigset_t none;
@@ -157,6 +179,9 @@ static void __attribute__((noreturn)) stub_child(struct ptrace_platform *pp, pid
 		_exit(1);
 	for (int s = 1; s < NSIG; s++)
 		signal(s, SIG_DFL);
+	/* The factory's children (the stubs) are reaped by the kernel once the sentry, their
+	 * tracer, has collected their exit: the factory never waits. */
+	signal(SIGCHLD, SIG_IGN);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (pp->base.memfd != STUB_MEMFD && dup2(pp->base.memfd, STUB_MEMFD) < 0)
@@ -194,9 +219,17 @@ static int wait_tid(pid_t tid, int *status)
 	}
 }
 
-static int pt_new_address_space(struct platform *p, struct address_space **out)
+static void kill_and_reap(pid_t pid)
 {
-	struct ptrace_platform *pp = (struct ptrace_platform *)p;
+	int status;
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &status, __WALL) == pid && WIFSTOPPED(status))
+		;
+}
+
+/* Forks the sentry into the stub factory (once, at start-up). */
+static int factory_create(struct ptrace_platform *pp, struct address_space **out)
+{
 	struct address_space *as = calloc(1, sizeof(*as));
 	int status, err;
 	if (!as)
@@ -214,17 +247,14 @@ static int pt_new_address_space(struct platform *p, struct address_space **out)
 	/* The child stops at the int3 after unmapping everything but the stub. */
 	err = wait_tid(pid, &status);
 	if (err < 0 || !WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, __WALL);
+		kill_and_reap(pid);
 		free(as);
 		return err < 0 ? err : -ECHILD;
 	}
-	if (ptrace(PTRACE_SETOPTIONS, pid, 0,
-		   PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE | PTRACE_O_TRACESYSGOOD) < 0 ||
+	if (ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_EXITKILL | PTRACE_O_TRACEFORK) < 0 ||
 	    ptrace(PTRACE_GETREGS, pid, 0, &as->ctl_regs) < 0) {
 		err = -errno;
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, __WALL);
+		kill_and_reap(pid);
 		free(as);
 		return err;
 	}
@@ -232,22 +262,68 @@ static int pt_new_address_space(struct platform *p, struct address_space **out)
 	return 0;
 }
 
-/* Runs one host syscall on the stub's control thread. */
 static long stub_syscall(struct address_space *as, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
-			 uint64_t a3, uint64_t a4, uint64_t a5, pid_t *clone_tid)
+			 uint64_t a3, uint64_t a4, uint64_t a5, pid_t *clone_tid);
+
+/* A new stub: a fork of the factory (traced from birth, so it starts stopped, with the
+ * factory's clean memory: the stub page only) plus its own batch page. */
+static int pt_new_address_space(struct platform *p, struct address_space **out)
 {
-	arch_regs r = as->ctl_regs;
+	struct ptrace_platform *pp = (struct ptrace_platform *)p;
+	struct address_space *as = calloc(1, sizeof(*as));
+	int status, err;
+	void *batch;
+	if (!as)
+		return -ENOMEM;
+	if (!pp->factory) {
+		free(as);
+		return -EAGAIN;
+	}
+	err = pp->mem.alloc(pp->mem.opaque, STUB_BATCH_SIZE, &as->batch_off, &batch);
+	if (err < 0) {
+		free(as);
+		return err;
+	}
+	pid_t pid = 0;
+	long r = stub_syscall(pp->factory, SYS_fork, 0, 0, 0, 0, 0, 0, &pid);
+	if (r < 0 || pid <= 0) {
+		pp->mem.free(pp->mem.opaque, as->batch_off, STUB_BATCH_SIZE);
+		free(as);
+		return r < 0 ? (int)r : -ECHILD;
+	}
+	as->pp = pp;
+	as->pid = pid;
+	err = wait_tid(pid, &status);
+	if (err < 0 || !WIFSTOPPED(status))
+		goto fail;
+	if (ptrace(PTRACE_SETOPTIONS, pid, 0,
+		   PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE | PTRACE_O_TRACESYSGOOD) < 0 ||
+	    ptrace(PTRACE_GETREGS, pid, 0, &as->ctl_regs) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	r = stub_syscall(as, SYS_mmap, STUB_BATCH, STUB_BATCH_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED,
+			 STUB_MEMFD, as->batch_off, NULL);
+	if (r != (long)STUB_BATCH) {
+		err = r < 0 ? (int)r : -EFAULT;
+		goto fail;
+	}
+	as->batch = batch;
+	*out = as;
+	return 0;
+fail:
+	kill_and_reap(pid);
+	pp->mem.free(pp->mem.opaque, as->batch_off, STUB_BATCH_SIZE);
+	free(as);
+	return err < 0 ? err : -ECHILD;
+}
+
+/* Runs the control thread from regs r until it traps back; r gets its registers then. A
+ * new thread or process it makes (clone, fork) goes to *new_tid. */
+static long run_control(struct address_space *as, arch_regs *r, pid_t *new_tid)
+{
 	int status;
-	r.rip = stub_addr(ward_stub_syscall);
-	r.rax = (uint64_t)nr;
-	r.orig_rax = (uint64_t)-1;
-	r.rdi = a0;
-	r.rsi = a1;
-	r.rdx = a2;
-	r.r10 = a3;
-	r.r8 = a4;
-	r.r9 = a5;
-	if (ptrace(PTRACE_SETREGS, as->pid, 0, &r) < 0 || ptrace(PTRACE_CONT, as->pid, 0, 0) < 0)
+	if (ptrace(PTRACE_SETREGS, as->pid, 0, r) < 0 || ptrace(PTRACE_CONT, as->pid, 0, 0) < 0)
 		return -errno;
 	for (;;) {
 		int err = wait_tid(as->pid, &status);
@@ -255,11 +331,12 @@ static long stub_syscall(struct address_space *as, long nr, uint64_t a0, uint64_
 			return err;
 		if (!WIFSTOPPED(status))
 			return -ECHILD; /* the stub died */
-		if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_CLONE << 8))) {
+		if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_CLONE << 8)) ||
+		    status >> 8 == (SIGTRAP | (PTRACE_EVENT_FORK << 8))) {
 			unsigned long msg = 0;
 			ptrace(PTRACE_GETEVENTMSG, as->pid, 0, &msg);
-			if (clone_tid)
-				*clone_tid = (pid_t)msg;
+			if (new_tid)
+				*new_tid = (pid_t)msg;
 			ptrace(PTRACE_CONT, as->pid, 0, 0);
 			continue;
 		}
@@ -273,28 +350,85 @@ static long stub_syscall(struct address_space *as, long nr, uint64_t a0, uint64_
 		/* A stray signal sent to the control thread from outside: discard it. */
 		ptrace(PTRACE_CONT, as->pid, 0, 0);
 	}
-	if (ptrace(PTRACE_GETREGS, as->pid, 0, &r) < 0)
+	if (ptrace(PTRACE_GETREGS, as->pid, 0, r) < 0)
 		return -errno;
-	return (long)r.rax;
+	return 0;
+}
+
+/* Runs the queued address-space operations, if any. */
+static int flush_batch(struct address_space *as)
+{
+	if (!as->batch || as->batch->count == 0)
+		return 0;
+	uint64_t count = as->batch->count;
+	arch_regs r = as->ctl_regs;
+	r.rip = stub_addr(ward_stub_batch);
+	r.orig_rax = (uint64_t)-1;
+	long err = run_control(as, &r, NULL);
+	as->batch->count = 0;
+	if (err < 0)
+		return (int)err;
+	if (r.r14 != count)
+		return (long)r.rax < 0 && (long)r.rax > -4096 ? (int)r.rax : -EFAULT;
+	return 0;
+}
+
+/* Runs one host syscall on the stub's control thread, after what is queued. */
+static long stub_syscall(struct address_space *as, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
+			 uint64_t a3, uint64_t a4, uint64_t a5, pid_t *new_tid)
+{
+	int err = flush_batch(as);
+	if (err < 0)
+		return err;
+	arch_regs r = as->ctl_regs;
+	r.rip = stub_addr(ward_stub_syscall);
+	r.rax = (uint64_t)nr;
+	r.orig_rax = (uint64_t)-1;
+	r.rdi = a0;
+	r.rsi = a1;
+	r.rdx = a2;
+	r.r10 = a3;
+	r.r8 = a4;
+	r.r9 = a5;
+	long e = run_control(as, &r, new_tid);
+	return e < 0 ? e : (long)r.rax;
+}
+
+/* Queues an operation if no guest thread of the stub can run before the queue is run (so
+ * none can see the address space half updated, or touch pages the sentry has already
+ * freed); otherwise runs it now. */
+static long stub_op(struct address_space *as, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
+		    uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	if (!as->batch || as->nrunning > 0)
+		return stub_syscall(as, nr, a0, a1, a2, a3, a4, a5, NULL);
+	if (as->batch->count == STUB_BATCH_OPS) {
+		int err = flush_batch(as);
+		if (err < 0)
+			return err;
+	}
+	struct stub_batch_op *op = &as->batch->ops[as->batch->count++];
+	*op = (struct stub_batch_op){(uint64_t)nr, {a0, a1, a2, a3, a4, a5}};
+	return 0;
 }
 
 static int pt_map(struct address_space *as, uint64_t addr, uint64_t len, int prot, uint64_t off)
 {
-	long r = stub_syscall(as, SYS_mmap, addr, len, (uint64_t)prot, MAP_SHARED | MAP_FIXED,
-			      STUB_MEMFD, off, NULL);
+	long r = stub_op(as, SYS_mmap, addr, len, (uint64_t)prot, MAP_SHARED | MAP_FIXED, STUB_MEMFD,
+			 off);
 	if (r < 0 && r > -4096)
 		return (int)r;
-	return r == (long)addr ? 0 : -EFAULT;
+	return r == 0 || r == (long)addr ? 0 : -EFAULT;
 }
 
 static int pt_unmap(struct address_space *as, uint64_t addr, uint64_t len)
 {
-	return (int)stub_syscall(as, SYS_munmap, addr, len, 0, 0, 0, 0, NULL);
+	return (int)stub_op(as, SYS_munmap, addr, len, 0, 0, 0, 0);
 }
 
 static int pt_protect(struct address_space *as, uint64_t addr, uint64_t len, int prot)
 {
-	return (int)stub_syscall(as, SYS_mprotect, addr, len, (uint64_t)prot, 0, 0, 0, NULL);
+	return (int)stub_op(as, SYS_mprotect, addr, len, (uint64_t)prot, 0, 0, 0);
 }
 
 static int pt_new_context(struct address_space *as, struct context **out)
@@ -355,6 +489,8 @@ static void pt_release_context(struct context *ctx)
 	struct address_space *as = ctx->as;
 	tid_remove(as->pp, ctx->tid);
 	unlink_context(ctx);
+	if (ctx->running)
+		as->nrunning--;
 	/* Ends only that host thread: SIGKILL would take the whole stub with it. The
 	 * thread is stopped, so make it run exit(0) from the stub page. */
 	arch_regs r = as->ctl_regs;
@@ -371,6 +507,7 @@ static void pt_release_context(struct context *ctx)
  * leader cannot be reaped before its other threads, so they are reaped here one by one. */
 static void pt_release_address_space(struct address_space *as)
 {
+	struct platform_memory *mem = &as->pp->mem;
 	kill(as->pid, SIGKILL);
 	while (as->contexts) {
 		struct context *ctx = as->contexts;
@@ -380,6 +517,8 @@ static void pt_release_address_space(struct address_space *as)
 		free(ctx);
 	}
 	reap(as->pid);
+	if (as->batch)
+		mem->free(mem->opaque, as->batch_off, STUB_BATCH_SIZE);
 	free(as);
 }
 
@@ -401,12 +540,28 @@ static void bind_to_sentry_cpu(struct context *ctx)
 
 static int pt_resume(struct context *ctx, const arch_regs *regs)
 {
+	int err = flush_batch(ctx->as);
+	if (err < 0)
+		return err;
 	bind_to_sentry_cpu(ctx);
 	if (ptrace(PTRACE_SETREGS, ctx->tid, 0, regs) < 0)
 		return -errno;
 	if (ptrace(PTRACE_SYSEMU, ctx->tid, 0, 0) < 0)
 		return -errno;
+	if (!ctx->running) {
+		ctx->running = true;
+		ctx->as->nrunning++;
+	}
 	return 0;
+}
+
+/* A stop of ctx is being reported: it no longer runs guest code. */
+static void stopped(struct context *ctx)
+{
+	if (ctx->running) {
+		ctx->running = false;
+		ctx->as->nrunning--;
+	}
 }
 
 static int pt_wait_stop(struct platform *p, bool block, struct context **ctx_out, arch_regs *regs,
@@ -425,6 +580,7 @@ static int pt_wait_stop(struct platform *p, bool block, struct context **ctx_out
 			continue; /* a thread being torn down */
 		memset(stop, 0, sizeof(*stop));
 		*ctx_out = ctx;
+		stopped(ctx);
 		if (WIFEXITED(status) || WIFSIGNALED(status)) {
 			tid_remove(pp, tid);
 			stop->kind = STOP_GONE;
@@ -441,7 +597,8 @@ static int pt_wait_stop(struct platform *p, bool block, struct context **ctx_out
 		}
 		if (status >> 16) {
 			/* A ptrace event we did not ask for on a guest thread: just continue. */
-			ptrace(PTRACE_SYSEMU, tid, 0, 0);
+			if (ptrace(PTRACE_SYSEMU, tid, 0, 0) == 0)
+				ctx->running = true, ctx->as->nrunning++;
 			continue;
 		}
 		siginfo_t si;
@@ -457,7 +614,8 @@ static int pt_wait_stop(struct platform *p, bool block, struct context **ctx_out
 		if (si.si_code <= 0 || sig == SIGSTOP || sig == SIGCHLD || sig == SIGWINCH) {
 			/* Sent from outside the sandbox (kill(2) on a stub): the guest never
 			 * sees host signals; drop it and keep running. */
-			ptrace(PTRACE_SYSEMU, tid, 0, 0);
+			if (ptrace(PTRACE_SYSEMU, tid, 0, 0) == 0)
+				ctx->running = true, ctx->as->nrunning++;
 			continue;
 		}
 		if (ptrace(PTRACE_GETREGS, tid, 0, regs) < 0)
@@ -572,7 +730,7 @@ int stub_page_install(void)
 	return 0;
 }
 
-int ptrace_platform_create(int memfd, struct platform **out)
+int ptrace_platform_create(int memfd, const struct platform_memory *mem, struct platform **out)
 {
 	struct ptrace_platform *pp = calloc(1, sizeof(*pp));
 	sigset_t chld;
@@ -587,6 +745,7 @@ int ptrace_platform_create(int memfd, struct platform **out)
 	}
 	pp->base.ops = &ptrace_ops;
 	pp->base.memfd = memfd;
+	pp->mem = *mem;
 	build_filter(pp);
 	if (tid_grow(pp) < 0) {
 		free(pp);
@@ -598,6 +757,13 @@ int ptrace_platform_create(int memfd, struct platform **out)
 	pp->sigchld_fd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (pp->sigchld_fd < 0) {
 		err = -errno;
+		free(pp->by_tid);
+		free(pp);
+		return err;
+	}
+	err = factory_create(pp, &pp->factory);
+	if (err < 0) {
+		close(pp->sigchld_fd);
 		free(pp->by_tid);
 		free(pp);
 		return err;

@@ -9,6 +9,10 @@
 
 #define STUB_BASE 0x7ffbff000000ULL
 #define STUB_SIZE 0x1000ULL
+/* The page after the code: the batch of address-space operations the sentry asks the
+ * control thread to run (struct stub_batch), read-only in the stub. */
+#define STUB_BATCH (STUB_BASE + STUB_SIZE)
+#define STUB_BATCH_SIZE 0x1000ULL
 #define GUEST_TASK_SIZE STUB_BASE
 #define GUEST_MMAP_MIN 0x10000ULL
 
