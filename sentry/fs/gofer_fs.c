@@ -269,7 +269,24 @@ static long gofer_seek_end(struct file *f)
 	return (long)((struct gofer_inode *)f->inode->priv)->st.size;
 }
 
+/* fallocate on a workspace file: the host does it (modes 0, KEEP_SIZE, PUNCH_HOLE);
+ * the size and times are then the host's. */
+static int gofer_fallocate_op(struct file *f, int mode, uint64_t off, uint64_t len)
+{
+	struct gofer_inode *gi = f->inode->priv;
+	if (f->inode->sb->readonly)
+		return -EROFS;
+	int err = gofer_allocate(gi->c, gi->fid, mode, off, len);
+	if (err < 0)
+		return err;
+	struct gofer_stat st;
+	if (gofer_stat(gi->c, gi->fid, &st) == 0 && st.mode == gi->st.mode)
+		gi->st = st;
+	return 0;
+}
+
 static const struct file_ops gofer_file_ops = {
+	.fallocate = gofer_fallocate_op,
 	.read = gofer_file_read,
 	.write = gofer_file_write,
 	.seek_end = gofer_seek_end,

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/stat.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -70,6 +71,46 @@ static int open_resolved(struct task *t, struct dentry *d, int flags, struct fil
 	return vfs_open_dentry(d, flags, out);
 }
 
+/* O_TMPFILE: an unnamed regular file in the directory path names. */
+static long open_tmpfile(struct task *t, struct dentry *start, const char *path, int flags, uint32_t mode)
+{
+	int acc = flags & O_ACCMODE;
+	if ((flags & (O_TMPFILE | O_CREAT)) != O_TMPFILE || (acc != O_WRONLY && acc != O_RDWR))
+		return -EINVAL;
+	struct dentry *dir, *d;
+	long err = vfs_walk(t->tg->fs, start, path, WALK_FOLLOW | WALK_DIRECTORY, &dir);
+	if (err < 0)
+		return err;
+	struct kstat st;
+	struct inode *di = dir->inode, *ino = NULL;
+	if ((err = inode_getattr(di, &st)) == 0)
+		err = permission(t, &st, 3, false);
+	if (err == 0 && di->sb->readonly)
+		err = -EROFS;
+	if (err == 0)
+		err = di->ops->tmpfile ? di->ops->tmpfile(di, mode & 07777 & ~t->tg->fs->umask,
+							 !(flags & O_EXCL), &ino)
+				       : -EOPNOTSUPP;
+	if (err < 0) {
+		dentry_put(dir);
+		return err;
+	}
+	char name[32];
+	snprintf(name, sizeof(name), "#%llu", (unsigned long long)ino->ino);
+	d = dentry_new_unlinked(dir, name, ino);
+	dentry_put(dir);
+	if (!d)
+		return -ENOMEM;
+	struct file *f;
+	err = vfs_open_dentry(d, flags & ~(O_TMPFILE | O_EXCL), &f);
+	dentry_put(d);
+	if (err < 0)
+		return err;
+	err = fdt_install(t->tg->fdt, f, 0, flags & O_CLOEXEC, fd_limit(t));
+	file_put(f);
+	return err;
+}
+
 static long do_openat(struct task *t, int dirfd, uint64_t upath, int flags, uint32_t mode)
 {
 	char path[PATH_MAX];
@@ -81,8 +122,8 @@ static long do_openat(struct task *t, int dirfd, uint64_t upath, int flags, uint
 	if ((err = at_start(t, dirfd, path, &start)) < 0)
 		return err;
 	struct fs_ctx *fs = t->tg->fs;
-	if ((flags & O_TMPFILE) == O_TMPFILE)
-		return -EOPNOTSUPP;
+	if (flags & (O_TMPFILE & ~O_DIRECTORY))
+		return open_tmpfile(t, start, path, flags, mode);
 	if (flags & O_CREAT) {
 		const char *last;
 		struct dentry *dir;
@@ -1086,6 +1127,9 @@ SYSCALL(fcntl)
 		f->flags = (f->flags & ~settable) | ((int)a[2] & settable);
 		return 0;
 	}
+	case F_ADD_SEALS:
+	case F_GET_SEALS:
+		return tmpfs_seals(f, cmd == F_ADD_SEALS, (unsigned)a[2]);
 	case F_GETPIPE_SZ:
 		return pipe_fcntl_size(f, false, 0);
 	case F_SETPIPE_SZ:

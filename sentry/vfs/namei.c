@@ -285,3 +285,18 @@ int vfs_link(struct dentry *target, struct dentry *dir, const char *name)
 	c->inode = ti;
 	return 0;
 }
+
+struct dentry *dentry_new_unlinked(struct dentry *parent, const char *name, struct inode *ino)
+{
+	struct dentry *d = calloc(1, sizeof(*d));
+	if (!d || !(d->name = strdup(name))) {
+		free(d);
+		inode_put(ino);
+		return NULL;
+	}
+	d->refs = 1;
+	d->parent = parent;
+	d->inode = ino;
+	d->deleted = true;
+	return d;
+}
