@@ -388,9 +388,11 @@ static int gofer_symlink_op(struct inode *dir, const char *name, const char *tar
 
 static int gofer_unlink_op(struct inode *dir, const char *name, struct inode *victim, bool is_dir)
 {
-	(void)victim;
-	struct gofer_inode *gd = dir->priv;
-	return gofer_unlink(gd->c, gd->fid, name, is_dir ? AT_REMOVEDIR : 0);
+	struct gofer_inode *gd = dir->priv, *gv = victim->priv;
+	int err = gofer_unlink(gd->c, gd->fid, name, is_dir ? AT_REMOVEDIR : 0);
+	if (err == 0 && !is_dir && gv->st.nlink)
+		gv->st.nlink--; /* the host's count, without asking */
+	return err;
 }
 
 static int gofer_rename_op(struct inode *odir, const char *oname, struct inode *ndir, const char *nname,

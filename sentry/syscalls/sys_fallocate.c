@@ -1,6 +1,7 @@
 /* fallocate: the checks of Linux's vfs_fallocate, then the filesystem's own (tmpfs keeps
  * the space in the memory file, the workspace asks the host through the gofer). */
 #include "sentry/syscalls/syscalls.h"
+#include "sentry/vfs/fsnotify.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -72,5 +73,8 @@ SYSCALL(fallocate)
 			return -EFBIG;
 		}
 	}
-	return f->ops->fallocate(f, mode, (uint64_t)off, (uint64_t)len);
+	err = f->ops->fallocate(f, mode, (uint64_t)off, (uint64_t)len);
+	if (err == 0)
+		fsnotify_file(f, IN_MODIFY_);
+	return err;
 }

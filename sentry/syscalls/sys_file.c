@@ -1,6 +1,7 @@
 /* File syscalls: open, read, write, seek, stat, directories, links, fd manipulation. */
 #include "sentry/fs/fs.h"
 #include "sentry/syscalls/syscalls.h"
+#include "sentry/vfs/fsnotify.h"
 #include "sentry/vfs/lock.h"
 
 #include <dirent.h>
@@ -219,6 +220,8 @@ static long do_openat(struct task *t, int dirfd, uint64_t upath, int flags, uint
 		return -EROFS;
 	}
 	err = fdt_install(t->tg->fdt, f, 0, flags & O_CLOEXEC, fd_limit(t));
+	if (err >= 0 && fsnotify_nwatches && !(flags & O_PATH))
+		fsnotify_file(f, IN_OPEN_);
 	file_put(f);
 	return err;
 }
@@ -289,16 +292,21 @@ static long do_read(struct task *t, struct file *f, uint64_t ubuf, size_t len, u
 	if (len == 0)
 		return 0;
 	void *direct = user_ptr(t->tg->mm, ubuf, len, PROT_WRITE);
-	if (direct)
-		return f->ops->read(f, t, direct, len, pos);
-	size_t chunk = len < IO_CHUNK ? len : IO_CHUNK;
-	void *buf = malloc(chunk);
-	if (!buf)
-		return -ENOMEM;
-	long n = f->ops->read(f, t, buf, chunk, pos);
-	if (n > 0 && copy_to_user(t->tg->mm, ubuf, buf, (size_t)n) < 0)
-		n = -EFAULT;
-	free(buf);
+	long n;
+	if (direct) {
+		n = f->ops->read(f, t, direct, len, pos);
+	} else {
+		size_t chunk = len < IO_CHUNK ? len : IO_CHUNK;
+		void *buf = malloc(chunk);
+		if (!buf)
+			return -ENOMEM;
+		n = f->ops->read(f, t, buf, chunk, pos);
+		if (n > 0 && copy_to_user(t->tg->mm, ubuf, buf, (size_t)n) < 0)
+			n = -EFAULT;
+		free(buf);
+	}
+	if (n > 0 && fsnotify_nwatches)
+		fsnotify_file(f, IN_ACCESS_);
 	return n;
 }
 
@@ -315,8 +323,12 @@ static long do_write(struct task *t, struct file *f, uint64_t ubuf, size_t len, 
 	if (f->ops->discards_writes)
 		return (long)len;
 	void *direct = user_ptr(t->tg->mm, ubuf, len, PROT_READ);
-	if (direct)
-		return f->ops->write(f, t, direct, len, pos);
+	if (direct) {
+		long n = f->ops->write(f, t, direct, len, pos);
+		if (n > 0 && fsnotify_nwatches)
+			fsnotify_file(f, IN_MODIFY_);
+		return n;
+	}
 	size_t done = 0;
 	void *buf = malloc(len < IO_CHUNK ? len : IO_CHUNK);
 	if (!buf)
@@ -336,6 +348,8 @@ static long do_write(struct task *t, struct file *f, uint64_t ubuf, size_t len, 
 			break;
 	}
 	free(buf);
+	if (done && fsnotify_nwatches)
+		fsnotify_file(f, IN_MODIFY_);
 	return done ? (long)done : r;
 }
 

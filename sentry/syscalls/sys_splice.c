@@ -4,6 +4,7 @@
  * bytes taken from a pipe are exactly the bytes written out. */
 #include "sentry/fs/fs.h"
 #include "sentry/syscalls/syscalls.h"
+#include "sentry/vfs/fsnotify.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -110,8 +111,13 @@ static long transfer(struct task *t, struct file *in, uint64_t *ipos, struct fil
 			break;
 	}
 	free(buf);
-	if (moved)
+	if (moved) {
 		*stall = STALL_NONE;
+		if (fsnotify_nwatches) {
+			fsnotify_file(in, IN_ACCESS_);
+			fsnotify_file(out, IN_MODIFY_);
+		}
+	}
 	return moved ? (long)moved : err;
 }
 

@@ -175,6 +175,7 @@ struct dentry {
 	bool revalidate_miss;        /* negative because revalidation failed */
 	bool synthetic;              /* a mountpoint the sentry made up: listed by readdir too */
 	bool deleted;                /* unlinked: out of the tree, freed with its last reference */
+	bool last_link;              /* deleted with the inode's last link (IN_DELETE_SELF) */
 };
 
 /* The filesystem context of a task: root and working directory. */
@@ -242,6 +243,9 @@ int vfs_rename(struct dentry *odir, const char *oname, struct dentry *ndir, cons
 	       unsigned flags);
 int vfs_link(struct dentry *target, struct dentry *dir, const char *name);
 
+/* Takes d out of the name space for good ("(deleted)"): it keeps its parent (a
+ * reference, dropped when d goes) for its path and for inotify's events. */
+void dentry_mark_deleted(struct dentry *d);
 /* A dentry for an inode that has no name (O_TMPFILE, memfd): out of the tree, shown as
  * "<parent's path>/<name> (deleted)". Takes over the inode reference. */
 struct dentry *dentry_new_unlinked(struct dentry *parent, const char *name, struct inode *ino);
