@@ -20,6 +20,7 @@
 
 #define MAX_QUEUED_EVENTS 16384 /* /proc/sys/fs/inotify/max_queued_events */
 #define MAX_USER_WATCHES 8192   /* /proc/sys/fs/inotify/max_user_watches */
+#define MAX_USER_INSTANCES 128 /* /proc/sys/fs/inotify/max_user_instances: bounds queued memory */
 #define WATCH_BUCKETS 256
 
 struct inotify_event_item {
@@ -52,6 +53,7 @@ struct inotify_state {
 	struct list_head buckets[WATCH_BUCKETS];
 	bool ready;
 	uint32_t cookie;
+	int ninstances;
 };
 
 static struct inotify_state state;
@@ -250,6 +252,7 @@ static void inotify_release(struct file *f)
 	}
 	waitqueue_wake_all(&in->wq);
 	free(in);
+	state.ninstances--;
 }
 
 static const struct file_ops inotify_ops = {
@@ -265,6 +268,8 @@ static long do_init(struct task *t, int flags)
 {
 	if (flags & ~(IN_CLOEXEC | IN_NONBLOCK))
 		return -EINVAL;
+	if (state.ninstances >= MAX_USER_INSTANCES)
+		return -EMFILE;
 	struct inotify_instance *in = calloc(1, sizeof(*in));
 	if (!in)
 		return -ENOMEM;
@@ -277,6 +282,7 @@ static long do_init(struct task *t, int flags)
 		return -ENOMEM;
 	}
 	bucket(NULL); /* makes the table */
+	state.ninstances++;
 	t->k->inotify = &state;
 	int fd = fdt_install(t->tg->fdt, f, 0, flags & IN_CLOEXEC, fd_limit(t));
 	file_put(f);

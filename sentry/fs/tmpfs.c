@@ -168,6 +168,7 @@ static void tmpfs_release(struct inode *ino)
 	uncharge(ino, 0, UINT64_MAX);
 	page_ranges_free(&n->pages);
 	file_data_release(&n->data);
+	node_kernel(ino)->shmem_used -= tmpfs_xattrs_bytes(&n->xattrs);
 	tmpfs_xattrs_free(&n->xattrs);
 	free(n->target);
 	free(n);
@@ -601,7 +602,13 @@ static int tmpfs_setxattr(struct inode *ino, const char *name, const void *val, 
 	struct tmpfs_node *n = ino->priv;
 	if (!strncmp(name, "user.", 5) && !xattr_ok_for(ino))
 		return -EPERM;
+	/* Attributes are sentry memory too: they count against the budget. */
+	struct kernel *k = node_kernel(ino);
+	size_t before = tmpfs_xattrs_bytes(&n->xattrs), need = strlen(name) + 1 + size;
+	if (need > budget_left(k))
+		return -ENOSPC;
 	int err = tmpfs_xattr_set(&n->xattrs, name, val, size, flags);
+	k->shmem_used = k->shmem_used - before + tmpfs_xattrs_bytes(&n->xattrs);
 	if (err == 0)
 		n->ctime = now_realtime();
 	return err;
@@ -615,7 +622,9 @@ static long tmpfs_listxattr(struct inode *ino, char *buf, size_t size)
 static int tmpfs_removexattr(struct inode *ino, const char *name)
 {
 	struct tmpfs_node *n = ino->priv;
+	size_t before = tmpfs_xattrs_bytes(&n->xattrs);
 	int err = tmpfs_xattr_set(&n->xattrs, name, NULL, 0, XATTR_REMOVE_);
+	node_kernel(ino)->shmem_used -= before - tmpfs_xattrs_bytes(&n->xattrs);
 	if (err == 0)
 		n->ctime = now_realtime();
 	return err;

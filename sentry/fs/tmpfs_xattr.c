@@ -91,6 +91,14 @@ long tmpfs_xattr_list(struct tmpfs_xattrs *x, char *buf, size_t size)
 	return (long)total;
 }
 
+size_t tmpfs_xattrs_bytes(const struct tmpfs_xattrs *x)
+{
+	size_t n = 0;
+	for (const struct tmpfs_xattr *e = x->head; e; e = e->next)
+		n += strlen(e->name) + 1 + e->size;
+	return n;
+}
+
 void tmpfs_xattrs_free(struct tmpfs_xattrs *x)
 {
 	while (x->head)

@@ -18,5 +18,7 @@ long tmpfs_xattr_get(struct tmpfs_xattrs *x, const char *name, void *buf, size_t
 int tmpfs_xattr_set(struct tmpfs_xattrs *x, const char *name, const void *val, size_t size, int flags);
 long tmpfs_xattr_list(struct tmpfs_xattrs *x, char *buf, size_t size);
 void tmpfs_xattrs_free(struct tmpfs_xattrs *x);
+/* Bytes the attributes hold (names and values), charged to the tmpfs budget. */
+size_t tmpfs_xattrs_bytes(const struct tmpfs_xattrs *x);
 
 #endif

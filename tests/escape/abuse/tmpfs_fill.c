@@ -3,7 +3,8 @@
  * upper layer and memfd alike, since they share the budget; statfs must report it; freeing
  * space must make room again. Usage: tmpfs_fill LIMIT_BYTES MODE, MODE "write" (writes up
  * to 4x the limit, so the limit must be small) or "fallocate" (reserves the limit without
- * touching memory, then writes the last bytes: cheap even for the 1 GiB default). Prints
+ * touching memory, then writes the last bytes: cheap even for the 1 GiB default). Extended
+ * attributes count against the budget too. Prints
  * "ESCAPE-TEST PASS" only if all held. */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/statfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 static int failures;
@@ -75,6 +77,9 @@ int main(int argc, char **argv)
 	int up = open("/etc/ward-fill", O_CREAT | O_RDWR | O_TRUNC, 0600);
 	n = up < 0 ? 0 : fill(up, 1 << 22, &err);
 	EXPECT(up >= 0 && n < 8192 && err == ENOSPC, "overlay upper: %lld bytes, %s", n, strerror(err));
+	static char value[65536];
+	int r = setxattr("/dev/shm/fill", "user.big", value, sizeof(value), 0);
+	EXPECT(r < 0 && errno == ENOSPC, "xattrs are charged too: %d %s", r, strerror(errno));
 	int mfd = memfd_create("fill", 0);
 	n = fill(mfd, 1 << 22, &err);
 	EXPECT(n < 8192 && err == ENOSPC, "memfd: %lld bytes, %s", n, strerror(err));
