@@ -428,9 +428,11 @@ int gofer_allocate(struct gofer_client *c, uint32_t fid, int mode, uint64_t off,
 	struct gofer_req req = { .op = GOFER_OP_ALLOCATE, .fid = fid };
 	struct gofer_reply rep;
 
-	if (mode & ~FALLOC_FL_KEEP_SIZE)
+	if ((mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) ||
+	    ((mode & FALLOC_FL_PUNCH_HOLE) && !(mode & FALLOC_FL_KEEP_SIZE)))
 		return -EOPNOTSUPP;
-	req.allocate.mode = mode ? GOFER_FALLOC_KEEP_SIZE : 0;
+	req.allocate.mode = ((mode & FALLOC_FL_KEEP_SIZE) ? GOFER_FALLOC_KEEP_SIZE : 0) |
+			    ((mode & FALLOC_FL_PUNCH_HOLE) ? GOFER_FALLOC_PUNCH_HOLE : 0);
 	req.allocate.off = off;
 	req.allocate.len = len;
 	return call(c, &req, &rep);

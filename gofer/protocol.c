@@ -304,7 +304,10 @@ static int check_req(const struct gofer_req *r)
 	case GOFER_OP_FSYNC:
 		return r->fsync.flags & ~GOFER_FSYNC_DATASYNC ? -EINVAL : 0;
 	case GOFER_OP_ALLOCATE:
-		if ((r->allocate.mode & ~GOFER_FALLOC_KEEP_SIZE) || r->allocate.off > INT64_MAX ||
+		if ((r->allocate.mode & ~GOFER_FALLOC_ALL) ||
+		    ((r->allocate.mode & GOFER_FALLOC_PUNCH_HOLE) &&
+		     !(r->allocate.mode & GOFER_FALLOC_KEEP_SIZE)) ||
+		    r->allocate.off > INT64_MAX ||
 		    r->allocate.len == 0 || r->allocate.len > INT64_MAX - r->allocate.off)
 			return -EINVAL;
 		return 0;

@@ -36,6 +36,7 @@
  *	                       UTIME_OMIT with sec 0)
  *	FSYNC     req: u32 fid, u32 flags (GOFER_FSYNC_DATASYNC)  rep: (empty)
  *	ALLOCATE  req: u32 fid, u32 mode (GOFER_FALLOC_*), u64 off, u64 len   rep: (empty)
+ *	          (mode 0, KEEP_SIZE, or KEEP_SIZE|PUNCH_HOLE)
  *	STATFS    req: u32 fid
  *	          rep: u64 type, bsize, blocks, bfree, bavail, files, ffree, namelen
  *	ERROR     rep: u32 errno (1..4095), u32 rsv
@@ -112,6 +113,8 @@ enum {
 #define GOFER_RENAME_EXCHANGE 0x2u /* exclusive with NOREPLACE */
 #define GOFER_FSYNC_DATASYNC 0x1u
 #define GOFER_FALLOC_KEEP_SIZE 0x1u
+#define GOFER_FALLOC_PUNCH_HOLE 0x2u /* only together with KEEP_SIZE */
+#define GOFER_FALLOC_ALL 0x3u
 /* Largest symlink target (PATH_MAX - 1). */
 #define GOFER_SYMLINK_MAX 4095u
 #define GOFER_MODE_MAX 07777u

@@ -1392,7 +1392,8 @@ static int op_allocate(struct gofer_server *s, const struct gofer_req *req)
 		return -EROFS;
 	do
 		rc = fallocate(n->open_fd,
-			       req->allocate.mode & GOFER_FALLOC_KEEP_SIZE ? FALLOC_FL_KEEP_SIZE : 0,
+			       (req->allocate.mode & GOFER_FALLOC_KEEP_SIZE ? FALLOC_FL_KEEP_SIZE : 0) |
+			       (req->allocate.mode & GOFER_FALLOC_PUNCH_HOLE ? FALLOC_FL_PUNCH_HOLE : 0),
 			       (off_t)req->allocate.off, (off_t)req->allocate.len);
 	while (rc < 0 && errno == EINTR);
 	if (rc < 0)

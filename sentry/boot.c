@@ -193,12 +193,14 @@ int sentry_main(int argc, char **argv)
 		{"debug", no_argument, NULL, 'd'},
 		{"bind", required_argument, NULL, 'b'},
 		{"max-tasks", required_argument, NULL, 'm'},
+		{"tmpfs-size", required_argument, NULL, 's'},
 		{"cwd", required_argument, NULL, 'c'},
 		{NULL, 0, NULL, 0},
 	};
 	static char *binds[64];
 	int nbinds = 0;
 	int gofer_fd = -1, c, n = 0, max_tasks = 1024;
+	uint64_t tmpfs_size = 1ull << 30;
 	const char *start_dir = NULL;
 	bool debug = false;
 	static char *env[MAX_ENV];
@@ -241,6 +243,15 @@ int sentry_main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 's': {
+			char *end;
+			tmpfs_size = strtoull(optarg, &end, 10);
+			if (*end || tmpfs_size < 4096) {
+				fprintf(stderr, "ward: bad --tmpfs-size '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		}
 		case 'b':
 			if (nbinds == 64 || optarg[0] != '/') {
 				fprintf(stderr, "ward: bad --bind '%s'\n", optarg);
@@ -276,6 +287,7 @@ int sentry_main(int argc, char **argv)
 	}
 	k->debug = debug;
 	k->max_tasks = max_tasks;
+	k->shmem_limit = tmpfs_size;
 	catch_terminal_signals(k);
 	struct task *init;
 	if (task_create_init(k, &init) < 0) {

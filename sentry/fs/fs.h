@@ -13,6 +13,14 @@ int overlay_new_root(struct kernel *k, struct dentry *lower, struct dentry *uppe
 int gofer_fs_bind_root(struct kernel *k, struct inode *ino, bool writable, struct dentry **out);
 /* A fresh in-memory filesystem (/tmp). */
 int tmpfs_new_root(struct kernel *k, uint32_t mode, struct dentry **out);
+/* A regular tmpfs file with no name (O_TMPFILE, memfd); linkable: linkat may name it. */
+struct inode *tmpfs_new_file(struct superblock *sb, uint32_t mode, bool linkable);
+/* memfd seals: F_GET_SEALS (add false) or F_ADD_SEALS; -EINVAL when f is no tmpfs file. */
+long tmpfs_seals(struct file *f, bool add, unsigned seals);
+/* Whether f is a tmpfs file sealed against writing (a writable shared mmap: EPERM). */
+bool tmpfs_write_sealed(struct file *f);
+/* memfd_create(MFD_ALLOW_SEALING): the file's seals become seals (no F_SEAL_SEAL). */
+void tmpfs_memfd_unseal(struct file *f, unsigned seals);
 /* /dev: null, zero, full, random, urandom, tty, and links to /proc/self/fd. */
 int devfs_new_root(struct kernel *k, struct dentry **out);
 /* /proc, describing the sandbox only. */
@@ -22,6 +30,20 @@ int procfs_new_root(struct kernel *k, struct dentry **out);
 int pipe_create(struct kernel *k, int flags, struct file **rd, struct file **wr);
 /* F_GETPIPE_SZ / F_SETPIPE_SZ; -EBADF when f is not a pipe. */
 long pipe_fcntl_size(struct file *f, bool set, uint64_t size);
+
+/* For splice, tee, vmsplice and sendfile (sys_splice.c): f is a pipe end. */
+bool file_is_pipe(struct file *f);
+/* Bytes queued, and room left. */
+size_t pipe_avail(struct file *f);
+size_t pipe_room(struct file *f);
+bool pipe_has_writers(struct file *f);
+bool pipe_has_readers(struct file *f);
+bool pipe_same(struct file *a, struct file *b);
+/* Copies up to len queued bytes without taking them; pipe_consume then takes n. */
+size_t pipe_peek(struct file *f, void *buf, size_t len);
+void pipe_consume(struct file *f, size_t n);
+/* Parks t until the pipe may have data (for_write: room); returns SYSCALL_BLOCKED. */
+long pipe_wait(struct file *f, struct task *t, bool for_write);
 
 /* pidfds (pidfd_open, CLONE_PIDFD). */
 int pidfd_create(struct kernel *k, int tgid, int flags, struct file **out);

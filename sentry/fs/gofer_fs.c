@@ -269,7 +269,24 @@ static long gofer_seek_end(struct file *f)
 	return (long)((struct gofer_inode *)f->inode->priv)->st.size;
 }
 
+/* fallocate on a workspace file: the host does it (modes 0, KEEP_SIZE, PUNCH_HOLE);
+ * the size and times are then the host's. */
+static int gofer_fallocate_op(struct file *f, int mode, uint64_t off, uint64_t len)
+{
+	struct gofer_inode *gi = f->inode->priv;
+	if (f->inode->sb->readonly)
+		return -EROFS;
+	int err = gofer_allocate(gi->c, gi->fid, mode, off, len);
+	if (err < 0)
+		return err;
+	struct gofer_stat st;
+	if (gofer_stat(gi->c, gi->fid, &st) == 0 && st.mode == gi->st.mode)
+		gi->st = st;
+	return 0;
+}
+
 static const struct file_ops gofer_file_ops = {
+	.fallocate = gofer_fallocate_op,
 	.read = gofer_file_read,
 	.write = gofer_file_write,
 	.seek_end = gofer_seek_end,
@@ -371,9 +388,11 @@ static int gofer_symlink_op(struct inode *dir, const char *name, const char *tar
 
 static int gofer_unlink_op(struct inode *dir, const char *name, struct inode *victim, bool is_dir)
 {
-	(void)victim;
-	struct gofer_inode *gd = dir->priv;
-	return gofer_unlink(gd->c, gd->fid, name, is_dir ? AT_REMOVEDIR : 0);
+	struct gofer_inode *gd = dir->priv, *gv = victim->priv;
+	int err = gofer_unlink(gd->c, gd->fid, name, is_dir ? AT_REMOVEDIR : 0);
+	if (err == 0 && !is_dir && gv->st.nlink)
+		gv->st.nlink--; /* the host's count, without asking */
+	return err;
 }
 
 static int gofer_rename_op(struct inode *odir, const char *oname, struct inode *ndir, const char *nname,

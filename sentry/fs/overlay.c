@@ -579,7 +579,57 @@ out:
 	return err;
 }
 
+static int ovl_tmpfile(struct inode *dir, uint32_t mode, bool linkable, struct inode **out)
+{
+	int err = copy_up(dir);
+	if (err < 0)
+		return err;
+	struct inode *du = ((struct ovl_inode *)dir->priv)->upper, *u;
+	if (!du->ops->tmpfile)
+		return -EOPNOTSUPP;
+	if ((err = du->ops->tmpfile(du, mode, linkable, &u)) < 0)
+		return err;
+	*out = ovl_make(dir->sb, NULL, u, dir, NULL);
+	return *out ? 0 : -ENOMEM;
+}
+
+/* Extended attributes are the top layer's: the host's lower files keep none the sandbox
+ * can see (the gofer does not serve them); setting one copies the file up. */
+static long ovl_getxattr(struct inode *ino, const char *name, void *buf, size_t size)
+{
+	struct inode *t = top(ino->priv);
+	return t->ops->getxattr ? t->ops->getxattr(t, name, buf, size) : -ENODATA;
+}
+
+static long ovl_listxattr(struct inode *ino, char *buf, size_t size)
+{
+	struct inode *t = top(ino->priv);
+	return t->ops->listxattr ? t->ops->listxattr(t, buf, size) : 0;
+}
+
+static int ovl_setxattr(struct inode *ino, const char *name, const void *val, size_t size, int flags)
+{
+	int err = copy_up(ino);
+	if (err < 0)
+		return err;
+	struct inode *u = ((struct ovl_inode *)ino->priv)->upper;
+	return u->ops->setxattr ? u->ops->setxattr(u, name, val, size, flags) : -EOPNOTSUPP;
+}
+
+static int ovl_removexattr(struct inode *ino, const char *name)
+{
+	struct ovl_inode *o = ino->priv;
+	if (!o->upper)
+		return -ENODATA;
+	return o->upper->ops->removexattr ? o->upper->ops->removexattr(o->upper, name) : -EOPNOTSUPP;
+}
+
 static const struct inode_ops ovl_inode_ops = {
+	.tmpfile = ovl_tmpfile,
+	.getxattr = ovl_getxattr,
+	.listxattr = ovl_listxattr,
+	.setxattr = ovl_setxattr,
+	.removexattr = ovl_removexattr,
 	.lookup = ovl_lookup,
 	.readlink = ovl_readlink,
 	.open = ovl_open,

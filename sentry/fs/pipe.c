@@ -288,3 +288,65 @@ int pipe_create(struct kernel *k, int flags, struct file **rd, struct file **wr)
 	(*wr)->ops = &pipe_ops;
 	return 0;
 }
+
+/* ---- helpers for splice, tee, vmsplice and sendfile ---- */
+
+bool file_is_pipe(struct file *f)
+{
+	return f && f->ops == &pipe_ops;
+}
+
+size_t pipe_avail(struct file *f)
+{
+	return ((struct pipe *)f->inode->priv)->len;
+}
+
+size_t pipe_room(struct file *f)
+{
+	struct pipe *p = f->inode->priv;
+	return p->cap - p->len;
+}
+
+bool pipe_has_writers(struct file *f)
+{
+	return ((struct pipe *)f->inode->priv)->writers > 0;
+}
+
+bool pipe_has_readers(struct file *f)
+{
+	return ((struct pipe *)f->inode->priv)->readers > 0;
+}
+
+bool pipe_same(struct file *a, struct file *b)
+{
+	return a->inode == b->inode;
+}
+
+size_t pipe_peek(struct file *f, void *buf, size_t len)
+{
+	struct pipe *p = f->inode->priv;
+	size_t n = len < p->len ? len : p->len;
+	size_t first = p->cap - p->head;
+	if (first > n)
+		first = n;
+	memcpy(buf, p->buf + p->head, first);
+	memcpy((uint8_t *)buf + first, p->buf, n - first);
+	return n;
+}
+
+void pipe_consume(struct file *f, size_t n)
+{
+	char scratch[4096];
+	while (n) {
+		long r = pipe_read(f, NULL, scratch, n < sizeof(scratch) ? n : sizeof(scratch), NULL);
+		if (r <= 0)
+			break;
+		n -= (size_t)r;
+	}
+}
+
+long pipe_wait(struct file *f, struct task *t, bool for_write)
+{
+	struct pipe *p = f->inode->priv;
+	return task_block(t, for_write ? &p->wwait : &p->rwait, 0);
+}

@@ -1,5 +1,10 @@
-/* tmpfs: directories, regular files and symlinks held in sentry memory. */
+/* tmpfs: directories, regular files and symlinks held in sentry memory. Regular files
+ * charge the pages that hold data to the sandbox's --tmpfs-size budget (shared by every
+ * tmpfs, the overlay's upper layer and memfd): past it, ENOSPC. Files also keep memfd
+ * seals and in-memory extended attributes (tmpfs_xattr.c). */
 #include "sentry/fs/fs.h"
+#include "sentry/fs/page_ranges.h"
+#include "sentry/fs/tmpfs_xattr.h"
 #include "sentry/mm/file_data.h"
 
 #include <dirent.h>
@@ -26,9 +31,54 @@ struct tmpfs_node {
 	uint64_t nentries;
 	/* regular file: contents in the memory file */
 	struct file_data data;
+	struct page_ranges pages; /* the pages charged to the sandbox's budget */
+	uint64_t charged;         /* their total, bytes */
+	unsigned seals;           /* F_SEAL_* (memfd) */
+	bool linkable;            /* made by O_TMPFILE without O_EXCL: linkat may name it */
+	bool mapped_shared;       /* has been mapped MAP_SHARED (F_SEAL_WRITE: EBUSY) */
 	/* symlink */
 	char *target;
+	struct tmpfs_xattrs xattrs;
 };
+
+#define F_SEAL_EXEC_ 0x0020 /* newer than some libc headers */
+#define PAGE_SIZE_ 4096ULL
+#define PAGE_DOWN_(x) ((x) & ~(PAGE_SIZE_ - 1))
+#define PAGE_UP_(x) (((x) + PAGE_SIZE_ - 1) & ~(PAGE_SIZE_ - 1))
+
+static struct kernel *node_kernel(struct inode *ino)
+{
+	return ino->sb->priv;
+}
+
+/* Bytes the budget still has (the limit 0 means none was set: unlimited). */
+static uint64_t budget_left(struct kernel *k)
+{
+	if (!k->shmem_limit)
+		return UINT64_MAX;
+	return k->shmem_limit > k->shmem_used ? k->shmem_limit - k->shmem_used : 0;
+}
+
+static void charge(struct inode *ino, uint64_t start, uint64_t end)
+{
+	struct tmpfs_node *n = ino->priv;
+	int64_t added = page_ranges_add(&n->pages, PAGE_DOWN_(start), PAGE_UP_(end));
+	if (added > 0) {
+		n->charged += (uint64_t)added;
+		node_kernel(ino)->shmem_used += (uint64_t)added;
+	}
+}
+
+static int uncharge(struct inode *ino, uint64_t start, uint64_t end)
+{
+	struct tmpfs_node *n = ino->priv;
+	int64_t removed = page_ranges_remove(&n->pages, start, end);
+	if (removed < 0)
+		return (int)removed;
+	n->charged -= (uint64_t)removed;
+	node_kernel(ino)->shmem_used -= (uint64_t)removed;
+	return 0;
+}
 
 static const struct inode_ops tmpfs_inode_ops;
 
@@ -49,6 +99,7 @@ static struct inode *tmpfs_inode_new(struct superblock *sb, uint32_t mode)
 	/* Owned by whoever creates it; the mount's root by the sandbox's first user. */
 	struct kernel *k = sb->priv;
 	file_data_init(&n->data, &k->mf);
+	n->seals = F_SEAL_SEAL; /* only memfd_create(MFD_ALLOW_SEALING) lifts it */
 	struct task *cur = k ? k->current : NULL;
 	n->uid = cur ? cur->tg->cred.fsuid : (uint32_t)getuid();
 	n->gid = cur ? cur->tg->cred.fsgid : (uint32_t)getgid();
@@ -86,7 +137,8 @@ static int tmpfs_getattr(struct inode *ino, struct kstat *st)
 		st->size = strlen(n->target);
 	else if (S_ISDIR(ino->mode))
 		st->size = 40 + 20 * n->nentries;
-	st->blocks = (st->size + 511) / 512;
+	/* As Linux's tmpfs: the pages that hold data, so a sparse file has few blocks. */
+	st->blocks = S_ISREG(ino->mode) ? n->charged / 512 : (st->size + 511) / 512;
 	return 0;
 }
 
@@ -113,7 +165,11 @@ static void tmpfs_release(struct inode *ino)
 		free(e);
 		e = next;
 	}
+	uncharge(ino, 0, UINT64_MAX);
+	page_ranges_free(&n->pages);
 	file_data_release(&n->data);
+	node_kernel(ino)->shmem_used -= tmpfs_xattrs_bytes(&n->xattrs);
+	tmpfs_xattrs_free(&n->xattrs);
 	free(n->target);
 	free(n);
 }
@@ -129,23 +185,87 @@ static long tmpfs_read(struct file *f, struct task *t, void *buf, size_t len, ui
 	return r;
 }
 
-static int tmpfs_resize(struct tmpfs_node *n, uint64_t size)
+/* A new size (truncate): growing makes a hole, which costs nothing until written;
+ * shrinking gives the pages past the end back to the budget. */
+static int tmpfs_resize(struct inode *ino, uint64_t size)
 {
-	return file_data_resize(&n->data, size);
+	struct tmpfs_node *n = ino->priv;
+	if (size < n->data.size && (n->seals & F_SEAL_SHRINK))
+		return -EPERM;
+	if (size > n->data.size && (n->seals & F_SEAL_GROW))
+		return -EPERM;
+	int err = file_data_resize(&n->data, size);
+	if (err < 0)
+		return err;
+	return uncharge(ino, PAGE_UP_(size), UINT64_MAX);
 }
 
 static long tmpfs_write(struct file *f, struct task *t, const void *buf, size_t len, uint64_t *pos)
 {
 	(void)t;
 	struct tmpfs_node *n = f->inode->priv;
+	if (n->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))
+		return -EPERM;
 	if (f->flags & O_APPEND)
 		*pos = n->data.size;
+	if (*pos + len < *pos || *pos + len > (uint64_t)INT64_MAX)
+		return -EFBIG;
+	if ((n->seals & F_SEAL_GROW) && *pos + len > n->data.size)
+		return -EPERM;
+	/* What the budget allows, page by page: a write that only partly fits is short, as
+	 * on Linux, and one that cannot store a byte gets ENOSPC. */
+	uint64_t end = *pos + len;
+	uint64_t fit = page_ranges_fit(&n->pages, PAGE_DOWN_(*pos), PAGE_UP_(end),
+				       budget_left(node_kernel(f->inode)));
+	if (fit < end) {
+		if (fit <= *pos)
+			return -ENOSPC;
+		len = (size_t)(fit - *pos);
+	}
 	long r = file_data_write(&n->data, buf, len, *pos);
 	if (r < 0)
 		return r;
+	charge(f->inode, *pos, *pos + (uint64_t)r);
 	*pos += (uint64_t)r;
 	n->mtime = n->ctime = now_realtime();
 	return r;
+}
+
+/* fallocate: modes 0 and KEEP_SIZE reserve (and charge) the range, all or nothing;
+ * PUNCH_HOLE|KEEP_SIZE zeroes it and gives its whole pages back. */
+static int tmpfs_fallocate(struct file *f, int mode, uint64_t off, uint64_t len)
+{
+	struct inode *ino = f->inode;
+	struct tmpfs_node *n = ino->priv;
+	uint64_t end = off + len;
+	struct timespec now = now_realtime();
+	if (mode & FALLOC_FL_PUNCH_HOLE) {
+		if (n->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))
+			return -EPERM;
+		int err = uncharge(ino, PAGE_UP_(off), PAGE_DOWN_(end));
+		if (err < 0)
+			return err;
+		if (off < n->data.size)
+			file_data_punch(&n->data, off, (end < n->data.size ? end : n->data.size) - off);
+		n->mtime = n->ctime = now;
+		return 0;
+	}
+	bool grows = !(mode & FALLOC_FL_KEEP_SIZE) && end > n->data.size;
+	if (grows && (n->seals & F_SEAL_GROW))
+		return -EPERM;
+	if (page_ranges_uncovered(&n->pages, PAGE_DOWN_(off), PAGE_UP_(end)) >
+	    budget_left(node_kernel(ino)))
+		return -ENOSPC;
+	int err = file_data_reserve(&n->data, end);
+	if (err == 0 && grows)
+		err = file_data_resize(&n->data, end);
+	if (err < 0)
+		return err;
+	charge(ino, off, end);
+	n->ctime = now;
+	if (grows)
+		n->mtime = now;
+	return 0;
 }
 
 static int tmpfs_getdents(struct file *f, struct dirent_sink *sink)
@@ -182,7 +302,9 @@ static long tmpfs_seek_end(struct file *f)
 
 static struct file_data *tmpfs_shared_data(struct file *f)
 {
-	return &((struct tmpfs_node *)f->inode->priv)->data;
+	struct tmpfs_node *n = f->inode->priv;
+	n->mapped_shared = true;
+	return &n->data;
 }
 
 static const struct file_ops tmpfs_file_ops = {
@@ -190,7 +312,47 @@ static const struct file_ops tmpfs_file_ops = {
 	.write = tmpfs_write,
 	.seek_end = tmpfs_seek_end,
 	.shared_data = tmpfs_shared_data,
+	.fallocate = tmpfs_fallocate,
 };
+
+static bool is_tmpfs_file(struct file *f)
+{
+	return f && f->ops == &tmpfs_file_ops;
+}
+
+long tmpfs_seals(struct file *f, bool add, unsigned seals)
+{
+	if (!is_tmpfs_file(f))
+		return -EINVAL;
+	struct tmpfs_node *n = f->inode->priv;
+	if (!add)
+		return n->seals;
+	if (seals & ~(unsigned)(F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
+				F_SEAL_FUTURE_WRITE | F_SEAL_EXEC_))
+		return -EINVAL;
+	if ((f->flags & O_ACCMODE) == O_RDONLY)
+		return -EPERM;
+	if (n->seals & F_SEAL_SEAL)
+		return -EPERM;
+	/* Mappings cannot be revoked here: a file ever mapped shared refuses the write
+	 * seal (Linux refuses it only while a writable shared mapping exists). */
+	if ((seals & F_SEAL_WRITE) && n->mapped_shared)
+		return -EBUSY;
+	n->seals |= seals;
+	return 0;
+}
+
+void tmpfs_memfd_unseal(struct file *f, unsigned seals)
+{
+	if (is_tmpfs_file(f))
+		((struct tmpfs_node *)f->inode->priv)->seals = seals;
+}
+
+bool tmpfs_write_sealed(struct file *f)
+{
+	return is_tmpfs_file(f) &&
+	       (((struct tmpfs_node *)f->inode->priv)->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE));
+}
 
 static const struct file_ops tmpfs_dir_ops = {
 	.getdents = tmpfs_getdents,
@@ -204,7 +366,7 @@ static int tmpfs_open(struct inode *ino, struct file *f)
 	}
 	f->ops = &tmpfs_file_ops;
 	if (f->flags & O_TRUNC) /* Linux truncates even with O_RDONLY */
-		tmpfs_resize(ino->priv, 0);
+		return tmpfs_resize(ino, 0);
 	return 0;
 }
 
@@ -297,7 +459,7 @@ static int tmpfs_setattr(struct inode *ino, const struct iattr *a)
 	if (a->valid & ATTR_SIZE) {
 		if (!S_ISREG(ino->mode))
 			return -EINVAL;
-		int err = tmpfs_resize(n, a->size);
+		int err = tmpfs_resize(ino, a->size);
 		if (err < 0)
 			return err;
 		n->mtime = now;
@@ -391,6 +553,10 @@ static int tmpfs_link(struct inode *dir, const char *name, struct inode *target)
 {
 	if (target->ops != &tmpfs_inode_ops)
 		return -EXDEV;
+	struct tmpfs_node *tn = target->priv;
+	if (tn->nlink == 0 && !tn->linkable)
+		return -ENOENT; /* an unlinked file cannot come back, an O_TMPFILE one can */
+	tn->linkable = false;
 	inode_get(target);
 	int err = tmpfs_add(dir, name, target);
 	if (err < 0) {
@@ -403,7 +569,73 @@ static int tmpfs_link(struct inode *dir, const char *name, struct inode *target)
 	return 0;
 }
 
+struct inode *tmpfs_new_file(struct superblock *sb, uint32_t mode, bool linkable)
+{
+	struct inode *ino = tmpfs_inode_new(sb, S_IFREG | (mode & 07777));
+	if (!ino)
+		return NULL;
+	struct tmpfs_node *n = ino->priv;
+	n->nlink = 0;
+	n->linkable = linkable;
+	return ino;
+}
+
+static int tmpfs_tmpfile(struct inode *dir, uint32_t mode, bool linkable, struct inode **out)
+{
+	*out = tmpfs_new_file(dir->sb, mode, linkable);
+	return *out ? 0 : -ENOSPC;
+}
+
+static bool xattr_ok_for(struct inode *ino)
+{
+	/* user.* only on regular files and directories, as Linux */
+	return S_ISREG(ino->mode) || S_ISDIR(ino->mode);
+}
+
+static long tmpfs_getxattr(struct inode *ino, const char *name, void *buf, size_t size)
+{
+	return tmpfs_xattr_get(&((struct tmpfs_node *)ino->priv)->xattrs, name, buf, size);
+}
+
+static int tmpfs_setxattr(struct inode *ino, const char *name, const void *val, size_t size, int flags)
+{
+	struct tmpfs_node *n = ino->priv;
+	if (!strncmp(name, "user.", 5) && !xattr_ok_for(ino))
+		return -EPERM;
+	/* Attributes are sentry memory too: they count against the budget. */
+	struct kernel *k = node_kernel(ino);
+	size_t before = tmpfs_xattrs_bytes(&n->xattrs), need = strlen(name) + 1 + size;
+	if (need > budget_left(k))
+		return -ENOSPC;
+	int err = tmpfs_xattr_set(&n->xattrs, name, val, size, flags);
+	k->shmem_used = k->shmem_used - before + tmpfs_xattrs_bytes(&n->xattrs);
+	if (err == 0)
+		n->ctime = now_realtime();
+	return err;
+}
+
+static long tmpfs_listxattr(struct inode *ino, char *buf, size_t size)
+{
+	return tmpfs_xattr_list(&((struct tmpfs_node *)ino->priv)->xattrs, buf, size);
+}
+
+static int tmpfs_removexattr(struct inode *ino, const char *name)
+{
+	struct tmpfs_node *n = ino->priv;
+	size_t before = tmpfs_xattrs_bytes(&n->xattrs);
+	int err = tmpfs_xattr_set(&n->xattrs, name, NULL, 0, XATTR_REMOVE_);
+	node_kernel(ino)->shmem_used -= before - tmpfs_xattrs_bytes(&n->xattrs);
+	if (err == 0)
+		n->ctime = now_realtime();
+	return err;
+}
+
 static const struct inode_ops tmpfs_inode_ops = {
+	.tmpfile = tmpfs_tmpfile,
+	.getxattr = tmpfs_getxattr,
+	.setxattr = tmpfs_setxattr,
+	.listxattr = tmpfs_listxattr,
+	.removexattr = tmpfs_removexattr,
 	.lookup = tmpfs_lookup,
 	.readlink = tmpfs_readlink,
 	.open = tmpfs_open,

@@ -232,6 +232,11 @@ struct kernel {
 	int fg_pgrp;          /* the console's foreground process group (TIOCSPGRP) */
 	volatile unsigned host_signals; /* terminal signals (bit per signal) for the guest */
 	int max_tasks;        /* --max-tasks: fork/clone past it gets EAGAIN */
+	/* --tmpfs-size: what all memory-backed files (tmpfs, the overlay's upper layer,
+	 * memfd) may hold together, and hold now (pages with data). */
+	uint64_t shmem_limit, shmem_used;
+	struct dentry *memfd_root; /* the hidden filesystem memfd files live on */
+	struct inotify_state *inotify; /* watches of every inotify instance (inotify.c) */
 };
 
 /* ---- kernel core (sentry/kernel/kernel.c) ---- */

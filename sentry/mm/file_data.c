@@ -131,3 +131,23 @@ int file_data_resize(struct file_data *d, uint64_t size)
 	d->size = size;
 	return 0;
 }
+
+/* Zeroes [off, off+len) (within the file) and lets the memory of its whole pages go. */
+void file_data_punch(struct file_data *d, uint64_t off, uint64_t len)
+{
+	uint64_t first = PAGE_UP(off), last = (off + len) & ~(PAGE - 1);
+	if (first >= last) {
+		each_piece(d, off, len, zero_piece, NULL);
+		return;
+	}
+	each_piece(d, off, first - off, zero_piece, NULL);
+	each_piece(d, last, off + len - last, zero_piece, NULL);
+	for (int i = 0; i < d->next; i++) {
+		struct file_extent *e = &d->ext[i];
+		uint64_t a = first > e->file_off ? first : e->file_off;
+		uint64_t b = last < e->file_off + e->len ? last : e->file_off + e->len;
+		if (a < b)
+			fallocate(d->mf->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				  (off_t)(e->memfile_off + (a - e->file_off)), (off_t)(b - a));
+	}
+}

@@ -32,5 +32,7 @@ long file_data_write(struct file_data *d, const void *buf, size_t len, uint64_t 
 int file_data_resize(struct file_data *d, uint64_t size);
 /* Makes sure [0, end) has storage (for a shared mapping past the current size). */
 int file_data_reserve(struct file_data *d, uint64_t end);
+/* Zeroes [off, off+len) (inside the file) and frees its whole pages (PUNCH_HOLE). */
+void file_data_punch(struct file_data *d, uint64_t off, uint64_t len);
 
 #endif

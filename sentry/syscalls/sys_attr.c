@@ -1,6 +1,7 @@
 /* Changing files: chmod, chown (ownership is the sandbox's own), truncate, utimes, rename
  * and link. */
 #include "sentry/syscalls/syscalls.h"
+#include "sentry/vfs/fsnotify.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -37,7 +38,42 @@ static int resolve(struct task *t, int dirfd, uint64_t upath, int flags, struct 
 	return vfs_walk(t->tg->fs, start, path, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : WALK_FOLLOW, out);
 }
 
-static int do_setattr(struct task *t, struct inode *ino, struct iattr *a)
+/* What a change of attributes tells inotify, as Linux's fsnotify_change. */
+static void notify_change(struct dentry *d, struct inode *ino, unsigned valid)
+{
+	if (!fsnotify_nwatches)
+		return;
+	uint32_t mask = 0;
+	if (valid & (ATTR_UID | ATTR_GID | ATTR_MODE))
+		mask |= IN_ATTRIB_;
+	if (valid & ATTR_SIZE)
+		mask |= IN_MODIFY_;
+	if ((valid & (ATTR_ATIME | ATTR_MTIME)) == (ATTR_ATIME | ATTR_MTIME))
+		mask |= IN_ATTRIB_;
+	else if (valid & ATTR_ATIME)
+		mask |= IN_ACCESS_;
+	else if (valid & ATTR_MTIME)
+		mask |= IN_MODIFY_;
+	if (!mask)
+		return;
+	if (d)
+		fsnotify_dentry(d, mask);
+	else
+		fsnotify_inode(ino, mask);
+}
+
+static int setattr_checked(struct task *t, struct inode *ino, struct iattr *a);
+
+/* Changes the attributes of ino, which d names (NULL: only the inode is known). */
+static int do_setattr(struct task *t, struct dentry *d, struct inode *ino, struct iattr *a)
+{
+	int err = setattr_checked(t, ino, a);
+	if (err == 0)
+		notify_change(d, ino, a->valid);
+	return err;
+}
+
+static int setattr_checked(struct task *t, struct inode *ino, struct iattr *a)
 {
 	if (ino->sb->readonly)
 		return -EROFS;
@@ -79,7 +115,7 @@ static long chmod_at(struct task *t, int dirfd, uint64_t upath, uint32_t mode, i
 	if (S_ISLNK(d->inode->mode))
 		err = -EOPNOTSUPP;
 	else
-		err = do_setattr(t, d->inode, &(struct iattr){.valid = ATTR_MODE, .mode = mode});
+		err = do_setattr(t, d, d->inode, &(struct iattr){.valid = ATTR_MODE, .mode = mode});
 	dentry_put(d);
 	return err;
 }
@@ -92,10 +128,10 @@ SYSCALL(fchmod)
 	struct file *f = fget(t, (int)a[0]);
 	if (!f || (f->flags & O_PATH))
 		return -EBADF;
-	return do_setattr(t, f->inode, &(struct iattr){.valid = ATTR_MODE, .mode = (uint32_t)a[1]});
+	return do_setattr(t, f->dentry, f->inode, &(struct iattr){.valid = ATTR_MODE, .mode = (uint32_t)a[1]});
 }
 
-static long chown_inode(struct task *t, struct inode *ino, uint32_t uid, uint32_t gid)
+static long chown_inode(struct task *t, struct dentry *d, struct inode *ino, uint32_t uid, uint32_t gid)
 {
 	struct iattr at = {.valid = ATTR_KILL_SUID};
 	if (uid != (uint32_t)-1) {
@@ -106,7 +142,7 @@ static long chown_inode(struct task *t, struct inode *ino, uint32_t uid, uint32_
 		at.valid |= ATTR_GID;
 		at.gid = gid;
 	}
-	return do_setattr(t, ino, &at);
+	return do_setattr(t, d, ino, &at);
 }
 
 static long chown_at(struct task *t, int dirfd, uint64_t upath, uint32_t uid, uint32_t gid, int flags)
@@ -117,7 +153,7 @@ static long chown_at(struct task *t, int dirfd, uint64_t upath, uint32_t uid, ui
 	int err = resolve(t, dirfd, upath, flags, &d);
 	if (err < 0)
 		return err;
-	err = (int)chown_inode(t, d->inode, uid, gid);
+	err = (int)chown_inode(t, d, d->inode, uid, gid);
 	dentry_put(d);
 	return err;
 }
@@ -131,10 +167,10 @@ SYSCALL(fchown)
 	struct file *f = fget(t, (int)a[0]);
 	if (!f || (f->flags & O_PATH))
 		return -EBADF;
-	return chown_inode(t, f->inode, (uint32_t)a[1], (uint32_t)a[2]);
+	return chown_inode(t, f->dentry, f->inode, (uint32_t)a[1], (uint32_t)a[2]);
 }
 
-static long truncate_inode(struct task *t, struct inode *ino, int64_t len)
+static long truncate_inode(struct task *t, struct dentry *d, struct inode *ino, int64_t len)
 {
 	if (len < 0)
 		return -EINVAL;
@@ -146,7 +182,7 @@ static long truncate_inode(struct task *t, struct inode *ino, int64_t len)
 		signal_send(t, SIGXFSZ, NULL, false);
 		return -EFBIG;
 	}
-	return do_setattr(t, ino, &(struct iattr){.valid = ATTR_SIZE, .size = (uint64_t)len});
+	return do_setattr(t, d, ino, &(struct iattr){.valid = ATTR_SIZE, .size = (uint64_t)len});
 }
 
 SYSCALL(truncate)
@@ -161,7 +197,7 @@ SYSCALL(truncate)
 	if (uid != 0 && !((st.uid == uid ? st.mode >> 6 : st.mode) & 2))
 		err = -EACCES;
 	else
-		err = (int)truncate_inode(t, d->inode, (int64_t)a[1]);
+		err = (int)truncate_inode(t, d, d->inode, (int64_t)a[1]);
 	dentry_put(d);
 	return err;
 }
@@ -174,11 +210,11 @@ SYSCALL(ftruncate)
 	int acc = f->flags & O_ACCMODE;
 	if (acc != O_WRONLY && acc != O_RDWR)
 		return -EINVAL;
-	return truncate_inode(t, f->inode, (int64_t)a[1]);
+	return truncate_inode(t, f->dentry, f->inode, (int64_t)a[1]);
 }
 
 /* utimensat: times[0] is atime, times[1] mtime; UTIME_NOW and UTIME_OMIT as Linux. */
-static long set_times(struct task *t, struct inode *ino, const struct timespec *ts)
+static long set_times(struct task *t, struct dentry *d, struct inode *ino, const struct timespec *ts)
 {
 	struct iattr at = {0};
 	struct timespec now;
@@ -207,7 +243,10 @@ static long set_times(struct task *t, struct inode *ino, const struct timespec *
 		return -EPERM; /* explicit times: owner only */
 	if (!ino->ops->setattr)
 		return -EPERM;
-	return ino->ops->setattr(ino, &at);
+	int err = ino->ops->setattr(ino, &at);
+	if (err == 0)
+		notify_change(d, ino, at.valid);
+	return err;
 }
 
 SYSCALL(utimensat)
@@ -223,13 +262,13 @@ SYSCALL(utimensat)
 		struct file *f = fget(t, dirfd);
 		if (!f)
 			return -EBADF;
-		return set_times(t, f->inode, a[2] ? ts : NULL);
+		return set_times(t, f->dentry, f->inode, a[2] ? ts : NULL);
 	}
 	struct dentry *d;
 	int err = resolve(t, dirfd, a[1], flags, &d);
 	if (err < 0)
 		return err;
-	err = (int)set_times(t, d->inode, a[2] ? ts : NULL);
+	err = (int)set_times(t, d, d->inode, a[2] ? ts : NULL);
 	dentry_put(d);
 	return err;
 }
@@ -251,7 +290,7 @@ static long utimes_at(struct task *t, int dirfd, uint64_t upath, uint64_t utv)
 	int err = resolve(t, dirfd, upath, 0, &d);
 	if (err < 0)
 		return err;
-	err = (int)set_times(t, d->inode, utv ? ts : NULL);
+	err = (int)set_times(t, d, d->inode, utv ? ts : NULL);
 	dentry_put(d);
 	return err;
 }

@@ -1,6 +1,7 @@
 /* File syscalls: open, read, write, seek, stat, directories, links, fd manipulation. */
 #include "sentry/fs/fs.h"
 #include "sentry/syscalls/syscalls.h"
+#include "sentry/vfs/fsnotify.h"
 #include "sentry/vfs/lock.h"
 
 #include <dirent.h>
@@ -8,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/stat.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -70,6 +72,46 @@ static int open_resolved(struct task *t, struct dentry *d, int flags, struct fil
 	return vfs_open_dentry(d, flags, out);
 }
 
+/* O_TMPFILE: an unnamed regular file in the directory path names. */
+static long open_tmpfile(struct task *t, struct dentry *start, const char *path, int flags, uint32_t mode)
+{
+	int acc = flags & O_ACCMODE;
+	if ((flags & (O_TMPFILE | O_CREAT)) != O_TMPFILE || (acc != O_WRONLY && acc != O_RDWR))
+		return -EINVAL;
+	struct dentry *dir, *d;
+	long err = vfs_walk(t->tg->fs, start, path, WALK_FOLLOW | WALK_DIRECTORY, &dir);
+	if (err < 0)
+		return err;
+	struct kstat st;
+	struct inode *di = dir->inode, *ino = NULL;
+	if ((err = inode_getattr(di, &st)) == 0)
+		err = permission(t, &st, 3, false);
+	if (err == 0 && di->sb->readonly)
+		err = -EROFS;
+	if (err == 0)
+		err = di->ops->tmpfile ? di->ops->tmpfile(di, mode & 07777 & ~t->tg->fs->umask,
+							 !(flags & O_EXCL), &ino)
+				       : -EOPNOTSUPP;
+	if (err < 0) {
+		dentry_put(dir);
+		return err;
+	}
+	char name[32];
+	snprintf(name, sizeof(name), "#%llu", (unsigned long long)ino->ino);
+	d = dentry_new_unlinked(dir, name, ino);
+	dentry_put(dir);
+	if (!d)
+		return -ENOMEM;
+	struct file *f;
+	err = vfs_open_dentry(d, flags & ~(O_TMPFILE | O_EXCL), &f);
+	dentry_put(d);
+	if (err < 0)
+		return err;
+	err = fdt_install(t->tg->fdt, f, 0, flags & O_CLOEXEC, fd_limit(t));
+	file_put(f);
+	return err;
+}
+
 static long do_openat(struct task *t, int dirfd, uint64_t upath, int flags, uint32_t mode)
 {
 	char path[PATH_MAX];
@@ -81,8 +123,8 @@ static long do_openat(struct task *t, int dirfd, uint64_t upath, int flags, uint
 	if ((err = at_start(t, dirfd, path, &start)) < 0)
 		return err;
 	struct fs_ctx *fs = t->tg->fs;
-	if ((flags & O_TMPFILE) == O_TMPFILE)
-		return -EOPNOTSUPP;
+	if (flags & (O_TMPFILE & ~O_DIRECTORY))
+		return open_tmpfile(t, start, path, flags, mode);
 	if (flags & O_CREAT) {
 		const char *last;
 		struct dentry *dir;
@@ -178,6 +220,8 @@ static long do_openat(struct task *t, int dirfd, uint64_t upath, int flags, uint
 		return -EROFS;
 	}
 	err = fdt_install(t->tg->fdt, f, 0, flags & O_CLOEXEC, fd_limit(t));
+	if (err >= 0 && fsnotify_nwatches && !(flags & O_PATH))
+		fsnotify_file(f, IN_OPEN_);
 	file_put(f);
 	return err;
 }
@@ -248,16 +292,21 @@ static long do_read(struct task *t, struct file *f, uint64_t ubuf, size_t len, u
 	if (len == 0)
 		return 0;
 	void *direct = user_ptr(t->tg->mm, ubuf, len, PROT_WRITE);
-	if (direct)
-		return f->ops->read(f, t, direct, len, pos);
-	size_t chunk = len < IO_CHUNK ? len : IO_CHUNK;
-	void *buf = malloc(chunk);
-	if (!buf)
-		return -ENOMEM;
-	long n = f->ops->read(f, t, buf, chunk, pos);
-	if (n > 0 && copy_to_user(t->tg->mm, ubuf, buf, (size_t)n) < 0)
-		n = -EFAULT;
-	free(buf);
+	long n;
+	if (direct) {
+		n = f->ops->read(f, t, direct, len, pos);
+	} else {
+		size_t chunk = len < IO_CHUNK ? len : IO_CHUNK;
+		void *buf = malloc(chunk);
+		if (!buf)
+			return -ENOMEM;
+		n = f->ops->read(f, t, buf, chunk, pos);
+		if (n > 0 && copy_to_user(t->tg->mm, ubuf, buf, (size_t)n) < 0)
+			n = -EFAULT;
+		free(buf);
+	}
+	if (n > 0 && fsnotify_nwatches)
+		fsnotify_file(f, IN_ACCESS_);
 	return n;
 }
 
@@ -274,8 +323,12 @@ static long do_write(struct task *t, struct file *f, uint64_t ubuf, size_t len, 
 	if (f->ops->discards_writes)
 		return (long)len;
 	void *direct = user_ptr(t->tg->mm, ubuf, len, PROT_READ);
-	if (direct)
-		return f->ops->write(f, t, direct, len, pos);
+	if (direct) {
+		long n = f->ops->write(f, t, direct, len, pos);
+		if (n > 0 && fsnotify_nwatches)
+			fsnotify_file(f, IN_MODIFY_);
+		return n;
+	}
 	size_t done = 0;
 	void *buf = malloc(len < IO_CHUNK ? len : IO_CHUNK);
 	if (!buf)
@@ -295,6 +348,8 @@ static long do_write(struct task *t, struct file *f, uint64_t ubuf, size_t len, 
 			break;
 	}
 	free(buf);
+	if (done && fsnotify_nwatches)
+		fsnotify_file(f, IN_MODIFY_);
 	return done ? (long)done : r;
 }
 
@@ -1086,6 +1141,9 @@ SYSCALL(fcntl)
 		f->flags = (f->flags & ~settable) | ((int)a[2] & settable);
 		return 0;
 	}
+	case F_ADD_SEALS:
+	case F_GET_SEALS:
+		return tmpfs_seals(f, cmd == F_ADD_SEALS, (unsigned)a[2]);
 	case F_GETPIPE_SZ:
 		return pipe_fcntl_size(f, false, 0);
 	case F_SETPIPE_SZ:

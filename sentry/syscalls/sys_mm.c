@@ -1,5 +1,6 @@
 /* Memory syscalls: mmap, munmap, mprotect, mremap, brk, madvise, msync. */
 #include "platform/ptrace/stub_layout.h"
+#include "sentry/fs/fs.h"
 #include "sentry/syscalls/syscalls.h"
 
 #include <errno.h>
@@ -57,6 +58,8 @@ SYSCALL(mmap)
 			 * rest until the page cache exists. */
 			if (!f->ops->shared_data)
 				return -ENODEV;
+			if (tmpfs_write_sealed(f))
+				return -EPERM; /* memfd F_SEAL_WRITE */
 		}
 	}
 	if (flags & MAP_32BIT) {

@@ -1,12 +1,22 @@
 /* Creating and removing names, keeping the dentry cache (including cached negative
  * entries) in step with the filesystem. */
 #include "sentry/vfs/vfs.h"
+#include "sentry/vfs/fsnotify.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+void dentry_mark_deleted(struct dentry *d)
+{
+	if (d->deleted)
+		return;
+	d->deleted = true;
+	if (d->parent && d->parent != d)
+		dentry_get(d->parent);
+}
 
 static struct dentry *cached_child(struct dentry *dir, const char *name)
 {
@@ -68,6 +78,7 @@ int vfs_create(struct dentry *dir, const char *name, uint32_t mode, const char *
 	}
 	dentry_get(c);
 	*out = c;
+	fsnotify_name(di, name, ino, IN_CREATE_, 0);
 	return 0;
 }
 
@@ -91,12 +102,22 @@ int vfs_unlink(struct dentry *dir, const char *name, bool is_dir)
 	struct dentry *c = cached_child(dir, name);
 	if (!err && c && c->mounted)
 		err = -EBUSY;
+	/* The filesystem gets the cached inode when there is one, so that what it keeps
+	 * about the file (a gofer inode's link count) stays right for those who hold it. */
+	struct inode *held = c && c->inode && c->inode->ops == victim->ops ? c->inode : victim;
+	/* Whether this removes the inode's last name (then IN_DELETE_SELF, once unused). */
+	struct kstat vst;
+	bool last = is_dir || (inode_getattr(held, &vst) == 0 && vst.nlink <= 1);
 	if (!err)
-		err = di->ops->unlink(di, name, victim, is_dir);
+		err = di->ops->unlink(di, name, held, is_dir);
+	bool victim_dir = S_ISDIR(victim->mode);
 	inode_put(victim);
 	if (err < 0)
 		return err;
+	if (!is_dir && c && c->inode)
+		fsnotify_inode(c->inode, IN_ATTRIB_); /* its link count changed */
 	if (c) {
+		c->last_link = last;
 		/* The name is gone but whoever holds the dentry (an open file, a cwd) keeps
 		 * the old inode, as on Linux; a new file of the same name gets a new dentry. */
 		for (struct dentry **pp = &dir->children; *pp; pp = &(*pp)->next_sibling) {
@@ -106,10 +127,12 @@ int vfs_unlink(struct dentry *dir, const char *name, bool is_dir)
 			}
 		}
 		c->next_sibling = NULL;
-		c->deleted = true;
+		dentry_mark_deleted(c);
 		dentry_get(c);
 		dentry_put(c); /* frees it now if nobody holds it */
 	}
+	if (fsnotify_nwatches)
+		fsnotify_name(di, name, NULL, IN_DELETE_ | (victim_dir ? 0x40000000u /* IN_ISDIR */ : 0), 0);
 	return 0;
 }
 
@@ -196,8 +219,37 @@ int vfs_rename(struct dentry *odir, const char *oname, struct dentry *ndir, cons
 		err = -EINVAL;
 		goto out;
 	}
-	if ((err = odi->ops->rename(odi, oname, ndi, nname, flags)) < 0)
+	/* What the watches know the moved (and a replaced) inode as: the cached dentries'. */
+	struct inode *moved = oc && oc->inode ? oc->inode : src;
+	struct inode *other = dst ? (nc && nc->inode ? nc->inode : dst) : NULL;
+	struct kstat dst_st;
+	bool dst_last = other && (S_ISDIR(other->mode) || (inode_getattr(other, &dst_st) == 0 && dst_st.nlink <= 1));
+	inode_get(moved);
+	if (other)
+		inode_get(other);
+	if ((err = odi->ops->rename(odi, oname, ndi, nname, flags)) < 0) {
+		inode_put(moved);
+		inode_put(other);
 		goto out;
+	}
+	if (fsnotify_nwatches) {
+		uint32_t cookie = fsnotify_cookie();
+		fsnotify_name(odi, oname, moved, IN_MOVED_FROM_, cookie);
+		fsnotify_name(ndi, nname, moved, IN_MOVED_TO_, cookie);
+		if (other && (flags & RENAME_EXCHANGE)) {
+			cookie = fsnotify_cookie();
+			fsnotify_name(ndi, nname, other, IN_MOVED_FROM_, cookie);
+			fsnotify_name(odi, oname, other, IN_MOVED_TO_, cookie);
+			fsnotify_inode(other, IN_MOVE_SELF_);
+		} else if (other && !S_ISDIR(other->mode)) {
+			fsnotify_inode(other, IN_ATTRIB_);
+		}
+		fsnotify_inode(moved, IN_MOVE_SELF_);
+	}
+	if (nc && !(flags & RENAME_EXCHANGE))
+		nc->last_link = dst_last;
+	inode_put(moved);
+	inode_put(other);
 	/* Keep the cache in step: the moved dentry takes its new name and parent. */
 	if (flags & RENAME_EXCHANGE) {
 		if (oc && nc) {
@@ -211,13 +263,13 @@ int vfs_rename(struct dentry *odir, const char *oname, struct dentry *ndir, cons
 		} else {
 			if (oc) {
 				unhook(oc);
-				oc->deleted = true;
+				dentry_mark_deleted(oc);
 				dentry_get(oc);
 				dentry_put(oc);
 			}
 			if (nc) {
 				unhook(nc);
-				nc->deleted = true;
+				dentry_mark_deleted(nc);
 				dentry_get(nc);
 				dentry_put(nc);
 			}
@@ -226,7 +278,7 @@ int vfs_rename(struct dentry *odir, const char *oname, struct dentry *ndir, cons
 	}
 	if (nc) {
 		unhook(nc);
-		nc->deleted = true;
+		dentry_mark_deleted(nc);
 		dentry_get(nc);
 		dentry_put(nc);
 	}
@@ -236,7 +288,7 @@ int vfs_rename(struct dentry *odir, const char *oname, struct dentry *ndir, cons
 		if (!name || !oc->inode) {
 			/* cannot rename the cache entry: drop it, the next lookup rebuilds it */
 			free(name);
-			oc->deleted = true;
+			dentry_mark_deleted(oc);
 			dentry_get(oc);
 			dentry_put(oc);
 		} else {
@@ -269,6 +321,8 @@ int vfs_link(struct dentry *target, struct dentry *dir, const char *name)
 	int err = di->ops->link(di, name, ti);
 	if (err < 0)
 		return err;
+	fsnotify_inode(ti, IN_ATTRIB_);
+	fsnotify_name(di, name, ti, IN_CREATE_, 0);
 	struct dentry *c = cached_child(dir, name);
 	if (c) {
 		if (c->inode)
@@ -284,4 +338,19 @@ int vfs_link(struct dentry *target, struct dentry *dir, const char *name)
 	inode_get(ti);
 	c->inode = ti;
 	return 0;
+}
+
+struct dentry *dentry_new_unlinked(struct dentry *parent, const char *name, struct inode *ino)
+{
+	struct dentry *d = calloc(1, sizeof(*d));
+	if (!d || !(d->name = strdup(name))) {
+		free(d);
+		inode_put(ino);
+		return NULL;
+	}
+	d->refs = 1;
+	d->parent = parent;
+	d->inode = ino;
+	dentry_mark_deleted(d);
+	return d;
 }

@@ -1,5 +1,6 @@
 /* Inodes, dentries and open files: reference counting and the dentry cache. */
 #include "sentry/vfs/vfs.h"
+#include "sentry/vfs/fsnotify.h"
 #include "sentry/vfs/lock.h"
 
 #include <dirent.h>
@@ -92,8 +93,13 @@ void dentry_put(struct dentry *d)
 {
 	if (!d || d->refs <= 0)
 		return;
-	if (--d->refs == 0 && d->deleted)
+	if (--d->refs == 0 && d->deleted) {
+		if (d->last_link)
+			fsnotify_inode(d->inode, IN_DELETE_SELF_);
+		struct dentry *parent = d->parent != d ? d->parent : NULL;
 		dentry_free(d);
+		dentry_put(parent); /* held since d was deleted */
+	}
 }
 
 int vfs_mount(struct dentry *mountpoint, struct dentry *fsroot)
@@ -170,6 +176,10 @@ void file_put(struct file *f)
 	if (--f->refs > 0) {
 		eventpoll_file_unref(f); /* epoll items may now hold its only references */
 		return;
+	}
+	if (fsnotify_nwatches && !(f->flags & O_PATH)) {
+		int acc = f->flags & O_ACCMODE;
+		fsnotify_file(f, acc == O_WRONLY || acc == O_RDWR ? IN_CLOSE_WRITE_ : IN_CLOSE_NOWRITE_);
 	}
 	lock_release(f->inode, f); /* OFD and flock locks belong to the open file */
 	if (f->ops && f->ops->release)

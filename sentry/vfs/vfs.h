@@ -79,6 +79,15 @@ struct inode_ops {
 	/* Whether a cached dentry for this inode is still valid (NULL: always). Directories
 	 * with this op also never cache negative entries. */
 	bool (*revalidate)(struct inode *ino);
+	/* O_TMPFILE: a regular file with no name in dir (NULL: -EOPNOTSUPP, as Linux for a
+	 * filesystem without it). linkable: linkat may give it a name (no O_EXCL). */
+	int (*tmpfile)(struct inode *dir, uint32_t mode, bool linkable, struct inode **out);
+	/* Extended attributes (NULL: the filesystem keeps none, -EOPNOTSUPP). get and list
+	 * return the size (size 0: only the size), or -ENODATA / -ERANGE. */
+	long (*getxattr)(struct inode *ino, const char *name, void *buf, size_t size);
+	int (*setxattr)(struct inode *ino, const char *name, const void *val, size_t size, int flags);
+	long (*listxattr)(struct inode *ino, char *buf, size_t size);
+	int (*removexattr)(struct inode *ino, const char *name);
 };
 
 struct inode {
@@ -139,6 +148,9 @@ struct file_ops {
 	bool discards_writes; /* /dev/null: write succeeds without reading the buffer */
 	/* Replaces the generic lseek (character devices whose offset means nothing). */
 	long (*llseek)(struct file *f, int64_t off, int whence);
+	/* fallocate(2) with the mode already checked against Linux's rules (NULL:
+	 * -EOPNOTSUPP). */
+	int (*fallocate)(struct file *f, int mode, uint64_t off, uint64_t len);
 };
 
 struct file {
@@ -163,6 +175,7 @@ struct dentry {
 	bool revalidate_miss;        /* negative because revalidation failed */
 	bool synthetic;              /* a mountpoint the sentry made up: listed by readdir too */
 	bool deleted;                /* unlinked: out of the tree, freed with its last reference */
+	bool last_link;              /* deleted with the inode's last link (IN_DELETE_SELF) */
 };
 
 /* The filesystem context of a task: root and working directory. */
@@ -229,6 +242,13 @@ int vfs_unlink(struct dentry *dir, const char *name, bool is_dir);
 int vfs_rename(struct dentry *odir, const char *oname, struct dentry *ndir, const char *nname,
 	       unsigned flags);
 int vfs_link(struct dentry *target, struct dentry *dir, const char *name);
+
+/* Takes d out of the name space for good ("(deleted)"): it keeps its parent (a
+ * reference, dropped when d goes) for its path and for inotify's events. */
+void dentry_mark_deleted(struct dentry *d);
+/* A dentry for an inode that has no name (O_TMPFILE, memfd): out of the tree, shown as
+ * "<parent's path>/<name> (deleted)". Takes over the inode reference. */
+struct dentry *dentry_new_unlinked(struct dentry *parent, const char *name, struct inode *ino);
 
 /* Opens a resolved dentry with open(2) flags. */
 int vfs_open_dentry(struct dentry *d, int flags, struct file **out);

@@ -1556,6 +1556,14 @@ Test(gofer, write_setattr_statfs_allocate)
 	cr_assert_eq(gofer_stat(&c, f, &st), 0);
 	cr_assert_eq(st.size, 8192);
 	cr_assert_eq(gofer_allocate(&c, f, FALLOC_FL_PUNCH_HOLE, 0, 1), -EOPNOTSUPP);
+	cr_assert_eq(gofer_allocate(&c, f, FALLOC_FL_ZERO_RANGE, 0, 1), -EOPNOTSUPP);
+	cr_assert_eq(gofer_write(&c, f, 0, "abcdefgh", 8), 8);
+	cr_assert_eq(gofer_allocate(&c, f, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 2, 4), 0);
+	char punched[8];
+	cr_assert_eq(gofer_read(&c, f, 0, punched, 8), 8);
+	cr_assert_eq(memcmp(punched, "ab\0\0\0\0gh", 8), 0);
+	cr_assert_eq(gofer_stat(&c, f, &st), 0);
+	cr_assert_eq(st.size, 8192, "the hole keeps the size");
 	cr_assert_eq(gofer_allocate(&c, f, 0, 0, 0), -EINVAL);
 	cr_assert_eq(gofer_allocate(&c, r, 0, 0, 10), -EBADF);
 

@@ -871,7 +871,11 @@ Test(protocol, write_side_bad_fields_rejected)
 	r = (struct gofer_req){ .op = GOFER_OP_FSYNC, .fsync.flags = 2 };
 	cr_assert_eq(enc(&r), -EINVAL);
 	r = (struct gofer_req){ .op = GOFER_OP_ALLOCATE, .allocate = { 2, 0, 1 } };
-	cr_assert_eq(enc(&r), -EINVAL, "only KEEP_SIZE");
+	cr_assert_eq(enc(&r), -EINVAL, "PUNCH_HOLE without KEEP_SIZE");
+	r = (struct gofer_req){ .op = GOFER_OP_ALLOCATE, .allocate = { 4, 0, 1 } };
+	cr_assert_eq(enc(&r), -EINVAL, "unknown mode bit");
+	r = (struct gofer_req){ .op = GOFER_OP_ALLOCATE, .allocate = { 3, 0, 1 } };
+	cr_assert_gt(enc(&r), 0, "PUNCH_HOLE|KEEP_SIZE");
 	r = (struct gofer_req){ .op = GOFER_OP_ALLOCATE, .allocate = { 0, 0, 0 } };
 	cr_assert_eq(enc(&r), -EINVAL, "zero length");
 	r = (struct gofer_req){ .op = GOFER_OP_ALLOCATE, .allocate = { 0, INT64_MAX, 1 } };

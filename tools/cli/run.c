@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,10 +51,33 @@ static void help(FILE *out)
 		"  --no-workspace    no workspace: the guest starts in /\n"
 		"  --env KEY=VALUE   add to the guest's environment (it never inherits the host's)\n"
 		"  --max-tasks N     most tasks (threads and processes) at once (default 1024)\n"
+		"  --tmpfs-size N    most bytes memory-backed files (/tmp, /dev/shm, changes to\n"
+		"                    the system directories, memfd) hold together (default 1G;\n"
+		"                    suffixes K, M, G): past it, ENOSPC\n"
 		"  --debug           log every system call on stderr\n"
 		"\n"
 		"Exit status: the guest's; 128+N if a signal N killed it; 126 if COMMAND cannot\n"
 		"be executed, 127 if it is not found, 125 if ward itself failed.\n");
+}
+
+/* "N", "NK", "NM", "NG" (powers of 1024, either case) to bytes; at least a page. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	if (*s < '0' || *s > '9')
+		return -1;
+	unsigned long long v = strtoull(s, &end, 10);
+	unsigned shift = 0;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	}
+	if (errno || *end || v > (UINT64_MAX >> shift) || (v << shift) < 4096)
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
 }
 
 /* Starts this binary again in a role, with fd kept open as itself and an environment
@@ -101,6 +125,7 @@ int cli_run(int argc, char **argv)
 		{"env", required_argument, NULL, 'e'},
 		{"debug", no_argument, NULL, 'd'},
 		{"max-tasks", required_argument, NULL, 'm'},
+		{"tmpfs-size", required_argument, NULL, 's'},
 		{"workspace", required_argument, NULL, 'w'},
 		{"no-workspace", no_argument, NULL, 'W'},
 		{"help", no_argument, NULL, 'h'},
@@ -161,6 +186,18 @@ int cli_run(int argc, char **argv)
 			push(&sentry, "--max-tasks");
 			push(&sentry, optarg);
 			break;
+		case 's': {
+			uint64_t size;
+			if (parse_size(optarg, &size) < 0) {
+				fprintf(stderr, "ward: --tmpfs-size %s: want a size of at least 4K "
+						"(suffixes K, M, G)\n", optarg);
+				return 125;
+			}
+			snprintf(num, sizeof(num), "%llu", (unsigned long long)size);
+			push(&sentry, "--tmpfs-size");
+			push(&sentry, num);
+			break;
+		}
 		case 'w':
 			workspace = optarg;
 			break;
