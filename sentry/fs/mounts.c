@@ -1,5 +1,5 @@
 /* The sandbox's mount table at boot: the gofer's root, with tmpfs on /tmp and /root (the
- * sandbox's home), /dev and /proc. */
+ * sandbox's home), /dev, /proc and /sys. */
 #include "sentry/fs/fs.h"
 
 #include <errno.h>
@@ -130,6 +130,9 @@ int fs_setup_root(struct kernel *k, char *const binds[], int nbinds, const char 
 	if ((err = devfs_new_root(k, &dev)) < 0 || (err = mount_at(root, "dev", dev)) < 0)
 		return err;
 	if ((err = procfs_new_root(k, &proc)) < 0 || (err = mount_at(root, "proc", proc)) < 0)
+		return err;
+	struct dentry *sys;
+	if ((err = sysfs_new_root(k, &sys)) < 0 || (err = mount_at(root, "sys", sys)) < 0)
 		return err;
 	struct dentry *shm;
 	if ((err = tmpfs_new_root(k, 01777, &shm)) < 0 || (err = mount_at(dev, "shm", shm)) < 0)

@@ -139,6 +139,9 @@ struct file_ops {
 	bool discards_writes; /* /dev/null: write succeeds without reading the buffer */
 	/* Replaces the generic lseek (character devices whose offset means nothing). */
 	long (*llseek)(struct file *f, int64_t off, int whence);
+	/* Type-specific lines of /proc/<pid>/fdinfo/<fd> ("eventfd-count: ..."): writes at
+	 * most size bytes into buf and returns the length (NULL: none). */
+	int (*fdinfo)(struct file *f, char *buf, size_t size);
 };
 
 struct file {
