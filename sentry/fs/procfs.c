@@ -518,6 +518,19 @@ static const struct file_ops proc_file_ops = {
 	.seek_end = proc_seek_end,
 };
 
+static long proc_write_eio(struct file *f, struct task *t, const void *buf, size_t len, uint64_t *pos)
+{
+	(void)f, (void)t, (void)buf, (void)len, (void)pos;
+	return -EIO;
+}
+
+static const struct file_ops proc_global_ops = {
+	.read = proc_file_read,
+	.write = proc_write_eio,
+	.release = proc_file_release,
+	.seek_end = proc_seek_end,
+};
+
 /* comm: a thread of the process may rename it (or one of its threads) (Linux's comm_write); others get EINVAL.
  * As Linux, the bytes are taken as they are, a newline included, up to 15. */
 static long proc_comm_write(struct file *f, struct task *t, const void *buf, size_t len, uint64_t *pos)
@@ -671,8 +684,11 @@ static int proc_open(struct inode *ino, struct file *f)
 		f->ops = &proc_dir_ops;
 		return 0;
 	}
+	/* Mode bits were checked by the caller (root passes them). Per-process files other
+	 * than comm have no write (EINVAL from write, as the VFS), the system-wide ones say
+	 * EIO as Linux's proc_reg_write; sysctls refuse the open (no sysctl is settable). */
 	bool writing = (f->flags & O_ACCMODE) != O_RDONLY;
-	if (writing && pn->kind != P_COMM)
+	if (writing && pn->kind >= P_SYS_HOSTNAME && pn->kind <= P_SYS_OVERCOMMIT)
 		return -EACCES;
 	struct gen *g = calloc(1, sizeof(*g));
 	if (!g)
@@ -684,7 +700,7 @@ static int proc_open(struct inode *ino, struct file *f)
 		return err;
 	}
 	f->priv = g;
-	f->ops = pn->kind == P_COMM ? &proc_comm_ops : &proc_file_ops;
+	f->ops = pn->kind == P_COMM ? &proc_comm_ops : pn->tgid ? &proc_file_ops : &proc_global_ops;
 	return 0;
 }
 

@@ -20,6 +20,7 @@ enum sys_node {
 	S_CPU_ONLINE,
 	S_CPU_POSSIBLE,
 	S_CPU_PRESENT,
+	S_CPU_OFFLINE,
 	S_CPU_KERNEL_MAX,
 	S_CPUN, /* cpu<N>/, one per CPU */
 	S_KERNEL,
@@ -44,6 +45,7 @@ static const struct {
 	[S_CPU_ONLINE] = {"online", S_CPU, S_IFREG | 0444},
 	[S_CPU_POSSIBLE] = {"possible", S_CPU, S_IFREG | 0444},
 	[S_CPU_PRESENT] = {"present", S_CPU, S_IFREG | 0444},
+	[S_CPU_OFFLINE] = {"offline", S_CPU, S_IFREG | 0444},
 	[S_CPU_KERNEL_MAX] = {"kernel_max", S_CPU, S_IFREG | 0444},
 	[S_CPUN] = {NULL, S_CPU, S_IFDIR | 0755},
 	[S_KERNEL] = {"kernel", S_ROOT, S_IFDIR | 0755},
@@ -183,6 +185,9 @@ static void generate(struct sys_inode *si, struct gen *g)
 			gen_printf(g, "0\n");
 		else
 			gen_printf(g, "0-%d\n", n - 1);
+		break;
+	case S_CPU_OFFLINE:
+		gen_printf(g, "\n");
 		break;
 	case S_CPU_KERNEL_MAX:
 		gen_printf(g, "8191\n");
