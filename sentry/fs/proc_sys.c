@@ -147,23 +147,13 @@ void proc_gen_cpuinfo(struct gen *g, struct kernel *k)
 			   i, n, i, n, i);
 }
 
-/* Visits every process of the sandbox (zombies too), parents before children. */
-static void for_each_group(struct thread_group *tg, void (*fn)(struct thread_group *, void *), void *ctx)
-{
-	fn(tg, ctx);
-	struct list_head *pos;
-	list_for_each(pos, &tg->children)
-		for_each_group(list_entry(pos, struct thread_group, sibling), fn, ctx);
-}
-
 struct cpu_totals {
 	uint64_t user_ns, sys_ns;
 	int running, blocked;
 };
 
-static void add_group_cpu(struct thread_group *tg, void *ctx)
+static void add_group_cpu(struct thread_group *tg, struct cpu_totals *c)
 {
-	struct cpu_totals *c = ctx;
 	uint64_t u, s;
 	thread_group_cpu(tg, &u, &s);
 	c->user_ns += u + tg->cutime_ns;
@@ -179,8 +169,8 @@ static void add_group_cpu(struct thread_group *tg, void *ctx)
 static struct cpu_totals cpu_totals(struct kernel *k)
 {
 	struct cpu_totals c = {0};
-	if (k->init)
-		for_each_group(k->init, add_group_cpu, &c);
+	for (struct thread_group *tg = k->init; tg; tg = proc_next_group(k, tg))
+		add_group_cpu(tg, &c);
 	if (c.running == 0)
 		c.running = 1; /* the reader */
 	return c;
@@ -257,13 +247,23 @@ static void mounts_on(struct mount_list *l, struct dentry *d, int parent)
 	}
 }
 
+/* The mounts on dentries under dir, in its own filesystem. The walk is iterative: the
+ * guest decides how deep directories go; only mounts (made at boot) nest the recursion. */
 static void mounts_under(struct mount_list *l, struct dentry *dir, int id)
 {
-	for (struct dentry *c = dir->children; c; c = c->next_sibling) {
+	struct dentry *c = dir->children;
+	while (c) {
 		if (c->mounted)
 			mounts_on(l, c, id);
-		else if (c->children)
-			mounts_under(l, c, id);
+		else if (c->children) {
+			c = c->children;
+			continue;
+		}
+		while (c != dir && !c->next_sibling)
+			c = c->parent;
+		if (c == dir)
+			break;
+		c = c->next_sibling;
 	}
 }
 

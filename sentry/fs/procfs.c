@@ -146,15 +146,16 @@ static struct inode *proc_inode(struct superblock *sb, struct kernel *k, enum pr
 	return ino;
 }
 
-static struct thread_group *find_in_tree(struct thread_group *tg, int tgid)
+struct thread_group *proc_next_group(struct kernel *k, struct thread_group *tg)
 {
-	if (tg->tgid == tgid)
-		return tg;
-	struct list_head *pos;
-	list_for_each(pos, &tg->children) {
-		struct thread_group *found = find_in_tree(list_entry(pos, struct thread_group, sibling), tgid);
-		if (found)
-			return found;
+	if (!list_empty(&tg->children))
+		return list_entry(tg->children.next, struct thread_group, sibling);
+	/* Up until some ancestor has a next sibling. Each group is on its parent's list
+	 * of children; init has no parent. */
+	while (tg != k->init && tg->parent) {
+		if (tg->sibling.next != &tg->parent->children)
+			return list_entry(tg->sibling.next, struct thread_group, sibling);
+		tg = tg->parent;
 	}
 	return NULL;
 }
@@ -165,7 +166,10 @@ struct thread_group *proc_find_group(struct kernel *k, int tgid)
 	if (t && t->tg->tgid == tgid)
 		return t->tg;
 	/* A zombie, or a process whose leader thread has ended: not in the tid table. */
-	return k->init && tgid > 0 ? find_in_tree(k->init, tgid) : NULL;
+	for (struct thread_group *tg = k->init; tg && tgid > 0; tg = proc_next_group(k, tg))
+		if (tg->tgid == tgid)
+			return tg;
+	return NULL;
 }
 
 struct task *proc_find_thread(struct thread_group *tg, int tid)
@@ -605,14 +609,6 @@ static void pid_list_add(struct pid_list *l, int pid)
 	l->v[l->n++] = pid;
 }
 
-static void collect_groups(struct thread_group *tg, struct pid_list *l)
-{
-	pid_list_add(l, tg->tgid);
-	struct list_head *pos;
-	list_for_each(pos, &tg->children)
-		collect_groups(list_entry(pos, struct thread_group, sibling), l);
-}
-
 static int cmp_int(const void *a, const void *b)
 {
 	int x = *(const int *)a, y = *(const int *)b;
@@ -630,8 +626,9 @@ static int proc_getdents(struct file *f, struct dirent_sink *sink)
 		return -ENOENT;
 	switch (pn->kind) {
 	case P_ROOT:
-		if (k->init)
-			collect_groups(k->init, &l); /* zombies included, until reaped */
+		/* zombies included, until reaped */
+		for (struct thread_group *g = k->init; g; g = proc_next_group(k, g))
+			pid_list_add(&l, g->tgid);
 		qsort(l.v, l.n, sizeof(int), cmp_int);
 		err = names_getdents(f, sink, root_names, ARRAY_LEN(root_names), NULL, l.v, l.n, DT_DIR);
 		break;

@@ -20,6 +20,10 @@ void gen_bytes(struct gen *g, const void *p, size_t n);
 /* The thread group with this tgid, zombies included (a zombie keeps its /proc/<pid> until
  * it is reaped), or NULL. */
 struct thread_group *proc_find_group(struct kernel *k, int tgid);
+/* Walks every process of the sandbox (zombies too), parents before children, without
+ * recursion (a guest decides how deep the tree is): start with k->init, then pass the
+ * previous one; NULL at the end. */
+struct thread_group *proc_next_group(struct kernel *k, struct thread_group *tg);
 /* The live thread tid of tg, or NULL. */
 struct task *proc_find_thread(struct thread_group *tg, int tid);
 
