@@ -113,6 +113,16 @@ static int bind_host_dir(struct kernel *k, struct dentry *hostroot, const char *
 	return vfs_mount(mp, broot);
 }
 
+/* How many components a path has ("/a//b/" has 2). */
+static int path_depth(const char *p)
+{
+	int n = 0;
+	for (; *p; p++)
+		if (*p != '/' && (p[1] == '/' || p[1] == 0))
+			n++;
+	return n;
+}
+
 int fs_setup_root(struct kernel *k, char *const binds[], int nbinds, const char *workspace)
 {
 	struct dentry *host, *upper, *root, *tmp, *home, *dev, *proc;
@@ -137,15 +147,29 @@ int fs_setup_root(struct kernel *k, char *const binds[], int nbinds, const char 
 	struct dentry *shm;
 	if ((err = tmpfs_new_root(k, 01777, &shm)) < 0 || (err = mount_at(dev, "shm", shm)) < 0)
 		return err;
-	for (int i = 0; i < nbinds; i++) {
-		if ((err = bind_host_dir(k, host, binds[i], false)) < 0) {
-			kernel_log("--ro-bind %s: %s", binds[i], strerror(-err));
+	/* Host directories are mounted shallowest first, so that one inside another (a
+	 * read-only bind inside the workspace, or the workspace inside a bind) lies on top of
+	 * it instead of being hidden by it. */
+	bool done[nbinds + 1];
+	memset(done, 0, sizeof(done));
+	for (int n = 0; n <= nbinds; n++) {
+		int best = -1;
+		for (int i = 0; i <= nbinds; i++) {
+			const char *p = i < nbinds ? binds[i] : workspace;
+			if (!p || done[i])
+				continue;
+			if (best < 0 || path_depth(p) < path_depth(best < nbinds ? binds[best] : workspace))
+				best = i;
+		}
+		if (best < 0)
+			break;
+		done[best] = true;
+		bool is_workspace = best == nbinds;
+		const char *p = is_workspace ? workspace : binds[best];
+		if ((err = bind_host_dir(k, host, p, is_workspace)) < 0) {
+			kernel_log("%s %s: %s", is_workspace ? "workspace" : "--ro-bind", p, strerror(-err));
 			return err;
 		}
-	}
-	if (workspace && (err = bind_host_dir(k, host, workspace, true)) < 0) {
-		kernel_log("workspace %s: %s", workspace, strerror(-err));
-		return err;
 	}
 	return 0;
 }
