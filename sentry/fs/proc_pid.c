@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -360,10 +361,15 @@ int proc_gen_fdinfo(struct gen *g, struct thread_group *tg, int fd)
 		   f->dentry ? proc_mount_id(tg->k, f->dentry) : 15,
 		   (unsigned long long)(f->inode ? f->inode->ino : 0));
 	if (f->ops && f->ops->fdinfo) {
-		char extra[512];
-		int n = f->ops->fdinfo(f, extra, sizeof(extra));
-		if (n > 0)
-			gen_bytes(g, extra, (size_t)n < sizeof(extra) ? (size_t)n : sizeof(extra) - 1);
+		/* Sized as snprintf: a second call when the first did not fit (epoll items). */
+		char small[512], *extra = small;
+		int n = f->ops->fdinfo(f, small, sizeof(small));
+		if (n >= (int)sizeof(small) && (extra = malloc((size_t)n + 1)))
+			n = f->ops->fdinfo(f, extra, (size_t)n + 1);
+		if (n > 0 && extra)
+			gen_bytes(g, extra, (size_t)n);
+		if (extra != small)
+			free(extra);
 	}
 	return 0;
 }

@@ -140,7 +140,7 @@ struct file_ops {
 	/* Replaces the generic lseek (character devices whose offset means nothing). */
 	long (*llseek)(struct file *f, int64_t off, int whence);
 	/* Type-specific lines of /proc/<pid>/fdinfo/<fd> ("eventfd-count: ..."): writes at
-	 * most size bytes into buf and returns the length (NULL: none). */
+	 * most size bytes into buf and returns the whole length, as snprintf (NULL: none). */
 	int (*fdinfo)(struct file *f, char *buf, size_t size);
 };
 

@@ -2,6 +2,7 @@
 #include "conf.h"
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
@@ -59,5 +60,30 @@ int main(void)
 	p = strstr(s, "sigmask:");
 	BOOL("signalfd sigmask is USR1|TERM", p && sscanf(p, "sigmask:\t%llx", &mask) == 1 &&
 	     mask == ((1ull << (SIGUSR1 - 1)) | (1ull << (SIGTERM - 1))));
+
+	/* epoll: one tfd line per watched descriptor, events with EPOLLERR|EPOLLHUP added */
+	int ep = epoll_create1(0);
+	int watched[40], nwatch = 0;
+	for (int i = 0; i < 40; i++) {
+		int e = eventfd(0, 0);
+		struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 0x1000 + (uint64_t)i};
+		if (e >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, e, &ev) == 0)
+			watched[nwatch++] = e;
+	}
+	s = fdinfo(ep);
+	int lines = 0, good = 0;
+	for (p = strstr(s, "tfd:"); p; p = strstr(p + 1, "tfd:")) {
+		int tfd;
+		unsigned events;
+		unsigned long long data;
+		lines++;
+		if (sscanf(p, "tfd: %d events: %x data: %llx", &tfd, &events, &data) != 3 ||
+		    events != (EPOLLIN | EPOLLERR | EPOLLHUP))
+			continue;
+		for (int i = 0; i < nwatch; i++)
+			good += watched[i] == tfd && data == 0x1000 + (unsigned long long)i;
+	}
+	BOOL("epoll fdinfo has one tfd line per item", lines == nwatch && nwatch == 40);
+	BOOL("epoll tfd lines carry events and data", good == nwatch);
 	return 0;
 }
