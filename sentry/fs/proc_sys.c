@@ -132,6 +132,23 @@ void proc_gen_meminfo(struct gen *g, struct kernel *k)
 	meminfo_line(g, "Hugetlb", 0);
 }
 
+/* Page counts as /proc/vmstat names them; event counters the sentry does not keep are 0. */
+void proc_gen_vmstat(struct gen *g, struct kernel *k)
+{
+	uint64_t total = proc_mem_total(k) / 4096, used = k->mf.allocated / 4096;
+	uint64_t free_pages = used < total ? total - used : 0;
+	static const char *const zero[] = {
+		"nr_inactive_anon", "nr_inactive_file", "nr_active_file", "nr_unevictable", "nr_mlock",
+		"nr_mapped", "nr_file_pages", "nr_dirty", "nr_writeback", "nr_shmem", "nr_kernel_stack",
+		"nr_page_table_pages", "pgpgin", "pgpgout", "pswpin", "pswpout", "pgfault", "pgmajfault",
+		"pgfree", "pgactivate", "pgdeactivate", "pgsteal_kswapd", "pgscan_kswapd", "oom_kill",
+	};
+	gen_printf(g, "nr_free_pages %llu\nnr_active_anon %llu\nnr_anon_pages %llu\n",
+		   (unsigned long long)free_pages, (unsigned long long)used, (unsigned long long)used);
+	for (size_t i = 0; i < sizeof(zero) / sizeof(zero[0]); i++)
+		gen_printf(g, "%s 0\n", zero[i]);
+}
+
 void proc_gen_cpuinfo(struct gen *g, struct kernel *k)
 {
 	long n = k->ncpus;

@@ -41,6 +41,7 @@ enum proc_kind {
 	P_MOUNTINFO,
 	P_CGROUP,
 	P_MEMINFO,
+	P_VMSTAT,
 	P_CPUINFO,
 	P_UPTIME,
 	P_LOADAVG,
@@ -77,6 +78,7 @@ static const struct proc_name root_names[] = {
 	{"self", P_SELF, S_IFLNK | 0777},
 	{"thread-self", P_THREAD_SELF, S_IFLNK | 0777},
 	{"meminfo", P_MEMINFO, S_IFREG | 0444},
+	{"vmstat", P_VMSTAT, S_IFREG | 0444},
 	{"cpuinfo", P_CPUINFO, S_IFREG | 0444},
 	{"uptime", P_UPTIME, S_IFREG | 0444},
 	{"loadavg", P_LOADAVG, S_IFREG | 0444},
@@ -225,6 +227,13 @@ static int parse_num(const char *s)
 	return (int)v;
 }
 
+/* A fd/N link's mode shows how the file is open (l-wx------ for a write end). */
+static uint32_t fd_link_mode(struct file *f)
+{
+	int acc = f->flags & O_ACCMODE;
+	return S_IFLNK | (acc != O_WRONLY ? 0500 : 0) | (acc != O_RDONLY ? 0300 : 0);
+}
+
 static int lookup_pid(struct inode *dir, int pid, struct inode **out)
 {
 	struct proc_node *pn = dir->priv;
@@ -275,7 +284,7 @@ static int proc_lookup(struct inode *dir, const char *name, struct inode **out)
 			return -ENOENT;
 		bool link = pn->kind == P_FD_DIR;
 		*out = proc_inode(dir->sb, pn->k, link ? P_FD_LINK : P_FDINFO,
-				  link ? S_IFLNK | 0700 : S_IFREG | 0400, pn->tgid, pn->tid, num);
+				  link ? fd_link_mode(fdt_get(tg->fdt, num)) : S_IFREG | 0400, pn->tgid, pn->tid, num);
 		return *out ? 0 : -ENOMEM;
 	}
 	default:
@@ -291,8 +300,11 @@ static bool proc_revalidate(struct inode *ino)
 	struct thread_group *tg = node_tg(pn);
 	if (!tg)
 		return false;
-	if (pn->kind == P_FD_LINK || pn->kind == P_FDINFO)
-		return tg->fdt && fdt_get(tg->fdt, pn->fd) != NULL;
+	if (pn->kind == P_FD_LINK || pn->kind == P_FDINFO) {
+		struct file *f = tg->fdt ? fdt_get(tg->fdt, pn->fd) : NULL;
+		/* the number may have been reused for a file open another way */
+		return f && (pn->kind == P_FDINFO || ino->mode == fd_link_mode(f));
+	}
 	return true;
 }
 
@@ -452,6 +464,9 @@ static int generate(struct proc_node *pn, struct gen *g)
 		break;
 	case P_MEMINFO:
 		proc_gen_meminfo(g, k);
+		break;
+	case P_VMSTAT:
+		proc_gen_vmstat(g, k);
 		break;
 	case P_CPUINFO:
 		proc_gen_cpuinfo(g, k);

@@ -39,6 +39,7 @@ int proc_gen_fdinfo(struct gen *g, struct thread_group *tg, int fd);
 
 /* System-wide files. */
 void proc_gen_meminfo(struct gen *g, struct kernel *k);
+void proc_gen_vmstat(struct gen *g, struct kernel *k);
 void proc_gen_cpuinfo(struct gen *g, struct kernel *k);
 void proc_gen_kstat(struct gen *g, struct kernel *k);
 /* CPU time used by the sandbox's processes (and their reaped children). */

@@ -149,6 +149,17 @@ int main(void)
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
 	BOOL("fdinfo of a closed fd is gone", access(path, F_OK) < 0 && errno == ENOENT);
 
+	/* a link's mode shows how the descriptor is open */
+	int modes[3] = {O_RDONLY, O_WRONLY, O_RDWR};
+	for (int i = 0; i < 3; i++) {
+		struct stat lst;
+		int nfd = open("/dev/null", modes[i]);
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", nfd);
+		if (lstat(path, &lst) == 0)
+			printf("fd link mode for access %d: %03o\n", modes[i], lst.st_mode & 0777);
+		close(nfd);
+	}
+
 	if ((s = slurp("/proc/self/limits"))) {
 		struct rlimit rl;
 		char soft[32] = "", want[32];
