@@ -6,7 +6,7 @@ export DEBIAN_FRONTEND=noninteractive
 PACKAGES="
   build-essential cmake pkg-config git
   libseccomp-dev liblz4-dev libcriterion-dev libunwind-dev libcapstone-dev
-  busybox-static python3 coreutils bash
+  busybox-static python3 coreutils bash procps
   runsc proot gnuplot-nox util-linux tmux
 "
 if [ "$(id -u)" -ne 0 ]; then

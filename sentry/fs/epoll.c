@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -282,7 +283,29 @@ static void epoll_release(struct file *f)
 	free(ep);
 }
 
+/* As Linux's ep_show_fdinfo: one line per interest item. Returns the length the whole
+ * text needs, as snprintf. */
+static int epoll_fdinfo(struct file *f, char *buf, size_t size)
+{
+	struct eventpoll *ep = f->priv;
+	size_t len = 0;
+	struct list_head *pos;
+	list_for_each(pos, &ep->items) {
+		struct epitem *it = list_entry(pos, struct epitem, link);
+		struct inode *ino = it->file->inode;
+		int n = snprintf(buf + (len < size ? len : size), len < size ? size - len : 0,
+				 "tfd: %8d events: %8x data: %16llx  pos:%lli ino:%llx sdev:%llx\n", it->fd,
+				 it->events, (unsigned long long)it->data, (long long)it->file->pos,
+				 (unsigned long long)(ino ? ino->ino : 0),
+				 (unsigned long long)(ino && ino->sb ? ino->sb->dev : 0));
+		if (n > 0)
+			len += (size_t)n;
+	}
+	return (int)len;
+}
+
 static const struct file_ops epoll_ops = {
+	.fdinfo = epoll_fdinfo,
 	.poll = epoll_poll,
 	.release = epoll_release,
 	.stream = true,

@@ -25,6 +25,8 @@ void tmpfs_memfd_unseal(struct file *f, unsigned seals);
 int devfs_new_root(struct kernel *k, struct dentry **out);
 /* /proc, describing the sandbox only. */
 int procfs_new_root(struct kernel *k, struct dentry **out);
+/* /sys, read-only: the sandbox's CPUs and a few settings (sysfs.c). */
+int sysfs_new_root(struct kernel *k, struct dentry **out);
 
 /* A new pipe: its read and write ends (flags: O_NONBLOCK). */
 int pipe_create(struct kernel *k, int flags, struct file **rd, struct file **wr);

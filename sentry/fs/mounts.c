@@ -1,5 +1,5 @@
 /* The sandbox's mount table at boot: the gofer's root, with tmpfs on /tmp and /root (the
- * sandbox's home), /dev and /proc. */
+ * sandbox's home), /dev, /proc and /sys. */
 #include "sentry/fs/fs.h"
 
 #include <errno.h>
@@ -113,6 +113,16 @@ static int bind_host_dir(struct kernel *k, struct dentry *hostroot, const char *
 	return vfs_mount(mp, broot);
 }
 
+/* How many components a path has ("/a//b/" has 2). */
+static int path_depth(const char *p)
+{
+	int n = 0;
+	for (; *p; p++)
+		if (*p != '/' && (p[1] == '/' || p[1] == 0))
+			n++;
+	return n;
+}
+
 int fs_setup_root(struct kernel *k, char *const binds[], int nbinds, const char *workspace)
 {
 	struct dentry *host, *upper, *root, *tmp, *home, *dev, *proc;
@@ -131,18 +141,35 @@ int fs_setup_root(struct kernel *k, char *const binds[], int nbinds, const char 
 		return err;
 	if ((err = procfs_new_root(k, &proc)) < 0 || (err = mount_at(root, "proc", proc)) < 0)
 		return err;
+	struct dentry *sys;
+	if ((err = sysfs_new_root(k, &sys)) < 0 || (err = mount_at(root, "sys", sys)) < 0)
+		return err;
 	struct dentry *shm;
 	if ((err = tmpfs_new_root(k, 01777, &shm)) < 0 || (err = mount_at(dev, "shm", shm)) < 0)
 		return err;
-	for (int i = 0; i < nbinds; i++) {
-		if ((err = bind_host_dir(k, host, binds[i], false)) < 0) {
-			kernel_log("--ro-bind %s: %s", binds[i], strerror(-err));
+	/* Host directories are mounted shallowest first, so that one inside another (a
+	 * read-only bind inside the workspace, or the workspace inside a bind) lies on top of
+	 * it instead of being hidden by it. */
+	bool done[nbinds + 1];
+	memset(done, 0, sizeof(done));
+	for (int n = 0; n <= nbinds; n++) {
+		int best = -1;
+		for (int i = 0; i <= nbinds; i++) {
+			const char *p = i < nbinds ? binds[i] : workspace;
+			if (!p || done[i])
+				continue;
+			if (best < 0 || path_depth(p) < path_depth(best < nbinds ? binds[best] : workspace))
+				best = i;
+		}
+		if (best < 0)
+			break;
+		done[best] = true;
+		bool is_workspace = best == nbinds;
+		const char *p = is_workspace ? workspace : binds[best];
+		if ((err = bind_host_dir(k, host, p, is_workspace)) < 0) {
+			kernel_log("%s %s: %s", is_workspace ? "workspace" : "--ro-bind", p, strerror(-err));
 			return err;
 		}
-	}
-	if (workspace && (err = bind_host_dir(k, host, workspace, true)) < 0) {
-		kernel_log("workspace %s: %s", workspace, strerror(-err));
-		return err;
 	}
 	return 0;
 }

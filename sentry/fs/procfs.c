@@ -1,17 +1,15 @@
 /* /proc: generated from the sentry's own state, so it describes the sandbox and never the
- * host. File contents are produced when the file is opened. */
-#include "sentry/fs/fs.h"
-#include "platform/ptrace/stub_layout.h"
+ * host. This file is the tree (names, directories, links); file contents are produced when
+ * a file is opened, by proc_pid.c and proc_sys.c. */
+#include "sentry/fs/procfs.h"
 
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,9 +17,13 @@ enum proc_kind {
 	P_ROOT,
 	P_SELF,
 	P_THREAD_SELF,
-	P_PID_DIR,
+	P_PID_DIR,  /* /proc/<pid> (or /proc/<tid> of a thread, which readdir does not list) */
+	P_TASK_DIR, /* /proc/<pid>/task */
+	P_TID_DIR,  /* /proc/<pid>/task/<tid> */
 	P_FD_DIR,
 	P_FD_LINK,
+	P_FDINFO_DIR,
+	P_FDINFO,
 	P_EXE,
 	P_CWD,
 	P_ROOTLINK,
@@ -32,9 +34,14 @@ enum proc_kind {
 	P_STAT,
 	P_STATM,
 	P_MAPS,
+	P_SMAPS,
 	P_AUXV,
+	P_LIMITS,
 	P_MOUNTS,
+	P_MOUNTINFO,
+	P_CGROUP,
 	P_MEMINFO,
+	P_VMSTAT,
 	P_CPUINFO,
 	P_UPTIME,
 	P_LOADAVG,
@@ -52,10 +59,12 @@ enum proc_kind {
 	P_MOUNTS_LINK,
 };
 
+/* One /proc inode. Per-process nodes name their process by tgid (and thread by tid, 0 for
+ * the process's own view) and look it up again at every use: the process may be gone. */
 struct proc_node {
 	struct kernel *k;
 	enum proc_kind kind;
-	int tgid;
+	int tgid, tid;
 	int fd;
 };
 
@@ -69,6 +78,7 @@ static const struct proc_name root_names[] = {
 	{"self", P_SELF, S_IFLNK | 0777},
 	{"thread-self", P_THREAD_SELF, S_IFLNK | 0777},
 	{"meminfo", P_MEMINFO, S_IFREG | 0444},
+	{"vmstat", P_VMSTAT, S_IFREG | 0444},
 	{"cpuinfo", P_CPUINFO, S_IFREG | 0444},
 	{"uptime", P_UPTIME, S_IFREG | 0444},
 	{"loadavg", P_LOADAVG, S_IFREG | 0444},
@@ -79,8 +89,11 @@ static const struct proc_name root_names[] = {
 	{"sys", P_SYS_DIR, S_IFDIR | 0555},
 };
 
+/* Entries of /proc/<pid>; those of task/<tid> are the same but "task". */
 static const struct proc_name pid_names[] = {
+	{"task", P_TASK_DIR, S_IFDIR | 0555},
 	{"fd", P_FD_DIR, S_IFDIR | 0500},
+	{"fdinfo", P_FDINFO_DIR, S_IFDIR | 0500},
 	{"exe", P_EXE, S_IFLNK | 0777},
 	{"cwd", P_CWD, S_IFLNK | 0777},
 	{"root", P_ROOTLINK, S_IFLNK | 0777},
@@ -91,8 +104,12 @@ static const struct proc_name pid_names[] = {
 	{"stat", P_STAT, S_IFREG | 0444},
 	{"statm", P_STATM, S_IFREG | 0444},
 	{"maps", P_MAPS, S_IFREG | 0444},
+	{"smaps", P_SMAPS, S_IFREG | 0444},
 	{"auxv", P_AUXV, S_IFREG | 0400},
+	{"limits", P_LIMITS, S_IFREG | 0444},
 	{"mounts", P_MOUNTS, S_IFREG | 0444},
+	{"mountinfo", P_MOUNTINFO, S_IFREG | 0444},
+	{"cgroup", P_CGROUP, S_IFREG | 0444},
 };
 
 static const struct proc_name sys_names[] = {
@@ -116,34 +133,81 @@ static const struct proc_name sys_vm_names[] = {
 static const struct inode_ops proc_inode_ops;
 
 static struct inode *proc_inode(struct superblock *sb, struct kernel *k, enum proc_kind kind,
-				uint32_t mode, int tgid, int fd)
+				uint32_t mode, int tgid, int tid, int fd)
 {
 	struct proc_node *n = calloc(1, sizeof(*n));
 	if (!n)
 		return NULL;
-	*n = (struct proc_node){k, kind, tgid, fd};
+	*n = (struct proc_node){k, kind, tgid, tid, fd};
 	struct inode *ino = inode_new(sb, &proc_inode_ops, mode, n);
 	if (!ino) {
 		free(n);
 		return NULL;
 	}
-	ino->ino = ((uint64_t)tgid << 16) | ((uint64_t)kind << 8) | (uint64_t)(fd & 0xff);
+	ino->ino = ((uint64_t)tgid << 40) ^ ((uint64_t)tid << 18) ^ ((uint64_t)kind << 12) ^ (uint64_t)(fd & 0xfff);
 	return ino;
+}
+
+struct thread_group *proc_next_group(struct kernel *k, struct thread_group *tg)
+{
+	if (!list_empty(&tg->children))
+		return list_entry(tg->children.next, struct thread_group, sibling);
+	/* Up until some ancestor has a next sibling. Each group is on its parent's list
+	 * of children; init has no parent. */
+	while (tg != k->init && tg->parent) {
+		if (tg->sibling.next != &tg->parent->children)
+			return list_entry(tg->sibling.next, struct thread_group, sibling);
+		tg = tg->parent;
+	}
+	return NULL;
+}
+
+struct thread_group *proc_find_group(struct kernel *k, int tgid)
+{
+	struct task *t = task_lookup(k, tgid);
+	if (t && t->tg->tgid == tgid)
+		return t->tg;
+	/* A zombie, or a process whose leader thread has ended: not in the tid table. */
+	for (struct thread_group *tg = k->init; tg && tgid > 0; tg = proc_next_group(k, tg))
+		if (tg->tgid == tgid)
+			return tg;
+	return NULL;
+}
+
+struct task *proc_find_thread(struct thread_group *tg, int tid)
+{
+	if (tid == tg->tgid)
+		return tg->leader;
+	struct list_head *pos;
+	list_for_each(pos, &tg->tasks) {
+		struct task *t = list_entry(pos, struct task, tg_link);
+		if (t->tid == tid)
+			return t;
+	}
+	return NULL;
 }
 
 static struct thread_group *node_tg(struct proc_node *n)
 {
-	struct task *t = task_lookup(n->k, n->tgid);
-	return t && t->tg->tgid == n->tgid && !t->tg->zombie ? t->tg : NULL;
+	struct thread_group *tg = proc_find_group(n->k, n->tgid);
+	if (tg && n->tid && !proc_find_thread(tg, n->tid))
+		return NULL;
+	return tg;
+}
+
+/* The thread a node describes: its own, or the process's leader. */
+static struct task *node_task(struct proc_node *n, struct thread_group *tg)
+{
+	return proc_find_thread(tg, n->tid ? n->tid : tg->tgid);
 }
 
 static int names_lookup(struct inode *dir, const struct proc_name *names, size_t count,
-			const char *name, int tgid, struct inode **out)
+			const char *name, struct inode **out)
 {
 	struct proc_node *pn = dir->priv;
 	for (size_t i = 0; i < count; i++) {
 		if (strcmp(names[i].name, name) == 0) {
-			*out = proc_inode(dir->sb, pn->k, names[i].kind, names[i].mode, tgid, 0);
+			*out = proc_inode(dir->sb, pn->k, names[i].kind, names[i].mode, pn->tgid, pn->tid, 0);
 			return *out ? 0 : -ENOMEM;
 		}
 	}
@@ -163,35 +227,64 @@ static int parse_num(const char *s)
 	return (int)v;
 }
 
+/* A fd/N link's mode shows how the file is open (l-wx------ for a write end). */
+static uint32_t fd_link_mode(struct file *f)
+{
+	int acc = f->flags & O_ACCMODE;
+	return S_IFLNK | (acc != O_WRONLY ? 0500 : 0) | (acc != O_RDONLY ? 0300 : 0);
+}
+
+static int lookup_pid(struct inode *dir, int pid, struct inode **out)
+{
+	struct proc_node *pn = dir->priv;
+	int tgid = pid, tid = 0;
+	if (!proc_find_group(pn->k, pid)) {
+		/* /proc/<tid> of a thread works, though readdir does not list it. */
+		struct task *t = task_lookup(pn->k, pid);
+		if (!t)
+			return -ENOENT;
+		tgid = t->tg->tgid;
+		tid = pid;
+	}
+	*out = proc_inode(dir->sb, pn->k, P_PID_DIR, S_IFDIR | 0555, tgid, tid, 0);
+	return *out ? 0 : -ENOMEM;
+}
+
 static int proc_lookup(struct inode *dir, const char *name, struct inode **out)
 {
 	struct proc_node *pn = dir->priv;
+	struct thread_group *tg;
+	int num = parse_num(name);
 	switch (pn->kind) {
-	case P_ROOT: {
-		int pid = parse_num(name);
-		if (pid > 0) {
-			struct task *t = task_lookup(pn->k, pid);
-			if (!t || t->tg->tgid != pid)
-				return -ENOENT;
-			*out = proc_inode(dir->sb, pn->k, P_PID_DIR, S_IFDIR | 0555, pid, 0);
-			return *out ? 0 : -ENOMEM;
-		}
-		return names_lookup(dir, root_names, ARRAY_LEN(root_names), name, 0, out);
-	}
+	case P_ROOT:
+		if (num > 0)
+			return lookup_pid(dir, num, out);
+		return names_lookup(dir, root_names, ARRAY_LEN(root_names), name, out);
 	case P_PID_DIR:
-		return names_lookup(dir, pid_names, ARRAY_LEN(pid_names), name, pn->tgid, out);
-	case P_SYS_DIR:
-		return names_lookup(dir, sys_names, ARRAY_LEN(sys_names), name, 0, out);
-	case P_SYS_KERNEL_DIR:
-		return names_lookup(dir, sys_kernel_names, ARRAY_LEN(sys_kernel_names), name, 0, out);
-	case P_SYS_VM_DIR:
-		return names_lookup(dir, sys_vm_names, ARRAY_LEN(sys_vm_names), name, 0, out);
-	case P_FD_DIR: {
-		struct thread_group *tg = node_tg(pn);
-		int fd = parse_num(name);
-		if (!tg || fd < 0 || !fdt_get(tg->fdt, fd))
+		return names_lookup(dir, pid_names, ARRAY_LEN(pid_names), name, out);
+	case P_TID_DIR:
+		if (strcmp(name, "task") == 0)
 			return -ENOENT;
-		*out = proc_inode(dir->sb, pn->k, P_FD_LINK, S_IFLNK | 0700, pn->tgid, fd);
+		return names_lookup(dir, pid_names, ARRAY_LEN(pid_names), name, out);
+	case P_TASK_DIR:
+		if (!(tg = node_tg(pn)) || num <= 0 || !proc_find_thread(tg, num))
+			return -ENOENT;
+		*out = proc_inode(dir->sb, pn->k, P_TID_DIR, S_IFDIR | 0555, pn->tgid, num, 0);
+		return *out ? 0 : -ENOMEM;
+	case P_SYS_DIR:
+		return names_lookup(dir, sys_names, ARRAY_LEN(sys_names), name, out);
+	case P_SYS_KERNEL_DIR:
+		return names_lookup(dir, sys_kernel_names, ARRAY_LEN(sys_kernel_names), name, out);
+	case P_SYS_VM_DIR:
+		return names_lookup(dir, sys_vm_names, ARRAY_LEN(sys_vm_names), name, out);
+	case P_FD_DIR:
+	case P_FDINFO_DIR: {
+		tg = node_tg(pn);
+		if (!tg || !tg->fdt || num < 0 || !fdt_get(tg->fdt, num))
+			return -ENOENT;
+		bool link = pn->kind == P_FD_DIR;
+		*out = proc_inode(dir->sb, pn->k, link ? P_FD_LINK : P_FDINFO,
+				  link ? fd_link_mode(fdt_get(tg->fdt, num)) : S_IFREG | 0400, pn->tgid, pn->tid, num);
 		return *out ? 0 : -ENOMEM;
 	}
 	default:
@@ -207,8 +300,11 @@ static bool proc_revalidate(struct inode *ino)
 	struct thread_group *tg = node_tg(pn);
 	if (!tg)
 		return false;
-	if (pn->kind == P_FD_LINK)
-		return fdt_get(tg->fdt, pn->fd) != NULL;
+	if (pn->kind == P_FD_LINK || pn->kind == P_FDINFO) {
+		struct file *f = tg->fdt ? fdt_get(tg->fdt, pn->fd) : NULL;
+		/* the number may have been reused for a file open another way */
+		return f && (pn->kind == P_FDINFO || ino->mode == fd_link_mode(f));
+	}
 	return true;
 }
 
@@ -219,7 +315,7 @@ static struct file *proc_magic_file(struct inode *ino)
 	if (pn->kind != P_FD_LINK)
 		return NULL;
 	struct thread_group *tg = node_tg(pn);
-	struct file *f = tg ? fdt_get(tg->fdt, pn->fd) : NULL;
+	struct file *f = tg && tg->fdt ? fdt_get(tg->fdt, pn->fd) : NULL;
 	if (f)
 		file_get(f);
 	return f;
@@ -278,12 +374,13 @@ static long proc_readlink(struct inode *ino, char *buf, size_t sz)
 	case P_CWD:
 	case P_ROOTLINK: {
 		char path[4096];
-		if (!(tg = node_tg(pn)))
-			return -ENOENT;
+		if (!(tg = node_tg(pn)) || !tg->mm || !tg->fs)
+			return -ENOENT; /* a zombie has neither */
 		struct dentry *d = pn->kind == P_EXE ? tg->mm->exe : pn->kind == P_CWD ? tg->fs->cwd : tg->fs->root;
 		if (!d)
 			return -ENOENT;
-		long n = dentry_path(pn->k->root, d, path, sizeof(path));
+		struct dentry *root = cur && cur->tg->fs ? cur->tg->fs->root : pn->k->root;
+		long n = dentry_path(root, d, path, sizeof(path));
 		return n < 0 ? n : copy_link(path, buf, sz);
 	}
 	case P_FD_LINK: {
@@ -299,56 +396,11 @@ static long proc_readlink(struct inode *ino, char *buf, size_t sz)
 	}
 }
 
-/* ---- generated file contents ---- */
-
-struct gen {
-	char *buf;
-	size_t len, cap;
-};
-
-static void __attribute__((format(printf, 2, 3))) gen_printf(struct gen *g, const char *fmt, ...)
-{
-	va_list ap;
-	for (;;) {
-		va_start(ap, fmt);
-		int n = vsnprintf(g->buf ? g->buf + g->len : NULL, g->buf ? g->cap - g->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			return;
-		if (g->buf && g->len + (size_t)n < g->cap) {
-			g->len += (size_t)n;
-			return;
-		}
-		size_t cap = g->cap ? g->cap * 2 : 4096;
-		while (cap < g->len + (size_t)n + 1)
-			cap *= 2;
-		char *nb = realloc(g->buf, cap);
-		if (!nb)
-			return;
-		g->buf = nb;
-		g->cap = cap;
-	}
-}
-
-static void gen_bytes(struct gen *g, const void *p, size_t n)
-{
-	if (g->len + n + 1 > g->cap) {
-		size_t cap = g->cap ? g->cap : 4096;
-		while (cap < g->len + n + 1)
-			cap *= 2;
-		char *nb = realloc(g->buf, cap);
-		if (!nb)
-			return;
-		g->buf = nb;
-		g->cap = cap;
-	}
-	memcpy(g->buf + g->len, p, n);
-	g->len += n;
-}
-
 static void gen_user_range(struct gen *g, struct mm *mm, uint64_t start, uint64_t end)
 {
 	char chunk[4096];
+	if (!mm)
+		return;
 	while (start < end) {
 		size_t n = end - start < sizeof(chunk) ? end - start : sizeof(chunk);
 		if (copy_from_user(mm, chunk, start, n) < 0)
@@ -358,194 +410,82 @@ static void gen_user_range(struct gen *g, struct mm *mm, uint64_t start, uint64_
 	}
 }
 
-static uint64_t mm_total_pages(struct mm *mm)
-{
-	uint64_t total = 0;
-	for (size_t i = 0; i < mm->vmas.n; i++)
-		total += (mm->vmas.v[i].end - mm->vmas.v[i].start) / 4096;
-	return total;
-}
-
-static void gen_maps(struct gen *g, struct kernel *k, struct mm *mm)
-{
-	for (size_t i = 0; i < mm->vmas.n; i++) {
-		const struct vma *v = &mm->vmas.v[i];
-		char path[4096] = "";
-		struct kstat st = {0};
-		if (v->file) {
-			struct dentry *d = v->file;
-			dentry_path(k->root, d, path, sizeof(path));
-			if (d->inode)
-				inode_getattr(d->inode, &st);
-		} else {
-			snprintf(path, sizeof(path), "%s", v->name);
-		}
-		int len0 = (int)g->len;
-		gen_printf(g, "%08llx-%08llx %c%c%c%c %08llx %02x:%02x %llu ", (unsigned long long)v->start,
-			   (unsigned long long)v->end, v->prot & PROT_READ ? 'r' : '-',
-			   v->prot & PROT_WRITE ? 'w' : '-', v->prot & PROT_EXEC ? 'x' : '-',
-			   v->flags & VMA_SHARED ? 's' : 'p', (unsigned long long)(v->file ? v->file_off : 0),
-			   (unsigned)((st.dev >> 8) & 0xfff), (unsigned)(st.dev & 0xff),
-			   (unsigned long long)(v->file ? st.ino : 0));
-		if (path[0]) {
-			int used = (int)g->len - len0;
-			gen_printf(g, "%*s%s", used < 73 ? 73 - used : 0, "", path);
-		}
-		gen_printf(g, "\n");
-	}
-}
-
-static char task_state_char(struct thread_group *tg)
-{
-	if (tg->zombie)
-		return 'Z';
-	if (tg->stopped)
-		return 'T';
-	return tg->leader && tg->leader->state == TASK_BLOCKED ? 'S' : 'R';
-}
-
-static void gen_status(struct gen *g, struct thread_group *tg)
-{
-	struct ksigaction *act = tg->sighand->action;
-	uint64_t ign = 0, cgt = 0;
-	for (int s = 1; s <= WARD_NSIG; s++) {
-		if (act[s - 1].handler == (uint64_t)SIG_IGN)
-			ign |= SIGBIT(s);
-		else if (act[s - 1].handler != (uint64_t)SIG_DFL)
-			cgt |= SIGBIT(s);
-	}
-	uint64_t pages = mm_total_pages(tg->mm);
-	const struct creds *c = &tg->cred;
-	gen_printf(g,
-		   "Name:\t%s\nUmask:\t%04o\nState:\t%c\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\n"
-		   "TracerPid:\t0\nUid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\nFDSize:\t%d\nGroups:\t\n"
-		   "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n"
-		   "VmPeak:\t%8llu kB\nVmSize:\t%8llu kB\nVmRSS:\t%8llu kB\nThreads:\t%d\n"
-		   "SigQ:\t0/63541\nSigPnd:\t%016llx\nShdPnd:\t%016llx\nSigBlk:\t%016llx\n"
-		   "SigIgn:\t%016llx\nSigCgt:\t%016llx\nCapInh:\t0000000000000000\n"
-		   "CapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nCapBnd:\t0000000000000000\n"
-		   "CapAmb:\t0000000000000000\nNoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n"
-		   "Cpus_allowed:\t3\nCpus_allowed_list:\t0-1\n",
-		   tg->comm, tg->fs->umask, task_state_char(tg), tg->tgid, tg->tgid,
-		   tg->parent ? tg->parent->tgid : 0, c->ruid, c->euid, c->suid, c->fsuid, c->rgid,
-		   c->egid, c->sgid, c->fsgid, tg->fdt->cap, tg->tgid, tg->tgid, tg->pgid, tg->sid,
-		   (unsigned long long)pages * 4, (unsigned long long)pages * 4,
-		   (unsigned long long)pages * 4, tg->nlive,
-		   (unsigned long long)(tg->leader ? tg->leader->pending.pending : 0),
-		   (unsigned long long)tg->shared.pending,
-		   (unsigned long long)(tg->leader ? tg->leader->sigmask : 0), (unsigned long long)ign,
-		   (unsigned long long)cgt);
-}
-
-static void gen_stat(struct gen *g, struct kernel *k, struct thread_group *tg)
-{
-	uint64_t pages = mm_total_pages(tg->mm);
-	uint64_t start_ticks = 0;
-	(void)k;
-	gen_printf(g,
-		   "%d (%s) %c %d %d %d 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 %d 0 %llu %llu %llu "
-		   "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
-		   tg->tgid, tg->comm, task_state_char(tg), tg->parent ? tg->parent->tgid : 0, tg->pgid,
-		   tg->sid, tg->nlive, (unsigned long long)start_ticks,
-		   (unsigned long long)pages * 4096, (unsigned long long)pages);
-}
-
-static void gen_mounts(struct gen *g)
-{
-	gen_printf(g, "overlay / overlay rw,relatime 0 0\n"
-		      "proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n"
-		      "devtmpfs /dev devtmpfs rw,nosuid,relatime,mode=755 0 0\n"
-		      "tmpfs /tmp tmpfs rw,nosuid,nodev 0 0\n");
-}
-
-static void gen_meminfo(struct gen *g, struct kernel *k)
-{
-	uint64_t total_kb = 4ull << 20; /* the sandbox's memory, not the host's */
-	uint64_t used_kb = k->mf.allocated / 1024;
-	uint64_t free_kb = used_kb < total_kb ? total_kb - used_kb : 0;
-	gen_printf(g,
-		   "MemTotal:       %8llu kB\nMemFree:        %8llu kB\nMemAvailable:   %8llu kB\n"
-		   "Buffers:               0 kB\nCached:                0 kB\nSwapCached:            0 kB\n"
-		   "Active:         %8llu kB\nInactive:              0 kB\nSwapTotal:             0 kB\n"
-		   "SwapFree:              0 kB\nDirty:                 0 kB\nShmem:                 0 kB\n"
-		   "CommitLimit:    %8llu kB\nCommitted_AS:   %8llu kB\nVmallocTotal:   34359738367 kB\n"
-		   "HugePages_Total:       0\nHugePages_Free:        0\nHugepagesize:       2048 kB\n",
-		   (unsigned long long)total_kb, (unsigned long long)free_kb, (unsigned long long)free_kb,
-		   (unsigned long long)used_kb, (unsigned long long)total_kb, (unsigned long long)used_kb);
-}
-
-static void gen_cpuinfo(struct gen *g, struct kernel *k)
-{
-	long n = k->ncpus;
-	for (long i = 0; i < n; i++)
-		gen_printf(g,
-			   "processor\t: %ld\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 0\n"
-			   "model name\t: ward virtual CPU\nstepping\t: 0\ncpu MHz\t\t: 2000.000\n"
-			   "cache size\t: 0 KB\nphysical id\t: 0\nsiblings\t: %ld\ncore id\t\t: %ld\n"
-			   "cpu cores\t: %ld\napicid\t\t: %ld\nfpu\t\t: yes\nfpu_exception\t: yes\n"
-			   "cpuid level\t: 13\nwp\t\t: yes\nflags\t\t: fpu tsc sse sse2 ssse3 sse4_1 sse4_2\n"
-			   "bogomips\t: 4000.00\nclflush size\t: 64\ncache_alignment\t: 64\n"
-			   "address sizes\t: 46 bits physical, 48 bits virtual\npower management:\n\n",
-			   i, n, i, n, i);
-}
-
 static int generate(struct proc_node *pn, struct gen *g)
 {
 	struct kernel *k = pn->k;
 	struct thread_group *tg = NULL;
-	if (pn->tgid && !(tg = node_tg(pn)))
-		return -ESRCH;
+	struct task *t = NULL;
+	if (pn->tgid) {
+		if (!(tg = node_tg(pn)))
+			return -ESRCH;
+		t = node_task(pn, tg);
+	}
 	double up = (double)(now_ns() - k->boot_ns) / 1e9;
 	switch (pn->kind) {
 	case P_CMDLINE:
-		gen_user_range(g, tg->mm, tg->mm->arg_start, tg->mm->arg_end);
+		if (tg->mm)
+			gen_user_range(g, tg->mm, tg->mm->arg_start, tg->mm->arg_end);
 		break;
 	case P_ENVIRON:
-		gen_user_range(g, tg->mm, tg->mm->env_start, tg->mm->env_end);
+		if (tg->mm)
+			gen_user_range(g, tg->mm, tg->mm->env_start, tg->mm->env_end);
 		break;
 	case P_COMM:
-		gen_printf(g, "%s\n", tg->comm);
+		gen_printf(g, "%s\n", t ? task_comm(t) : tg->comm);
 		break;
 	case P_STATUS:
-		gen_status(g, tg);
+		proc_gen_status(g, tg, t);
 		break;
 	case P_STAT:
-		gen_stat(g, k, tg);
+		proc_gen_stat(g, tg, t);
 		break;
-	case P_STATM: {
-		unsigned long long p = mm_total_pages(tg->mm);
-		gen_printf(g, "%llu %llu 0 0 0 %llu 0\n", p, p, p);
+	case P_STATM:
+		proc_gen_statm(g, tg);
 		break;
-	}
 	case P_MAPS:
-		gen_maps(g, k, tg->mm);
+	case P_SMAPS:
+		proc_gen_maps(g, tg, pn->kind == P_SMAPS);
 		break;
 	case P_AUXV:
-		gen_bytes(g, tg->mm->auxv, (size_t)tg->mm->nauxv * 8);
+		if (tg->mm)
+			gen_bytes(g, tg->mm->auxv, (size_t)tg->mm->nauxv * 8);
 		break;
+	case P_LIMITS:
+		proc_gen_limits(g, tg);
+		break;
+	case P_FDINFO:
+		return proc_gen_fdinfo(g, tg, pn->fd);
 	case P_MOUNTS:
-		gen_mounts(g);
+	case P_MOUNTINFO:
+		proc_gen_mounts(g, tg, pn->kind == P_MOUNTINFO);
+		break;
+	case P_CGROUP:
+		gen_printf(g, "0::/\n");
 		break;
 	case P_MEMINFO:
-		gen_meminfo(g, k);
+		proc_gen_meminfo(g, k);
+		break;
+	case P_VMSTAT:
+		proc_gen_vmstat(g, k);
 		break;
 	case P_CPUINFO:
-		gen_cpuinfo(g, k);
+		proc_gen_cpuinfo(g, k);
 		break;
-	case P_UPTIME:
-		gen_printf(g, "%.2f %.2f\n", up, up);
+	case P_UPTIME: {
+		/* idle: the CPU time nobody in the sandbox used */
+		uint64_t busy_ns = proc_busy_ns(k);
+		double idle = up * (k->ncpus > 0 ? k->ncpus : 1) - (double)busy_ns / 1e9;
+		gen_printf(g, "%.2f %.2f\n", up, idle > 0 ? idle : 0);
 		break;
+	}
 	case P_LOADAVG:
-		gen_printf(g, "0.00 0.00 0.00 1/%d %d\n", k->nlive_tasks, k->next_tid - 1);
+		proc_gen_loadavg(g, k);
 		break;
 	case P_KSTAT:
-		gen_printf(g, "cpu  0 0 0 0 0 0 0 0 0 0\nctxt 0\nbtime %llu\nprocesses %d\n"
-			      "procs_running 1\nprocs_blocked 0\n",
-			   (unsigned long long)((realtime_ns() - (now_ns() - k->boot_ns)) / 1000000000ull),
-			   k->next_tid - 1);
+		proc_gen_kstat(g, k);
 		break;
 	case P_FILESYSTEMS:
-		gen_printf(g, "nodev\tproc\nnodev\ttmpfs\nnodev\tdevtmpfs\n\text4\n");
+		gen_printf(g, "nodev\tsysfs\nnodev\ttmpfs\nnodev\tdevtmpfs\nnodev\tproc\nnodev\toverlay\n\text4\n");
 		break;
 	case P_VERSION:
 		gen_printf(g, "Linux version 6.1.0-ward (ward@sandbox) #1 SMP PREEMPT_DYNAMIC\n");
@@ -597,8 +537,47 @@ static const struct file_ops proc_file_ops = {
 	.seek_end = proc_seek_end,
 };
 
+static long proc_write_eio(struct file *f, struct task *t, const void *buf, size_t len, uint64_t *pos)
+{
+	(void)f, (void)t, (void)buf, (void)len, (void)pos;
+	return -EIO;
+}
+
+static const struct file_ops proc_global_ops = {
+	.read = proc_file_read,
+	.write = proc_write_eio,
+	.release = proc_file_release,
+	.seek_end = proc_seek_end,
+};
+
+/* comm: a thread of the process may rename it (or one of its threads) (Linux's comm_write); others get EINVAL.
+ * As Linux, the bytes are taken as they are, a newline included, up to 15. */
+static long proc_comm_write(struct file *f, struct task *t, const void *buf, size_t len, uint64_t *pos)
+{
+	(void)pos;
+	struct proc_node *pn = f->inode->priv;
+	struct thread_group *tg = node_tg(pn);
+	struct task *target = tg ? node_task(pn, tg) : NULL;
+	if (!target)
+		return -ESRCH;
+	if (!t || t->tg != tg)
+		return -EINVAL;
+	char name[16] = {0};
+	memcpy(name, buf, len < 15 ? len : 15);
+	memcpy(task_comm(target), name, sizeof(name));
+	return (long)len;
+}
+
+static const struct file_ops proc_comm_ops = {
+	.read = proc_file_read,
+	.write = proc_comm_write,
+	.release = proc_file_release,
+	.seek_end = proc_seek_end,
+};
+
 static int names_getdents(struct file *f, struct dirent_sink *sink, const struct proc_name *names,
-			  size_t count, const int *extra, size_t nextra)
+			  size_t count, const char *skip, const int *extra, size_t nextra,
+			  unsigned extra_type)
 {
 	size_t n = 2 + count + nextra;
 	struct synthetic_dirent *ents = calloc(n, sizeof(*ents));
@@ -613,63 +592,95 @@ static int names_getdents(struct file *f, struct dirent_sink *sink, const struct
 	size_t i = 2;
 	for (size_t j = 0; j < nextra; j++, i++) {
 		snprintf(numbers[j], 16, "%d", extra[j]);
-		ents[i] = (struct synthetic_dirent){numbers[j], ((uint64_t)extra[j] << 16) + 1,
-						   f->inode->mode == (S_IFDIR | 0500) ? DT_LNK : DT_DIR};
+		ents[i] = (struct synthetic_dirent){numbers[j], ((uint64_t)extra[j] << 16) + 1, extra_type};
 	}
-	for (size_t j = 0; j < count; j++, i++)
-		ents[i] = (struct synthetic_dirent){names[j].name, 1000 + j,
-						   S_ISDIR(names[j].mode) ? DT_DIR : S_ISLNK(names[j].mode) ? DT_LNK : DT_REG};
-	int err = getdents_from_array(f, sink, ents, n);
+	for (size_t j = 0; j < count; j++) {
+		if (skip && strcmp(names[j].name, skip) == 0)
+			continue;
+		ents[i++] = (struct synthetic_dirent){names[j].name, 1000 + j,
+						      S_ISDIR(names[j].mode) ? DT_DIR : S_ISLNK(names[j].mode) ? DT_LNK : DT_REG};
+	}
+	int err = getdents_from_array(f, sink, ents, i);
 	free(ents);
 	free(numbers);
 	return err;
+}
+
+struct pid_list {
+	int *v;
+	size_t n, cap;
+};
+
+static void pid_list_add(struct pid_list *l, int pid)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		int *nv = realloc(l->v, cap * sizeof(int));
+		if (!nv)
+			return;
+		l->v = nv;
+		l->cap = cap;
+	}
+	l->v[l->n++] = pid;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
 }
 
 static int proc_getdents(struct file *f, struct dirent_sink *sink)
 {
 	struct proc_node *pn = f->inode->priv;
 	struct kernel *k = pn->k;
+	struct thread_group *tg = pn->tgid ? node_tg(pn) : NULL;
+	struct pid_list l = {0};
+	int err;
+	if (pn->tgid && !tg)
+		return -ENOENT;
 	switch (pn->kind) {
-	case P_ROOT: {
-		int *pids = calloc((size_t)k->task_cap + 1, sizeof(int));
-		size_t np = 0;
-		if (!pids)
-			return -ENOMEM;
-		for (int i = 1; i < k->task_cap; i++) {
-			struct task *t = task_lookup(k, i);
-			if (t && t->tg->tgid == i)
-				pids[np++] = i;
-		}
-		int err = names_getdents(f, sink, root_names, ARRAY_LEN(root_names), pids, np);
-		free(pids);
-		return err;
-	}
+	case P_ROOT:
+		/* zombies included, until reaped */
+		for (struct thread_group *g = k->init; g; g = proc_next_group(k, g))
+			pid_list_add(&l, g->tgid);
+		qsort(l.v, l.n, sizeof(int), cmp_int);
+		err = names_getdents(f, sink, root_names, ARRAY_LEN(root_names), NULL, l.v, l.n, DT_DIR);
+		break;
 	case P_PID_DIR:
-		return names_getdents(f, sink, pid_names, ARRAY_LEN(pid_names), NULL, 0);
-	case P_SYS_DIR:
-		return names_getdents(f, sink, sys_names, ARRAY_LEN(sys_names), NULL, 0);
-	case P_SYS_KERNEL_DIR:
-		return names_getdents(f, sink, sys_kernel_names, ARRAY_LEN(sys_kernel_names), NULL, 0);
-	case P_SYS_VM_DIR:
-		return names_getdents(f, sink, sys_vm_names, ARRAY_LEN(sys_vm_names), NULL, 0);
-	case P_FD_DIR: {
-		struct thread_group *tg = node_tg(pn);
-		if (!tg)
-			return -ENOENT;
-		int *fds = calloc((size_t)tg->fdt->cap + 1, sizeof(int));
-		size_t nf = 0;
-		if (!fds)
-			return -ENOMEM;
-		for (int i = 0; i < tg->fdt->cap; i++)
-			if (tg->fdt->files[i])
-				fds[nf++] = i;
-		int err = names_getdents(f, sink, NULL, 0, fds, nf);
-		free(fds);
-		return err;
+		return names_getdents(f, sink, pid_names, ARRAY_LEN(pid_names), NULL, NULL, 0, 0);
+	case P_TID_DIR:
+		return names_getdents(f, sink, pid_names, ARRAY_LEN(pid_names), "task", NULL, 0, 0);
+	case P_TASK_DIR: {
+		pid_list_add(&l, tg->tgid); /* the leader, even when it has ended */
+		struct list_head *pos;
+		list_for_each(pos, &tg->tasks) {
+			struct task *t = list_entry(pos, struct task, tg_link);
+			if (t->tid != tg->tgid)
+				pid_list_add(&l, t->tid);
+		}
+		qsort(l.v, l.n, sizeof(int), cmp_int);
+		err = names_getdents(f, sink, NULL, 0, NULL, l.v, l.n, DT_DIR);
+		break;
 	}
+	case P_SYS_DIR:
+		return names_getdents(f, sink, sys_names, ARRAY_LEN(sys_names), NULL, NULL, 0, 0);
+	case P_SYS_KERNEL_DIR:
+		return names_getdents(f, sink, sys_kernel_names, ARRAY_LEN(sys_kernel_names), NULL, NULL, 0, 0);
+	case P_SYS_VM_DIR:
+		return names_getdents(f, sink, sys_vm_names, ARRAY_LEN(sys_vm_names), NULL, NULL, 0, 0);
+	case P_FD_DIR:
+	case P_FDINFO_DIR:
+		for (int i = 0; tg->fdt && i < tg->fdt->cap; i++)
+			if (tg->fdt->files[i])
+				pid_list_add(&l, i);
+		err = names_getdents(f, sink, NULL, 0, NULL, l.v, l.n, pn->kind == P_FD_DIR ? DT_LNK : DT_REG);
+		break;
 	default:
 		return -ENOTDIR;
 	}
+	free(l.v);
+	return err;
 }
 
 static const struct file_ops proc_dir_ops = {
@@ -680,10 +691,16 @@ static int proc_open(struct inode *ino, struct file *f)
 {
 	struct proc_node *pn = ino->priv;
 	if (S_ISDIR(ino->mode)) {
+		if (pn->tgid && !node_tg(pn))
+			return -ENOENT;
 		f->ops = &proc_dir_ops;
 		return 0;
 	}
-	if ((f->flags & O_ACCMODE) != O_RDONLY)
+	/* Mode bits were checked by the caller (root passes them). Per-process files other
+	 * than comm have no write (EINVAL from write, as the VFS), the system-wide ones say
+	 * EIO as Linux's proc_reg_write; sysctls refuse the open (no sysctl is settable). */
+	bool writing = (f->flags & O_ACCMODE) != O_RDONLY;
+	if (writing && pn->kind >= P_SYS_HOSTNAME && pn->kind <= P_SYS_OVERCOMMIT)
 		return -EACCES;
 	struct gen *g = calloc(1, sizeof(*g));
 	if (!g)
@@ -695,7 +712,7 @@ static int proc_open(struct inode *ino, struct file *f)
 		return err;
 	}
 	f->priv = g;
-	f->ops = &proc_file_ops;
+	f->ops = pn->kind == P_COMM ? &proc_comm_ops : pn->tgid ? &proc_file_ops : &proc_global_ops;
 	return 0;
 }
 
@@ -709,7 +726,7 @@ static int proc_getattr(struct inode *ino, struct kstat *st)
 	}
 	if (S_ISDIR(ino->mode))
 		st->nlink = 2;
-	uint64_t secs = (realtime_ns() - (now_ns() - pn->k->boot_ns)) / 1000000000ull;
+	uint64_t secs = proc_boot_time_ns(pn->k) / 1000000000ull;
 	st->atime = st->mtime = st->ctime = (struct timespec){(time_t)secs, 0};
 	return 0;
 }
@@ -737,7 +754,7 @@ int procfs_new_root(struct kernel *k, struct dentry **out)
 	sb->fstype = "proc";
 	sb->magic = 0x9fa0;
 	sb->dev = 4;
-	struct inode *ino = proc_inode(sb, k, P_ROOT, S_IFDIR | 0555, 0, 0);
+	struct inode *ino = proc_inode(sb, k, P_ROOT, S_IFDIR | 0555, 0, 0, 0);
 	if (!ino)
 		return -ENOMEM;
 	ino->ino = 1;

@@ -8,6 +8,7 @@
 #include "sentry/syscalls/syscalls.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -133,7 +134,15 @@ static void signalfd_release(struct file *f)
 	free(f->priv);
 }
 
+/* As Linux's signalfd_show_fdinfo: the signals the descriptor accepts. */
+static int signalfd_fdinfo(struct file *f, char *buf, size_t size)
+{
+	struct signalfd *sf = f->priv;
+	return snprintf(buf, size, "sigmask:\t%016llx\n", (unsigned long long)sf->mask);
+}
+
 static const struct file_ops signalfd_ops = {
+	.fdinfo = signalfd_fdinfo,
 	.read = signalfd_read,
 	.poll = signalfd_poll,
 	.release = signalfd_release,

@@ -6,6 +6,7 @@
 #include "sentry/syscalls/syscalls.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@ struct timerfd {
 	uint64_t expiry;   /* next expiration, CLOCK_MONOTONIC ns; 0 = disarmed */
 	uint64_t interval; /* ns, 0 = one-shot */
 	uint64_t ticks;    /* expirations not yet read */
+	int settime_flags; /* of the last timerfd_settime, for fdinfo */
 	struct waitqueue wq;
 };
 
@@ -92,7 +94,24 @@ static void timerfd_release(struct file *f)
 	free(tf);
 }
 
+static void timerfd_current(struct timerfd *tf, struct itimerspec *its);
+
+/* As Linux's timerfd_show. */
+static int timerfd_fdinfo(struct file *f, char *buf, size_t size)
+{
+	struct timerfd *tf = f->priv;
+	struct itimerspec its;
+	timerfd_current(tf, &its);
+	return snprintf(buf, size,
+			"clockid: %d\nticks: %llu\nsettime flags: 0%o\nit_value: (%llu, %llu)\n"
+			"it_interval: (%llu, %llu)\n",
+			(int)tf->clock, (unsigned long long)tf->ticks, (unsigned)tf->settime_flags,
+			(unsigned long long)its.it_value.tv_sec, (unsigned long long)its.it_value.tv_nsec,
+			(unsigned long long)its.it_interval.tv_sec, (unsigned long long)its.it_interval.tv_nsec);
+}
+
 static const struct file_ops timerfd_ops = {
+	.fdinfo = timerfd_fdinfo,
 	.read = timerfd_read,
 	.poll = timerfd_poll,
 	.release = timerfd_release,
@@ -188,6 +207,7 @@ SYSCALL(timerfd_settime)
 	timerfd_current(tf, &old);
 	uint64_t now = now_ns(), value = ts_ns(&nv.it_value);
 	tf->ticks = 0;
+	tf->settime_flags = flags;
 	tf->interval = ts_ns(&nv.it_interval);
 	tf->expiry = 0;
 	timer_cancel(t->k, &tf->timer);

@@ -145,6 +145,7 @@ struct thread_group {
 	struct task *vfork_parent;   /* blocked in vfork until this group execs or exits */
 	struct task *exec_waiter;    /* exec'ing thread waiting for the others to end */
 	char comm[16];
+	uint64_t start_ns;           /* CLOCK_MONOTONIC when it was forked (/proc stat) */
 };
 
 struct task {
@@ -191,7 +192,16 @@ struct task {
 	uint64_t robust_list;
 	uint64_t robust_len;
 	long restart_nr; /* syscall to restart for ERESTART_RESTARTBLOCK */
+	uint64_t start_ns; /* CLOCK_MONOTONIC when it was created (/proc stat) */
+	char comm[16];     /* a thread's own name; the leader's is its group's comm */
 };
+
+/* A thread's name (prctl PR_SET_NAME, /proc/<pid>/task/<tid>/comm): the process's name
+ * for its leader, else the thread's own. */
+static inline char *task_comm(struct task *t)
+{
+	return t == t->tg->leader ? t->tg->comm : t->comm;
+}
 
 struct kernel {
 	struct platform *plat;

@@ -44,6 +44,7 @@ struct task *task_alloc(struct kernel *k, struct thread_group *tg)
 	t->tid = tid;
 	t->tg = tg;
 	t->state = TASK_RUNNABLE;
+	t->start_ns = now_ns();
 	list_init(&t->runq_link);
 	list_init(&t->wait.link);
 	t->wait.task = t;
@@ -63,6 +64,7 @@ struct thread_group *thread_group_alloc(struct kernel *k)
 		return NULL;
 	tg->k = k;
 	tg->refs = 1;
+	tg->start_ns = now_ns();
 	list_init(&tg->tasks);
 	list_init(&tg->children);
 	list_init(&tg->sibling);

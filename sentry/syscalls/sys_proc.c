@@ -396,10 +396,10 @@ SYSCALL(prctl)
 		if (strncpy_from_user(t->tg->mm, name, a[1], sizeof(name)) == -EFAULT)
 			return -EFAULT;
 		name[15] = 0;
-		memcpy(t->tg->comm, name, sizeof(name));
+		memcpy(task_comm(t), name, sizeof(name));
 		return 0;
 	case PR_GET_NAME:
-		return copy_to_user(t->tg->mm, a[1], t->tg->comm, 16);
+		return copy_to_user(t->tg->mm, a[1], task_comm(t), 16);
 	case PR_GET_DUMPABLE:
 		return 1;
 	case PR_SET_DUMPABLE:
@@ -475,7 +475,7 @@ static struct thread_group *new_process(struct task *t, uint64_t flags, long *er
 	memcpy(tg->rlim, p->rlim, sizeof(tg->rlim));
 	tg->pgid = p->pgid;
 	tg->sid = p->sid;
-	memcpy(tg->comm, p->comm, sizeof(tg->comm));
+	memcpy(tg->comm, task_comm(t), sizeof(tg->comm)); /* the forking thread's name */
 	tg->exit_signal = (int)(flags & CSIGNAL);
 	tg->parent = (flags & CLONE_PARENT) && p->parent ? p->parent : p;
 	list_add_tail(&tg->sibling, &tg->parent->children);
@@ -526,6 +526,8 @@ static long do_clone(struct task *t, uint64_t flags, uint64_t newsp, uint64_t pt
 	if (!thread) {
 		tg->tgid = c->tid;
 		tg->leader = c;
+	} else {
+		memcpy(c->comm, task_comm(t), sizeof(c->comm));
 	}
 	err = k->plat->ops->new_context(tg->mm->as, &c->ctx);
 	if (err < 0) {

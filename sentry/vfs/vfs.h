@@ -151,6 +151,9 @@ struct file_ops {
 	/* fallocate(2) with the mode already checked against Linux's rules (NULL:
 	 * -EOPNOTSUPP). */
 	int (*fallocate)(struct file *f, int mode, uint64_t off, uint64_t len);
+	/* Type-specific lines of /proc/<pid>/fdinfo/<fd> ("eventfd-count: ..."): writes at
+	 * most size bytes into buf and returns the whole length, as snprintf (NULL: none). */
+	int (*fdinfo)(struct file *f, char *buf, size_t size);
 };
 
 struct file {

@@ -12,7 +12,7 @@ run() { timeout 60 "$ward" run --rootfs "$dir" -- "$@"; }
 out=$(run /bin/busybox cat /etc/marker)
 [ "$out" = "inside the rootfs" ] || { echo "FAIL: marker read as '$out'"; exit 1; }
 listing=$(run /bin/busybox ls / | tr '\n' ' ')
-[ "$listing" = "bin dev etc proc root tmp " ] || { echo "FAIL: / lists '$listing'"; exit 1; }
+[ "$listing" = "bin dev etc proc root sys tmp " ] || { echo "FAIL: / lists '$listing'"; exit 1; }
 if run /bin/busybox cat /etc/os-release >/dev/null 2>&1; then
 	echo "FAIL: the host's /etc/os-release is visible inside --rootfs"
 	exit 1
