@@ -1,8 +1,16 @@
-/* Host files through the gofer, read-only. Each inode holds a gofer fid; its attributes
- * are those the gofer returned when it was walked (the exported tree is read-only inside
- * the sandbox, so they are cached). */
+/* Host files through the gofer: the read-only host tree and the writable workspace. Each
+ * inode holds a gofer fid; its attributes are those the gofer returned (cached: only the
+ * sandbox changes the files it serves, and through these inodes).
+ *
+ * The page cache: a file that is mapped is read whole into the memory file once, and
+ * from then on its reads come from there and its writes go to both (write-through), so
+ * that mappings and read/write see the same bytes. What shared mappings write reaches the
+ * host at msync, fsync, munmap (also exit and exec) and mprotect taking PROT_WRITE away:
+ * write-back copies every page such a mapping covers, as nothing tracks which ones were
+ * written. */
 #include "sentry/fs/fs.h"
 #include "sentry/mm/file_data.h"
+#include "sentry/mm/file_map.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -108,15 +116,11 @@ static void gofer_release(struct inode *ino)
 	free(gi);
 }
 
-/* Reads the whole file into the memory file once; later reads and mappings use it. The
- * exported tree is read-only inside the sandbox, so the copy stays valid. */
-static struct file_data *gofer_cache_data(struct file *f)
+/* Reads the whole file into the memory file once; later reads and mappings use it. */
+static struct file_data *load_cache(struct gofer_inode *gi)
 {
-	struct gofer_inode *gi = f->inode->priv;
 	if (gi->cached)
 		return &gi->cache;
-	if (!f->inode->sb->readonly)
-		return NULL; /* a workspace file can change: no cache (mappings are copies) */
 	file_data_init(&gi->cache, gi->mf);
 	uint64_t size = gi->st.size;
 	if (size > (1ull << 32)) /* keep the cache for programs and libraries */
@@ -128,8 +132,9 @@ static struct file_data *gofer_cache_data(struct file *f)
 	uint64_t done = 0;
 	char *chunk = malloc(GOFER_IO_MAX);
 	while (chunk && done < size) {
-		long n = gofer_read(gi->c, gi->fid, done, chunk, GOFER_IO_MAX);
-		if (n <= 0)
+		size_t want = size - done < GOFER_IO_MAX ? (size_t)(size - done) : GOFER_IO_MAX;
+		long n = gofer_read(gi->c, gi->fid, done, chunk, want);
+		if (n <= 0 || (size_t)n > want)
 			break;
 		file_data_write(&gi->cache, chunk, (size_t)n, done);
 		done += (uint64_t)n;
@@ -142,6 +147,72 @@ static struct file_data *gofer_cache_data(struct file *f)
 	gi->cache.size = size;
 	gi->cached = true;
 	return &gi->cache;
+}
+
+/* The read-only host tree: the cache never goes stale. */
+static struct file_data *gofer_cache_data(struct file *f)
+{
+	return f->inode->sb->readonly ? load_cache(f->inode->priv) : NULL;
+}
+
+/* The workspace: mappings are the page cache's pages, kept coherent with read/write. */
+static struct file_data *gofer_shared_data(struct file *f)
+{
+	return f->inode->sb->readonly ? NULL : load_cache(f->inode->priv);
+}
+
+/* Writes the cached bytes of [off, off+len) (clipped to the file's size) to the host. */
+static int write_back(struct gofer_inode *gi, uint64_t off, uint64_t len)
+{
+	if (!gi->cached || off >= gi->st.size)
+		return 0;
+	if (len > gi->st.size - off)
+		len = gi->st.size - off;
+	char *chunk = malloc(GOFER_IO_MAX);
+	if (!chunk)
+		return -ENOMEM;
+	int err = 0;
+	while (len > 0) {
+		size_t n = len < GOFER_IO_MAX ? (size_t)len : GOFER_IO_MAX;
+		file_data_read(&gi->cache, chunk, n, off);
+		long w = gofer_write(gi->c, gi->fid, off, chunk, n);
+		if (w <= 0) {
+			err = w < 0 ? (int)w : -EIO;
+			break;
+		}
+		off += (uint64_t)w;
+		len -= (uint64_t)w;
+	}
+	free(chunk);
+	return err;
+}
+
+static int gofer_writeback_op(struct inode *ino, uint64_t off, uint64_t len, bool sync)
+{
+	struct gofer_inode *gi = ino->priv;
+	if (!gi->opened_rw)
+		return 0; /* nothing can have been written */
+	int err = write_back(gi, off, len);
+	if (err == 0 && sync)
+		err = gofer_fsync(gi->c, gi->fid, false);
+	return err;
+}
+
+static int write_back_cb(void *ctx, uint64_t off, uint64_t len)
+{
+	return write_back(ctx, off, len);
+}
+
+/* The size changes (truncate, O_TRUNC): the cache first, where growing can fail. */
+static int cache_resize_check(struct gofer_inode *gi, uint64_t size)
+{
+	return gi->cached ? file_data_reserve(&gi->cache, size) : 0;
+}
+
+static void cache_resize(struct gofer_inode *gi, uint64_t size)
+{
+	if (gi->cached)
+		file_data_resize(&gi->cache, size);
 }
 
 static long gofer_file_read(struct file *f, struct task *t, void *buf, size_t len, uint64_t *pos)
@@ -236,6 +307,8 @@ static long gofer_file_write(struct file *f, struct task *t, const void *buf, si
 	struct gofer_inode *gi = f->inode->priv;
 	if (f->flags & O_APPEND)
 		*pos = gi->st.size;
+	if (gi->cached && (*pos + len < *pos || file_data_reserve(&gi->cache, *pos + len) < 0))
+		return *pos + len < *pos ? -EFBIG : -ENOSPC;
 	size_t done = 0;
 	while (done < len) {
 		size_t chunk = len - done < GOFER_IO_MAX ? len - done : GOFER_IO_MAX;
@@ -244,6 +317,8 @@ static long gofer_file_write(struct file *f, struct task *t, const void *buf, si
 			return done ? (long)done : n;
 		if (n == 0)
 			break;
+		if (gi->cached) /* storage reserved above: cannot fail */
+			file_data_write(&gi->cache, (const char *)buf + done, (size_t)n, *pos);
 		done += (size_t)n;
 		*pos += (uint64_t)n;
 		if (*pos > gi->st.size)
@@ -261,6 +336,11 @@ static int gofer_fsync_op(struct file *f, bool datasync)
 	struct gofer_inode *gi = f->inode->priv;
 	if (!gi->opened_rw)
 		return 0; /* nothing written through this gofer open */
+	if (gi->cached) {
+		int err = file_map_each_writable(&gi->cache, write_back_cb, gi);
+		if (err < 0)
+			return err;
+	}
 	return gofer_fsync(gi->c, gi->fid, datasync);
 }
 
@@ -274,6 +354,7 @@ static const struct file_ops gofer_file_ops = {
 	.write = gofer_file_write,
 	.seek_end = gofer_seek_end,
 	.cache_data = gofer_cache_data,
+	.shared_data = gofer_shared_data,
 	.fsync = gofer_fsync_op,
 };
 
@@ -305,6 +386,7 @@ static int gofer_open_op(struct inode *ino, struct file *f)
 		int err = gofer_setattr(gi->c, gi->fid, &a, &gi->st);
 		if (err < 0)
 			return err;
+		cache_resize(gi, 0);
 	}
 	if (!gi->opened && !ino->sb->readonly && S_ISREG(ino->mode)) {
 		/* In a writable workspace open read+write when allowed, so later writers of
@@ -413,6 +495,9 @@ static int gofer_setattr_op(struct inode *ino, const struct iattr *a)
 	if (a->valid & ATTR_SIZE) {
 		ga.valid |= GOFER_SETATTR_SIZE;
 		ga.size = a->size;
+		int err = cache_resize_check(gi, a->size);
+		if (err < 0)
+			return -ENOSPC;
 	}
 	if (a->valid & ATTR_ATIME) {
 		ga.valid |= GOFER_SETATTR_ATIME;
@@ -429,6 +514,8 @@ static int gofer_setattr_op(struct inode *ino, const struct iattr *a)
 	int err = gofer_setattr(gi->c, gi->fid, &ga, &gi->st);
 	if (err == 0)
 		ino->mode = gi->st.mode;
+	if (err == 0 && (a->valid & ATTR_SIZE))
+		cache_resize(gi, a->size);
 	return err;
 }
 
@@ -444,6 +531,7 @@ static const struct inode_ops gofer_inode_ops = {
 	.setattr = gofer_setattr_op,
 	.rename = gofer_rename_op,
 	.link = gofer_link_op,
+	.writeback = gofer_writeback_op,
 };
 
 int gofer_fs_bind_root(struct kernel *k, struct inode *ino, bool writable, struct dentry **out)

@@ -28,6 +28,7 @@ struct memfile {
 	uint64_t limit;     /* 0 = none; past it allocations fail with -ENOMEM */
 	struct memfile_shared *shared; /* sorted, non-overlapping */
 	size_t nshared, capshared;
+	void *owner; /* the struct kernel whose guest memory this is (NULL in unit tests) */
 };
 
 int memfile_init(struct memfile *mf, uint64_t size);

@@ -5,10 +5,12 @@
 #include "sentry/mm/file_data.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #define PAGE 4096ULL
 #define PAGE_UP(x) (((x) + PAGE - 1) & ~(PAGE - 1))
@@ -41,17 +43,77 @@ int mm_create(struct kernel *k, struct mm **out)
 	mm->vmas.file_put = vma_dentry_put;
 	mm->stack_top = GUEST_TASK_SIZE;
 	mm->mmap_top = GUEST_TASK_SIZE - (256ULL << 20);
+	list_add_tail(&mm->link, &k->mms);
 	*out = mm;
 	return 0;
 }
 
 #define MAX_MAP_COUNT 65530 /* vm.max_map_count default */
 
+/* Hands a shared writable mapping's changes to the file (a page cache with a backing
+ * store: the workspace); other files' pages are the file itself. */
+static int writeback(const struct vma *v, uint64_t start, uint64_t end, bool sync)
+{
+	struct dentry *d = v->file;
+	if (!(v->flags & VMA_SHARED) || !(v->prot & PROT_WRITE) || !d || !d->inode)
+		return 0;
+	struct inode *ino = d->inode;
+	if (!ino->ops->writeback)
+		return 0;
+	return ino->ops->writeback(ino, v->file_off + (start - v->start), end - start, sync);
+}
+
 static void release_pages(void *ctx, const struct vma *piece)
 {
 	struct mm *mm = ctx;
+	/* munmap (and exit, exec) of a shared mapping writes it back: the host file has the
+	 * data once the last mapping is gone, even if nobody calls msync. */
+	writeback(piece, piece->start, piece->end, false);
 	mm->total_vm -= piece->end - piece->start;
 	memfile_free(&mm->k->mf, piece->memfile_off, piece->end - piece->start);
+}
+
+/* The protection the stub maps a VMA with: a private mapping of a file's pages is
+ * read-only there until a write fault copies the page. */
+static int stub_prot(const struct vma *v)
+{
+	return (v->flags & VMA_CACHE) ? v->prot & ~PROT_WRITE : v->prot;
+}
+
+/* The end of the part of v that is inside its file (page granular); v->end for memory
+ * that is not a file's own pages. */
+static uint64_t visible_end(const struct vma *v)
+{
+	struct dentry *d = v->file;
+	if (!(v->flags & VMA_EOF) || !d || !d->inode)
+		return v->end;
+	struct kstat st;
+	if (inode_getattr(d->inode, &st) < 0)
+		return v->end;
+	uint64_t fend = PAGE_UP((uint64_t)st.size);
+	if (fend <= v->file_off)
+		return v->start;
+	return fend - v->file_off < v->end - v->start ? v->start + (fend - v->file_off) : v->end;
+}
+
+/* Mirrors [start, end) of v into the stub: the part inside the file mapped, the pages
+ * wholly past its end left out so that an access faults (see mm_fault). */
+int mm_stub_map(struct mm *mm, const struct vma *v, uint64_t start, uint64_t end)
+{
+	const struct platform_ops *ops = mm->k->plat->ops;
+	uint64_t vis = visible_end(v);
+	if (vis < start)
+		vis = start;
+	if (vis > end)
+		vis = end;
+	if (vis < end) {
+		int err = ops->unmap(mm->as, vis, end - vis);
+		if (err < 0)
+			return err;
+	}
+	if (vis == start)
+		return 0;
+	return ops->map(mm->as, start, vis - start, stub_prot(v), v->memfile_off + (start - v->start));
 }
 
 void mm_put(struct mm *mm)
@@ -60,6 +122,7 @@ void mm_put(struct mm *mm)
 		return;
 	vma_remove_range(&mm->vmas, 0, GUEST_TASK_SIZE, release_pages, mm);
 	vma_set_destroy(&mm->vmas);
+	list_del_init(&mm->link);
 	mm->k->plat->ops->release_address_space(mm->as);
 	if (mm->exe)
 		dentry_put(mm->exe);
@@ -85,9 +148,10 @@ static int fill_from_file(struct mm *mm, struct file *f, uint64_t off, uint64_t 
 	return 0;
 }
 
-/* MAP_SHARED of a file whose contents are in the memory file: the mapping is those
- * pages themselves (one VMA per storage extent), so writes through it and write(2) see
- * each other. The mapping owns its pages too, so they outlive a truncate or unlink. */
+/* A mapping of a file whose contents are in the memory file (tmpfs, the page cache):
+ * the mapping is those pages themselves (one VMA per storage extent), so writes through a
+ * shared one and write(2) see each other, and a private one sees the file until it
+ * writes a page (VMA_CACHE). The mapping owns its pages too, so they outlive an unlink. */
 static int map_file_pages(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
 			  struct file *f, uint64_t off, struct file_data *d, int vflags)
 {
@@ -124,7 +188,7 @@ static int map_file_pages(struct mm *mm, uint64_t addr, uint64_t len, int prot, 
 			break;
 		}
 		mm->total_vm += n;
-		if ((err = k->plat->ops->map(mm->as, v.start, n, v.prot, v.memfile_off)) < 0)
+		if ((err = mm_stub_map(mm, &v, v.start, v.end)) < 0)
 			break;
 		done += n;
 	}
@@ -177,21 +241,29 @@ int mm_map(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, stru
 		return -ENOMEM;
 	if (mm->as_limit && mm->total_vm + len > mm->as_limit && !(flags & MAP_FIXED))
 		return -ENOMEM;
-	if (f && (flags & MAP_SHARED) && f->ops->shared_data) {
-		err = map_file_pages(mm, addr, len, prot, flags, f, off, f->ops->shared_data(f), VMA_SHARED);
-		if (err == 0)
-			*out = addr;
-		return err;
-	}
-	/* A private mapping nobody may write maps the page cache itself (a program's text
-	 * and read-only data: read from the gofer once per sandbox, not per exec). */
-	struct file_data *cache;
-	if (f && !(flags & MAP_SHARED) && !(prot & PROT_WRITE) && f->ops->cache_data &&
-	    (cache = f->ops->cache_data(f))) {
-		err = map_file_pages(mm, addr, len, prot, flags, f, off, cache, VMA_CACHE);
-		if (err == 0)
-			*out = addr;
-		return err;
+	if (f && S_ISREG(f->inode->mode)) {
+		/* Files that can change (tmpfs, the workspace): every mapping is of the file's
+		 * own pages. Files that cannot (the read-only host tree): read once into the
+		 * page cache, which mappings nobody may write use (a program's text and
+		 * read-only data: read from the gofer once per sandbox, not per exec); a
+		 * writable private one is copied now, since the file never changes. */
+		bool shared = flags & MAP_SHARED;
+		struct file_data *pages = f->ops->shared_data ? f->ops->shared_data(f) : NULL;
+		if (!pages && f->ops->cache_data && (shared || !(prot & PROT_WRITE)))
+			pages = f->ops->cache_data(f);
+		if (pages) {
+			int vflags = VMA_EOF | (shared ? VMA_SHARED : VMA_CACHE);
+			if (shared && (f->flags & O_ACCMODE) != O_RDWR)
+				vflags |= VMA_NOWRITE;
+			err = map_file_pages(mm, addr, len, prot, flags, f, off, pages, vflags);
+			if (err == 0) {
+				mm->fault_fixup = 0;
+				*out = addr;
+			}
+			return err;
+		}
+		if (shared && (prot & PROT_WRITE))
+			return -ENOMEM; /* the file could not be read into the page cache */
 	}
 	uint64_t moff;
 	err = memfile_alloc(&k->mf, len, &moff);
@@ -250,8 +322,8 @@ int mm_unmap(struct mm *mm, uint64_t addr, uint64_t len)
 	return mm->k->plat->ops->unmap(mm->as, addr, len);
 }
 
-/* A private mapping of the page cache about to become writable gets its own copy of
- * the pages (copy-on-write, done eagerly at mprotect). */
+/* Copy on write: the pages [start, end) of a private mapping of a file's pages (inside
+ * one VMA) become a copy of their own, mapped with the VMA's protection. */
 static int cache_to_private(struct mm *mm, uint64_t start, uint64_t end)
 {
 	struct kernel *k = mm->k;
@@ -267,7 +339,7 @@ static int cache_to_private(struct mm *mm, uint64_t start, uint64_t end)
 	copy.end = end;
 	copy.memfile_off = moff;
 	copy.file_off = v->file_off + (start - v->start);
-	copy.flags &= ~VMA_CACHE;
+	copy.flags &= ~(VMA_CACHE | VMA_EOF);
 	if (copy.file)
 		dentry_get(copy.file);
 	int err = vma_remove_range(&mm->vmas, start, end, release_pages, mm);
@@ -303,14 +375,19 @@ int mm_protect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
 		if (!v)
 			return -ENOMEM;
 		uint64_t stop = v->end < end ? v->end : end;
-		if ((v->flags & VMA_CACHE) && (prot & PROT_WRITE)) {
-			int err = cache_to_private(mm, cur, stop);
-			if (err < 0)
-				return err;
-		}
+		if ((v->flags & VMA_NOWRITE) && (prot & PROT_WRITE))
+			return -EACCES;
+		/* What was written while writable reaches the file before it no longer is. */
+		if (!(prot & PROT_WRITE))
+			writeback(v, cur, stop, false);
 		int err = vma_protect_range(&mm->vmas, cur, stop, prot);
-		if (err == 0)
-			err = mm->k->plat->ops->protect(mm->as, cur, stop - cur, prot);
+		if (err < 0)
+			return err;
+		v = vma_find(&mm->vmas, cur);
+		if (v->flags & VMA_EOF) /* mapped again: pages past the end stay out */
+			err = mm_stub_map(mm, v, cur, stop);
+		else
+			err = mm->k->plat->ops->protect(mm->as, cur, stop - cur, stub_prot(v));
 		if (err < 0)
 			return err;
 		cur = stop;
@@ -393,7 +470,7 @@ static int move_range(struct mm *mm, uint64_t old, uint64_t len, uint64_t newadd
 			return err;
 		}
 		k->plat->ops->unmap(mm->as, cur, stop - cur);
-		err = k->plat->ops->map(mm->as, moved.start, stop - cur, moved.prot, moved.memfile_off);
+		err = mm_stub_map(mm, &moved, moved.start, moved.end);
 		if (err < 0)
 			return err;
 		cur = stop;
@@ -440,7 +517,7 @@ long mm_remap(struct mm *mm, uint64_t old, uint64_t oldlen, uint64_t newlen, int
 		err = vma_insert(&mm->vmas, &alias);
 		if (err == 0) {
 			mm->total_vm += newlen;
-			err = mm->k->plat->ops->map(mm->as, newaddr, newlen, alias.prot, alias.memfile_off);
+			err = mm_stub_map(mm, &alias, alias.start, alias.end);
 		}
 		if (err < 0) {
 			if (alias.file)
@@ -495,6 +572,19 @@ long mm_remap(struct mm *mm, uint64_t old, uint64_t oldlen, uint64_t newlen, int
 	return (long)newaddr;
 }
 
+/* The sentry about to write [addr, addr+n) inside v: a private mapping of a file's pages
+ * gets its own copy of them first, as a write fault from the guest would. Returns v again
+ * (now the copy), or NULL when out of memory. */
+static struct vma *writable_pages(struct mm *mm, struct vma *v, uint64_t addr, size_t n)
+{
+	if (!(v->flags & VMA_CACHE))
+		return v;
+	uint64_t end = addr + n < v->end ? PAGE_UP(addr + n) : v->end;
+	if (cache_to_private(mm, PAGE_DOWN(addr), end) < 0)
+		return NULL;
+	return vma_find(&mm->vmas, addr);
+}
+
 /* Walks [addr, addr+n) one VMA at a time, calling fn on each piece's sentry pointer. */
 static int user_walk(struct mm *mm, uint64_t addr, size_t n, int prot,
 		     int (*fn)(void *ctx, uint8_t *p, size_t len), void *ctx)
@@ -502,6 +592,8 @@ static int user_walk(struct mm *mm, uint64_t addr, size_t n, int prot,
 	while (n > 0) {
 		struct vma *v = vma_find(&mm->vmas, addr);
 		if (!v || (v->prot & prot) != prot)
+			return -EFAULT;
+		if ((prot & PROT_WRITE) && !(v = writable_pages(mm, v, addr, n)))
 			return -EFAULT;
 		size_t chunk = v->end - addr < n ? v->end - addr : n;
 		int r = fn(ctx, memfile_ptr(&mm->k->mf, v->memfile_off + (addr - v->start)), chunk);
@@ -571,5 +663,61 @@ void *user_ptr(struct mm *mm, uint64_t addr, size_t n, int prot)
 	struct vma *v = vma_find(&mm->vmas, addr);
 	if (!v || (v->prot & prot) != prot || addr + n > v->end || addr + n < addr)
 		return NULL;
+	if ((prot & PROT_WRITE) && !(v = writable_pages(mm, v, addr, n)))
+		return NULL;
 	return memfile_ptr(&mm->k->mf, v->memfile_off + (addr - v->start));
+}
+
+bool mm_fault(struct mm *mm, siginfo_t *info)
+{
+	if (info->si_signo != SIGSEGV)
+		return false;
+	uint64_t addr = (uint64_t)info->si_addr;
+	struct vma *v = vma_find(&mm->vmas, addr);
+	if (!v)
+		return false;
+	uint64_t page = PAGE_DOWN(addr);
+	/* A private mapping of a file's pages is read-only in the stub, so the only access
+	 * it refuses that the VMA allows is a write: copy the page. */
+	if (info->si_code == SEGV_ACCERR && (v->flags & VMA_CACHE) && (v->prot & PROT_WRITE))
+		return cache_to_private(mm, page, page + PAGE) == 0;
+	if (info->si_code != SEGV_MAPERR || !(v->flags & VMA_EOF))
+		return false;
+	if (v->prot == PROT_NONE) {
+		info->si_code = SEGV_ACCERR;
+		return false;
+	}
+	if (page < visible_end(v)) {
+		/* The file has grown since the stub's mapping was made: map what is inside it
+		 * now (once: if that fault comes back, it is not ours to fix). */
+		if (mm->fault_fixup == page + 1)
+			return false;
+		mm->fault_fixup = page + 1;
+		return mm_stub_map(mm, v, v->start, v->end) == 0;
+	}
+	/* A page wholly past the end of the file: SIGBUS, as Linux. */
+	info->si_signo = SIGBUS;
+	info->si_code = BUS_ADRERR;
+	info->si_errno = 0;
+	return false;
+}
+
+int mm_sync(struct mm *mm, uint64_t start, uint64_t len, bool sync)
+{
+	uint64_t cur = start, end = start + len;
+	int err = 0;
+	while (cur < end) {
+		struct vma *v = vma_find_next(&mm->vmas, cur);
+		if (!v || v->start >= end)
+			return -ENOMEM;
+		if (v->start > cur)
+			err = -ENOMEM; /* a hole: the rest is still written back, as Linux */
+		uint64_t from = v->start > cur ? v->start : cur;
+		uint64_t stop = v->end < end ? v->end : end;
+		int r = writeback(v, from, stop, sync);
+		if (r < 0 && err == 0)
+			err = r;
+		cur = stop;
+	}
+	return err;
 }

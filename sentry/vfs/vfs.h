@@ -79,6 +79,9 @@ struct inode_ops {
 	/* Whether a cached dentry for this inode is still valid (NULL: always). Directories
 	 * with this op also never cache negative entries. */
 	bool (*revalidate)(struct inode *ino);
+	/* Writes back [off, off+len) of a file whose page cache shared mappings write into
+	 * (msync, munmap); sync: make it durable too. NULL: the pages are the file itself. */
+	int (*writeback)(struct inode *ino, uint64_t off, uint64_t len, bool sync);
 };
 
 struct inode {
