@@ -320,6 +320,8 @@ void *user_ptr(struct mm *mm, uint64_t addr, size_t n, int prot);
 bool mm_fault(struct mm *mm, siginfo_t *info);
 /* Mirrors [start, end) of v (in mm's set) into the stub, leaving out file pages past EOF. */
 int mm_stub_map(struct mm *mm, const struct vma *v, uint64_t start, uint64_t end);
+/* The end of the part of v inside its file (v->end unless v is VMA_EOF). */
+uint64_t mm_visible_end(const struct vma *v);
 /* Writes back the shared writable mappings of [start, start+len) (msync); sync: durable. */
 int mm_sync(struct mm *mm, uint64_t start, uint64_t len, bool sync);
 

@@ -128,6 +128,7 @@ int file_data_resize(struct file_data *d, uint64_t size)
 				fallocate(d->mf->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 					  (off_t)(e->memfile_off + from), (off_t)(e->len - from));
 		}
+		d->size = size;
 		file_map_truncated(d, size);
 	}
 	d->size = size;

@@ -1,20 +1,22 @@
 #include "sentry/mm/file_map.h"
 #include "sentry/kernel/kernel.h"
 
+#include <fcntl.h>
 #include <sys/mman.h>
 
 #define PAGE 4096ULL
 #define PAGE_UP(x) (((x) + PAGE - 1) & ~(PAGE - 1))
 
-/* The file offset v maps, when v maps d's own pages. */
+/* The file offset v maps, when v maps d's own pages. (A VMA can span several extents
+ * that happen to be adjacent in the memory file: its start tells.) */
 static bool mapped_from(const struct file_data *d, const struct vma *v, uint64_t *off)
 {
 	if (!(v->flags & (VMA_SHARED | VMA_CACHE)) || (v->flags & VMA_ANON))
 		return false;
-	uint64_t m = v->memfile_off, len = v->end - v->start;
+	uint64_t m = v->memfile_off;
 	for (int i = 0; i < d->next; i++) {
 		const struct file_extent *e = &d->ext[i];
-		if (m >= e->memfile_off && m + len <= e->memfile_off + e->len) {
+		if (m >= e->memfile_off && m < e->memfile_off + e->len) {
 			*off = e->file_off + (m - e->memfile_off);
 			return true;
 		}
@@ -33,13 +35,24 @@ void file_map_truncated(struct file_data *d, uint64_t size)
 		struct mm *mm = list_entry(pos, struct mm, link);
 		for (size_t i = 0; i < mm->vmas.n; i++) {
 			const struct vma *v = &mm->vmas.v[i];
-			uint64_t off;
-			if (!(v->flags & VMA_EOF) || !mapped_from(d, v, &off))
+			uint64_t off, keep;
+			bool copy = !(v->flags & (VMA_SHARED | VMA_CACHE));
+			if (!(v->flags & VMA_EOF))
 				continue;
-			uint64_t keep = end > off ? end - off : 0;
+			if (mapped_from(d, v, &off))
+				keep = end > off ? end - off : 0;
+			else if (copy) /* a private copy of a page: of which file, its size tells */
+				keep = mm_visible_end(v) - v->start;
+			else
+				continue;
 			if (keep >= v->end - v->start)
 				continue;
 			k->plat->ops->unmap(mm->as, v->start + keep, v->end - v->start - keep);
+			/* Linux drops private copies of the cut pages too: they read as the file
+			 * (zeros) if it grows again. */
+			if (copy)
+				fallocate(k->mf.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					  (off_t)(v->memfile_off + keep), (off_t)(v->end - v->start - keep));
 			mm->fault_fixup = 0;
 		}
 	}

@@ -7,8 +7,9 @@
 
 #include "sentry/mm/file_data.h"
 
-/* The file shrank to size: pages of its mappings wholly past the new end leave the stubs,
- * so that the next access faults (SIGBUS while the file stays short). */
+/* The file shrank to size (already its size): pages of its mappings wholly past the new
+ * end leave the stubs, so that the next access faults (SIGBUS while the file stays
+ * short); private copies of such pages are dropped. */
 void file_map_truncated(struct file_data *d, uint64_t size);
 
 /* Calls fn(ctx, file offset, length) for every shared mapping of d's pages that is

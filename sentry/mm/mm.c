@@ -82,7 +82,7 @@ static int stub_prot(const struct vma *v)
 
 /* The end of the part of v that is inside its file (page granular); v->end for memory
  * that is not a file's own pages. */
-static uint64_t visible_end(const struct vma *v)
+uint64_t mm_visible_end(const struct vma *v)
 {
 	struct dentry *d = v->file;
 	if (!(v->flags & VMA_EOF) || !d || !d->inode)
@@ -101,7 +101,7 @@ static uint64_t visible_end(const struct vma *v)
 int mm_stub_map(struct mm *mm, const struct vma *v, uint64_t start, uint64_t end)
 {
 	const struct platform_ops *ops = mm->k->plat->ops;
-	uint64_t vis = visible_end(v);
+	uint64_t vis = mm_visible_end(v);
 	if (vis < start)
 		vis = start;
 	if (vis > end)
@@ -339,7 +339,7 @@ static int cache_to_private(struct mm *mm, uint64_t start, uint64_t end)
 	copy.end = end;
 	copy.memfile_off = moff;
 	copy.file_off = v->file_off + (start - v->start);
-	copy.flags &= ~(VMA_CACHE | VMA_EOF);
+	copy.flags &= ~VMA_CACHE;
 	if (copy.file)
 		dentry_get(copy.file);
 	int err = vma_remove_range(&mm->vmas, start, end, release_pages, mm);
@@ -687,7 +687,7 @@ bool mm_fault(struct mm *mm, siginfo_t *info)
 		info->si_code = SEGV_ACCERR;
 		return false;
 	}
-	if (page < visible_end(v)) {
+	if (page < mm_visible_end(v)) {
 		/* The file has grown since the stub's mapping was made: map what is inside it
 		 * now (once: if that fault comes back, it is not ours to fix). */
 		if (mm->fault_fixup == page + 1)
