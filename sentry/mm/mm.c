@@ -384,10 +384,13 @@ int mm_protect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
 		if (err < 0)
 			return err;
 		v = vma_find(&mm->vmas, cur);
-		if (v->flags & VMA_EOF) /* mapped again: pages past the end stay out */
-			err = mm_stub_map(mm, v, cur, stop);
-		else
+		/* Inside the file, the stub's pages just change protection; a range reaching
+		 * past its end (or over pages the file grew into, not mapped yet) is mapped
+		 * again, leaving out what is past the end. */
+		if (!(v->flags & VMA_EOF) || mm_visible_end(v) >= stop)
 			err = mm->k->plat->ops->protect(mm->as, cur, stop - cur, stub_prot(v));
+		if ((v->flags & VMA_EOF) && (err < 0 || mm_visible_end(v) < stop))
+			err = mm_stub_map(mm, v, cur, stop);
 		if (err < 0)
 			return err;
 		cur = stop;
