@@ -481,10 +481,35 @@ static int move_range(struct mm *mm, uint64_t old, uint64_t len, uint64_t newadd
 	return 0;
 }
 
-long mm_remap(struct mm *mm, uint64_t old, uint64_t oldlen, uint64_t newlen, int flags,
-	      uint64_t newaddr)
+/* The part mremap adds to a mapping: more of the same file (Linux extends the mapping;
+ * the file's pages, past EOF faulting as usual), or anonymous memory. */
+struct mapping_tail {
+	struct dentry *file; /* NULL: anonymous */
+	int flags;           /* the VMA's */
+	uint64_t file_off;   /* of the first added byte */
+};
+
+static int extend_mapping(struct mm *mm, uint64_t addr, uint64_t len, int prot, const char *name,
+			  const struct mapping_tail *tail)
 {
-	uint64_t addr;
+	uint64_t out;
+	if (!tail->file)
+		return mm_map(mm, addr, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0, name,
+			      &out);
+	bool shared = tail->flags & VMA_SHARED;
+	struct file *f;
+	int err = vfs_open_dentry(tail->file, shared && !(tail->flags & VMA_NOWRITE) ? O_RDWR : O_RDONLY, &f);
+	if (err < 0)
+		return err;
+	err = mm_map(mm, addr, len, prot, (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED, f, tail->file_off,
+		     name, &out);
+	file_put(f);
+	return err;
+}
+
+static long remap(struct mm *mm, uint64_t old, uint64_t oldlen, uint64_t newlen, int flags,
+		  uint64_t newaddr, struct mapping_tail *tail)
+{
 	int err;
 	if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP))
 		return -EINVAL;
@@ -534,6 +559,13 @@ long mm_remap(struct mm *mm, uint64_t old, uint64_t oldlen, uint64_t newlen, int
 	int prot = v->prot;
 	char name[VMA_NAME_MAX];
 	memcpy(name, v->name, sizeof(name));
+	struct vma *last = vma_find(&mm->vmas, old + oldlen - 1);
+	if (last->file && !(last->flags & VMA_ANON)) {
+		tail->file = last->file;
+		dentry_get(tail->file);
+		tail->flags = last->flags;
+		tail->file_off = last->file_off + (old + oldlen - last->start);
+	}
 	if (!(flags & MREMAP_FIXED)) {
 		if (newlen <= oldlen) {
 			if (newlen < oldlen)
@@ -542,8 +574,7 @@ long mm_remap(struct mm *mm, uint64_t old, uint64_t oldlen, uint64_t newlen, int
 		}
 		struct vma *next = vma_find_next(&mm->vmas, old + oldlen);
 		if (old + newlen <= GUEST_TASK_SIZE && (!next || next->start >= old + newlen)) {
-			err = mm_map(mm, old + oldlen, newlen - oldlen, prot,
-				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0, name, &addr);
+			err = extend_mapping(mm, old + oldlen, newlen - oldlen, prot, name, tail);
 			return err < 0 ? err : (long)old;
 		}
 		if (!(flags & MREMAP_MAYMOVE))
@@ -567,12 +598,21 @@ long mm_remap(struct mm *mm, uint64_t old, uint64_t oldlen, uint64_t newlen, int
 	if (oldlen > keep)
 		mm_unmap(mm, old + keep, oldlen - keep);
 	if (newlen > keep) {
-		err = mm_map(mm, newaddr + keep, newlen - keep, prot,
-			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0, name, &addr);
+		err = extend_mapping(mm, newaddr + keep, newlen - keep, prot, name, tail);
 		if (err < 0)
 			return err;
 	}
 	return (long)newaddr;
+}
+
+long mm_remap(struct mm *mm, uint64_t old, uint64_t oldlen, uint64_t newlen, int flags,
+	      uint64_t newaddr)
+{
+	struct mapping_tail tail = {0};
+	long r = remap(mm, old, oldlen, newlen, flags, newaddr, &tail);
+	if (tail.file)
+		dentry_put(tail.file);
+	return r;
 }
 
 /* The sentry about to write [addr, addr+n) inside v: a private mapping of a file's pages

@@ -137,6 +137,25 @@ static void private_cow(int fd)
 	munmap(r, len);
 }
 
+/* mremap growing a file mapping maps more of the file, not anonymous memory. */
+static void remap_grow(int fd)
+{
+	ftruncate(fd, (off_t)(4 * pg));
+	pwrite(fd, "remap", 5, (off_t)(3 * pg + 10));
+	char *m = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	char *g = mremap(m, 2 * pg, 4 * pg, MREMAP_MAYMOVE);
+	CHECK_PTR("mremap a shared mapping from 2 to 4 pages", g);
+	BOOL("  the new part shows the file", memcmp(g + 3 * pg + 10, "remap", 5) == 0);
+	g[3 * pg + 20] = 'M';
+	BOOL("  a store there reaches the file", byte_at(fd, (off_t)(3 * pg + 20)) == 'M');
+	munmap(g, 4 * pg);
+	char *p = mmap(NULL, pg, PROT_READ, MAP_PRIVATE, fd, 0);
+	char *pg2 = mremap(p, pg, 4 * pg, MREMAP_MAYMOVE);
+	CHECK_PTR("mremap a private mapping from 1 to 4 pages", pg2);
+	BOOL("  the new part shows the file", memcmp(pg2 + 3 * pg + 10, "remap", 5) == 0);
+	munmap(pg2, 4 * pg);
+}
+
 static void readonly_fd(const char *path)
 {
 	int fd = open(path, O_RDONLY);
@@ -178,6 +197,8 @@ static void run(const char *dir)
 	}
 	shared_coherence(fd);
 	private_cow(fd);
+	remap_grow(fd);
+	ftruncate(fd, (off_t)(3 * pg));
 	close(fd);
 	readonly_fd(path);
 
