@@ -332,14 +332,22 @@ static int cache_to_private(struct mm *mm, uint64_t start, uint64_t end)
 		return -ENOMEM;
 	struct vma copy = *v;
 	uint64_t len = end - start, moff;
-	if (memfile_alloc(&k->mf, len, &moff) < 0)
+	copy.flags &= ~VMA_CACHE;
+	/* Pages written one after another should not each become a VMA: place the copy
+	 * right after the previous page's copy when that memory is free, so they merge. */
+	struct vma *prev = start > 0 ? vma_find(&mm->vmas, start - 1) : NULL;
+	bool placed = prev && prev->end == start && prev->flags == copy.flags && prev->prot == v->prot &&
+		      prev->file == v->file && prev->file_off + (start - prev->start) == v->file_off + (start - v->start) &&
+		      memfile_alloc_at(&k->mf, prev->memfile_off + (start - prev->start), len) == 0;
+	if (placed)
+		moff = prev->memfile_off + (start - prev->start);
+	else if (memfile_alloc(&k->mf, len, &moff) < 0)
 		return -ENOMEM;
 	memcpy(memfile_ptr(&k->mf, moff), memfile_ptr(&k->mf, v->memfile_off + (start - v->start)), len);
 	copy.start = start;
 	copy.end = end;
 	copy.memfile_off = moff;
 	copy.file_off = v->file_off + (start - v->start);
-	copy.flags &= ~VMA_CACHE;
 	if (copy.file)
 		dentry_get(copy.file);
 	int err = vma_remove_range(&mm->vmas, start, end, release_pages, mm);
