@@ -6,8 +6,8 @@
  * from then on its reads come from there and its writes go to both (write-through), so
  * that mappings and read/write see the same bytes. What shared mappings write reaches the
  * host at msync, fsync, munmap (also exit and exec) and mprotect taking PROT_WRITE away:
- * write-back copies every page such a mapping covers, as nothing tracks which ones were
- * written. */
+ * write-back copies the pages marked dirty by write faults (the mappings are read-only in
+ * the stubs until written, see VMA_TRACK), write-protecting them everywhere first. */
 #include "sentry/fs/fs.h"
 #include "sentry/mm/file_data.h"
 #include "sentry/mm/file_map.h"
@@ -31,6 +31,8 @@ struct gofer_inode {
 	struct gofer_stat st;
 	struct file_data cache;
 	struct memfile *mf;
+	uint64_t *dirty;  /* bitmap of cache pages written through mappings */
+	uint64_t ndirty;  /* pages the bitmap covers */
 };
 
 struct gofer_dir_pos {
@@ -111,6 +113,7 @@ static void gofer_release(struct inode *ino)
 	struct gofer_inode *gi = ino->priv;
 	if (gi->cached)
 		file_data_release(&gi->cache);
+	free(gi->dirty);
 	if (!gi->fid_moved)
 		gofer_clunk(gi->c, gi->fid);
 	free(gi);
@@ -161,27 +164,67 @@ static struct file_data *gofer_shared_data(struct file *f)
 	return f->inode->sb->readonly ? NULL : load_cache(f->inode->priv);
 }
 
-/* Writes the cached bytes of [off, off+len) (clipped to the file's size) to the host. */
+#define PAGE 4096ULL
+
+static bool page_dirty(const struct gofer_inode *gi, uint64_t pg)
+{
+	return pg < gi->ndirty && (gi->dirty[pg / 64] >> (pg % 64) & 1);
+}
+
+static int gofer_dirty_op(struct inode *ino, uint64_t off, uint64_t len)
+{
+	struct gofer_inode *gi = ino->priv;
+	uint64_t first = off / PAGE, end = (off + len + PAGE - 1) / PAGE;
+	if (end > gi->ndirty) {
+		uint64_t words = (end + 63) / 64 * 2; /* room to grow */
+		uint64_t *n = realloc(gi->dirty, words * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		memset(n + (gi->ndirty + 63) / 64, 0, (words - (gi->ndirty + 63) / 64) * sizeof(*n));
+		gi->dirty = n;
+		gi->ndirty = words * 64;
+	}
+	for (uint64_t pg = first; pg < end; pg++)
+		gi->dirty[pg / 64] |= 1ULL << (pg % 64);
+	return 0;
+}
+
+/* Writes the dirty pages of [off, off+len) (clipped to the file's size) to the host. Each
+ * run is write-protected in every mapping and marked clean before it is copied, so a
+ * store made meanwhile faults and dirties the page again instead of being lost. */
 static int write_back(struct gofer_inode *gi, uint64_t off, uint64_t len)
 {
 	if (!gi->cached || off >= gi->st.size)
 		return 0;
 	if (len > gi->st.size - off)
 		len = gi->st.size - off;
-	char *chunk = malloc(GOFER_IO_MAX);
-	if (!chunk)
-		return -ENOMEM;
+	uint64_t pg = off / PAGE, end_pg = (off + len + PAGE - 1) / PAGE;
+	char *chunk = NULL;
 	int err = 0;
-	while (len > 0) {
-		size_t n = len < GOFER_IO_MAX ? (size_t)len : GOFER_IO_MAX;
-		file_data_read(&gi->cache, chunk, n, off);
-		long w = gofer_write(gi->c, gi->fid, off, chunk, n);
-		if (w <= 0) {
-			err = w < 0 ? (int)w : -EIO;
-			break;
+	while (pg < end_pg && err == 0) {
+		if (!page_dirty(gi, pg)) {
+			pg++;
+			continue;
 		}
-		off += (uint64_t)w;
-		len -= (uint64_t)w;
+		uint64_t run = pg;
+		while (run < end_pg && page_dirty(gi, run))
+			gi->dirty[run / 64] &= ~(1ULL << (run % 64)), run++;
+		uint64_t from = pg * PAGE, to = run * PAGE < gi->st.size ? run * PAGE : gi->st.size;
+		file_map_write_protect(&gi->cache, from, run * PAGE - from);
+		if (!chunk && !(chunk = malloc(GOFER_IO_MAX)))
+			err = -ENOMEM;
+		while (err == 0 && from < to) {
+			size_t n = to - from < GOFER_IO_MAX ? (size_t)(to - from) : GOFER_IO_MAX;
+			file_data_read(&gi->cache, chunk, n, from);
+			long w = gofer_write(gi->c, gi->fid, from, chunk, n);
+			if (w <= 0)
+				err = w < 0 ? (int)w : -EIO;
+			else
+				from += (uint64_t)w;
+		}
+		for (uint64_t p = pg; err < 0 && p < run; p++) /* not written: dirty again */
+			gi->dirty[p / 64] |= 1ULL << (p % 64);
+		pg = run;
 	}
 	free(chunk);
 	return err;
@@ -196,11 +239,6 @@ static int gofer_writeback_op(struct inode *ino, uint64_t off, uint64_t len, boo
 	if (err == 0 && sync)
 		err = gofer_fsync(gi->c, gi->fid, false);
 	return err;
-}
-
-static int write_back_cb(void *ctx, uint64_t off, uint64_t len)
-{
-	return write_back(ctx, off, len);
 }
 
 /* The size changes (truncate, O_TRUNC): the cache first, where growing can fail. */
@@ -336,11 +374,9 @@ static int gofer_fsync_op(struct file *f, bool datasync)
 	struct gofer_inode *gi = f->inode->priv;
 	if (!gi->opened_rw)
 		return 0; /* nothing written through this gofer open */
-	if (gi->cached) {
-		int err = file_map_each_writable(&gi->cache, write_back_cb, gi);
-		if (err < 0)
-			return err;
-	}
+	int err = write_back(gi, 0, gi->st.size);
+	if (err < 0)
+		return err;
 	return gofer_fsync(gi->c, gi->fid, datasync);
 }
 
@@ -532,6 +568,7 @@ static const struct inode_ops gofer_inode_ops = {
 	.rename = gofer_rename_op,
 	.link = gofer_link_op,
 	.writeback = gofer_writeback_op,
+	.dirty = gofer_dirty_op,
 };
 
 int gofer_fs_bind_root(struct kernel *k, struct inode *ino, bool writable, struct dentry **out)

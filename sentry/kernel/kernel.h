@@ -45,7 +45,8 @@ struct mm {
 	uint64_t auxv[64]; /* copy of the auxv for /proc/self/auxv */
 	int nauxv;
 	struct list_head link;  /* kernel.mms: truncate and fsync find a file's mappings */
-	uint64_t fault_fixup;   /* page last mapped in by mm_fault (a second fault there is real) */
+	uint64_t fault_fixup;   /* page (+1: mapped in, +2: made writable) mm_fault last fixed:
+				 * the same fault again right after is not its to fix */
 };
 
 /* ---- timers ---- */

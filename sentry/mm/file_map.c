@@ -58,24 +58,27 @@ void file_map_truncated(struct file_data *d, uint64_t size)
 	}
 }
 
-int file_map_each_writable(struct file_data *d, int (*fn)(void *ctx, uint64_t off, uint64_t len),
-			   void *ctx)
+void file_map_write_protect(struct file_data *d, uint64_t off, uint64_t len)
 {
 	struct kernel *k = d->mf->owner;
 	if (!k)
-		return 0;
+		return;
 	struct list_head *pos;
 	list_for_each(pos, &k->mms) {
 		struct mm *mm = list_entry(pos, struct mm, link);
 		for (size_t i = 0; i < mm->vmas.n; i++) {
 			const struct vma *v = &mm->vmas.v[i];
-			uint64_t off;
-			if (!(v->flags & VMA_SHARED) || !(v->prot & PROT_WRITE) || !mapped_from(d, v, &off))
+			uint64_t voff;
+			if (!(v->flags & VMA_TRACK) || !(v->prot & PROT_WRITE) || !mapped_from(d, v, &voff))
 				continue;
-			int err = fn(ctx, off, v->end - v->start);
-			if (err < 0)
-				return err;
+			uint64_t from = off > voff ? off : voff;
+			uint64_t to = off + len < voff + (v->end - v->start) ? off + len : voff + (v->end - v->start);
+			if (from >= to)
+				continue;
+			/* Pages not mapped in the stub (past EOF, or grown into and not faulted
+			 * yet) end the host mprotect early: they are mapped read-only anyway. */
+			k->plat->ops->protect(mm->as, v->start + (from - voff), to - from, v->prot & ~PROT_WRITE);
+			mm->fault_fixup = 0;
 		}
 	}
-	return 0;
 }

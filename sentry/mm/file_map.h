@@ -12,9 +12,9 @@
  * short); private copies of such pages are dropped. */
 void file_map_truncated(struct file_data *d, uint64_t size);
 
-/* Calls fn(ctx, file offset, length) for every shared mapping of d's pages that is
- * writable now; stops at the first error fn returns. */
-int file_map_each_writable(struct file_data *d, int (*fn)(void *ctx, uint64_t off, uint64_t len),
-			   void *ctx);
+/* Makes [off, off+len) of the file read-only in every stub mapping it VMA_TRACK, so
+ * that the next store faults and marks the page dirty again: done before those pages
+ * are written back (Linux's page_mkclean). */
+void file_map_write_protect(struct file_data *d, uint64_t off, uint64_t len);
 
 #endif

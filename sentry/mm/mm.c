@@ -15,6 +15,7 @@
 #define PAGE 4096ULL
 #define PAGE_UP(x) (((x) + PAGE - 1) & ~(PAGE - 1))
 #define PAGE_DOWN(x) ((x) & ~(PAGE - 1))
+#define DIRTY_CHUNK (16 * PAGE) /* what one write fault on a VMA_TRACK mapping dirties */
 
 static void vma_dentry_get(void *d)
 {
@@ -77,7 +78,17 @@ static void release_pages(void *ctx, const struct vma *piece)
  * read-only there until a write fault copies the page. */
 static int stub_prot(const struct vma *v)
 {
-	return (v->flags & VMA_CACHE) ? v->prot & ~PROT_WRITE : v->prot;
+	return (v->flags & (VMA_CACHE | VMA_TRACK)) ? v->prot & ~PROT_WRITE : v->prot;
+}
+
+/* Tells the file that [start, end) of v (VMA_TRACK) is being written. */
+static int mark_dirty(const struct vma *v, uint64_t start, uint64_t end)
+{
+	struct dentry *d = v->file;
+	struct inode *ino = d ? d->inode : NULL;
+	if (!ino || !ino->ops->dirty)
+		return 0;
+	return ino->ops->dirty(ino, v->file_off + (start - v->start), end - start);
 }
 
 /* The end of the part of v that is inside its file (page granular); v->end for memory
@@ -255,6 +266,8 @@ int mm_map(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, stru
 			int vflags = VMA_EOF | (shared ? VMA_SHARED : VMA_CACHE);
 			if (shared && (f->flags & O_ACCMODE) != O_RDWR)
 				vflags |= VMA_NOWRITE;
+			else if (shared && f->inode->ops->dirty)
+				vflags |= VMA_TRACK;
 			err = map_file_pages(mm, addr, len, prot, flags, f, off, pages, vflags);
 			if (err == 0) {
 				mm->fault_fixup = 0;
@@ -375,6 +388,7 @@ int mm_protect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
 		return 0;
 	if (addr + len < addr || addr + len > GUEST_TASK_SIZE)
 		return -ENOMEM;
+	mm->fault_fixup = 0;
 	/* As Linux: VMA by VMA from addr, stopping with ENOMEM at the first hole (the
 	 * part before it keeps its new protection). */
 	uint64_t cur = addr, end = addr + len;
@@ -617,6 +631,7 @@ long mm_remap(struct mm *mm, uint64_t old, uint64_t oldlen, uint64_t newlen, int
 	      uint64_t newaddr)
 {
 	struct mapping_tail tail = {0};
+	mm->fault_fixup = 0;
 	long r = remap(mm, old, oldlen, newlen, flags, newaddr, &tail);
 	if (tail.file)
 		dentry_put(tail.file);
@@ -628,9 +643,11 @@ long mm_remap(struct mm *mm, uint64_t old, uint64_t oldlen, uint64_t newlen, int
  * (now the copy), or NULL when out of memory. */
 static struct vma *writable_pages(struct mm *mm, struct vma *v, uint64_t addr, size_t n)
 {
+	uint64_t end = addr + n < v->end ? PAGE_UP(addr + n) : v->end;
+	if (v->flags & VMA_TRACK) /* stays read-only in the stub: the guest's next store faults */
+		return mark_dirty(v, PAGE_DOWN(addr), end) == 0 ? v : NULL;
 	if (!(v->flags & VMA_CACHE))
 		return v;
-	uint64_t end = addr + n < v->end ? PAGE_UP(addr + n) : v->end;
 	if (cache_to_private(mm, PAGE_DOWN(addr), end) < 0)
 		return NULL;
 	return vma_find(&mm->vmas, addr);
@@ -732,6 +749,25 @@ bool mm_fault(struct mm *mm, siginfo_t *info)
 	 * it refuses that the VMA allows is a write: copy the page. */
 	if (info->si_code == SEGV_ACCERR && (v->flags & VMA_CACHE) && (v->prot & PROT_WRITE))
 		return cache_to_private(mm, page, page + PAGE) == 0;
+	/* A shared mapping that is written back is read-only in the stub until written:
+	 * the first store to a chunk marks it dirty and makes it writable (a chunk of
+	 * pages, not one, to keep the faults of a large sequential write few). */
+	if (info->si_code == SEGV_ACCERR && (v->flags & VMA_TRACK) && (v->prot & PROT_WRITE)) {
+		if (mm->fault_fixup == page + 2)
+			return false; /* writable already: the access wanted something else */
+		uint64_t vis = mm_visible_end(v);
+		uint64_t from = PAGE_DOWN(addr) & ~(DIRTY_CHUNK - 1), to = from + DIRTY_CHUNK;
+		from = from < v->start ? v->start : from;
+		to = to > vis ? vis : to;
+		if (page >= to || mark_dirty(v, from, to) < 0)
+			return false;
+		mm->fault_fixup = page + 2;
+		/* Pages of the chunk not mapped in the stub yet (the file grew) stop the host's
+		 * mprotect early; the faulting page itself is mapped. */
+		if (mm->k->plat->ops->protect(mm->as, from, to - from, v->prot) == 0)
+			return true;
+		return mm->k->plat->ops->protect(mm->as, page, PAGE, v->prot) == 0;
+	}
 	if (info->si_code != SEGV_MAPERR || !(v->flags & VMA_EOF))
 		return false;
 	if (v->prot == PROT_NONE) {

@@ -22,6 +22,8 @@ enum vma_flags {
 				 * out of the stub, so that an access faults (SIGBUS) */
 	VMA_NOWRITE = 1 << 5,   /* shared mapping of a file not opened for writing: mprotect
 				 * may not add PROT_WRITE (Linux's missing VM_MAYWRITE) */
+	VMA_TRACK = 1 << 6,     /* shared mapping of a file written back to a host file: read-
+				 * only in the stub until a write fault marks the page dirty */
 };
 
 #define VMA_NAME_MAX 32
