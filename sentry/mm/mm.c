@@ -653,6 +653,13 @@ static struct vma *writable_pages(struct mm *mm, struct vma *v, uint64_t addr, s
 	return vma_find(&mm->vmas, addr);
 }
 
+/* Where the sentry's own accesses through v must stop: file pages past EOF give EFAULT,
+ * as they would SIGBUS in the guest. */
+static uint64_t accessible_end(const struct vma *v)
+{
+	return (v->flags & VMA_EOF) ? mm_visible_end(v) : v->end;
+}
+
 /* Walks [addr, addr+n) one VMA at a time, calling fn on each piece's sentry pointer. */
 static int user_walk(struct mm *mm, uint64_t addr, size_t n, int prot,
 		     int (*fn)(void *ctx, uint8_t *p, size_t len), void *ctx)
@@ -661,9 +668,13 @@ static int user_walk(struct mm *mm, uint64_t addr, size_t n, int prot,
 		struct vma *v = vma_find(&mm->vmas, addr);
 		if (!v || (v->prot & prot) != prot)
 			return -EFAULT;
-		if ((prot & PROT_WRITE) && !(v = writable_pages(mm, v, addr, n)))
+		uint64_t lim = accessible_end(v);
+		if (addr >= lim)
 			return -EFAULT;
-		size_t chunk = v->end - addr < n ? v->end - addr : n;
+		size_t want = lim - addr < n ? lim - addr : n;
+		if ((prot & PROT_WRITE) && !(v = writable_pages(mm, v, addr, want)))
+			return -EFAULT;
+		size_t chunk = v->end - addr < want ? v->end - addr : want;
 		int r = fn(ctx, memfile_ptr(&mm->k->mf, v->memfile_off + (addr - v->start)), chunk);
 		if (r <= 0)
 			return r;
@@ -710,9 +721,9 @@ long strncpy_from_user(struct mm *mm, char *dst, uint64_t src, size_t max)
 	size_t done = 0;
 	while (done < max) {
 		struct vma *v = vma_find(&mm->vmas, src + done);
-		if (!v || !(v->prot & PROT_READ))
+		if (!v || !(v->prot & PROT_READ) || src + done >= accessible_end(v))
 			return -EFAULT;
-		size_t avail = v->end - (src + done);
+		size_t avail = accessible_end(v) - (src + done);
 		if (avail > max - done)
 			avail = max - done;
 		const char *p = memfile_ptr(&mm->k->mf, v->memfile_off + (src + done - v->start));
@@ -729,7 +740,8 @@ long strncpy_from_user(struct mm *mm, char *dst, uint64_t src, size_t max)
 void *user_ptr(struct mm *mm, uint64_t addr, size_t n, int prot)
 {
 	struct vma *v = vma_find(&mm->vmas, addr);
-	if (!v || (v->prot & prot) != prot || addr + n > v->end || addr + n < addr)
+	if (!v || (v->prot & prot) != prot || addr + n > v->end || addr + n < addr ||
+	    ((v->flags & VMA_EOF) && addr + n > accessible_end(v)))
 		return NULL;
 	if ((prot & PROT_WRITE) && !(v = writable_pages(mm, v, addr, n)))
 		return NULL;

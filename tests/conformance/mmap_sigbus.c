@@ -80,6 +80,19 @@ static void run(const char *dir, size_t pg)
 		touch("read page 2, PROT_READ, past EOF", m + 2 * pg, 0);
 		munmap(m, 4 * pg);
 	}
+	/* The kernel reading or writing such pages for a syscall: EFAULT. */
+	ftruncate(fd, (off_t)(pg + 100));
+	char *k = mmap(NULL, 3 * pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	int pfd[2], zero = open("/dev/zero", O_RDONLY);
+	pipe(pfd);
+	CHECK("write(2) to a pipe from a page past EOF", write(pfd[1], k + 2 * pg, 16));
+	CHECK("read(2) into a page past EOF", read(zero, k + 2 * pg, 16));
+	CHECK("write(2) to a pipe from the partial last page", write(pfd[1], k + pg + 8, 16));
+	CHECK("open(2) of a path in a page past EOF", open(k + 2 * pg, O_RDONLY));
+	close(pfd[0]);
+	close(pfd[1]);
+	close(zero);
+	munmap(k, 3 * pg);
 	/* A mapping made wholly past EOF. */
 	char *m = mmap(NULL, pg, PROT_READ, MAP_SHARED, fd, (off_t)(4 * pg));
 	CHECK_PTR("mmap one page at offset 4 pages", m);
