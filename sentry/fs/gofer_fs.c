@@ -207,8 +207,8 @@ static int write_back(struct gofer_inode *gi, uint64_t off, uint64_t len)
 			continue;
 		}
 		uint64_t run = pg;
-		while (run < end_pg && page_dirty(gi, run))
-			gi->dirty[run / 64] &= ~(1ULL << (run % 64)), run++;
+		for (; run < end_pg && page_dirty(gi, run); run++)
+			gi->dirty[run / 64] &= ~(1ULL << (run % 64));
 		uint64_t from = pg * PAGE, to = run * PAGE < gi->st.size ? run * PAGE : gi->st.size;
 		file_map_write_protect(&gi->cache, from, run * PAGE - from);
 		if (!chunk && !(chunk = malloc(GOFER_IO_MAX)))
@@ -217,7 +217,7 @@ static int write_back(struct gofer_inode *gi, uint64_t off, uint64_t len)
 			size_t n = to - from < GOFER_IO_MAX ? (size_t)(to - from) : GOFER_IO_MAX;
 			file_data_read(&gi->cache, chunk, n, from);
 			long w = gofer_write(gi->c, gi->fid, from, chunk, n);
-			if (w <= 0)
+			if (w <= 0 || (size_t)w > n)
 				err = w < 0 ? (int)w : -EIO;
 			else
 				from += (uint64_t)w;
