@@ -123,6 +123,7 @@ static int kernel_init(struct kernel *k, int gofer_fd, char *const binds[], int 
 	list_init(&k->graveyard);
 	list_init(&k->tg_graveyard);
 	list_init(&k->timers);
+	list_init(&k->mms);
 	waitqueue_init(&k->futex_wq);
 	for (int i = 0; i < 3; i++)
 		waitqueue_init(&k->host_wq[i]);
@@ -138,6 +139,7 @@ static int kernel_init(struct kernel *k, int gofer_fd, char *const binds[], int 
 		fprintf(stderr, "ward: cannot create the memory file: %s\n", strerror(-err));
 		return err;
 	}
+	k->mf.owner = k;
 	const struct platform_memory mem = {&k->mf, platform_page_alloc, platform_page_free};
 	if ((err = ptrace_platform_create(k->mf.fd, &mem, &k->plat)) < 0) {
 		fprintf(stderr, "ward: cannot start the ptrace platform: %s\n", strerror(-err));

@@ -1,11 +1,20 @@
-/* Host files through the gofer, read-only. Each inode holds a gofer fid; its attributes
- * are those the gofer returned when it was walked (the exported tree is read-only inside
- * the sandbox, so they are cached). */
+/* Host files through the gofer: the read-only host tree and the writable workspace. Each
+ * inode holds a gofer fid; its attributes are those the gofer returned (cached: only the
+ * sandbox changes the files it serves, and through these inodes).
+ *
+ * The page cache: a file that is mapped is read whole into the memory file once, and
+ * from then on its reads come from there and its writes go to both (write-through), so
+ * that mappings and read/write see the same bytes. What shared mappings write reaches the
+ * host at msync, fsync, munmap (also exit and exec) and mprotect taking PROT_WRITE away:
+ * write-back copies the pages marked dirty by write faults (the mappings are read-only in
+ * the stubs until written, see VMA_TRACK), write-protecting them everywhere first. */
 #include "sentry/fs/fs.h"
 #include "sentry/mm/file_data.h"
+#include "sentry/mm/file_map.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <linux/falloc.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +32,8 @@ struct gofer_inode {
 	struct gofer_stat st;
 	struct file_data cache;
 	struct memfile *mf;
+	uint64_t *dirty;  /* bitmap of cache pages written through mappings */
+	uint64_t ndirty;  /* pages the bitmap covers */
 };
 
 struct gofer_dir_pos {
@@ -103,20 +114,17 @@ static void gofer_release(struct inode *ino)
 	struct gofer_inode *gi = ino->priv;
 	if (gi->cached)
 		file_data_release(&gi->cache);
+	free(gi->dirty);
 	if (!gi->fid_moved)
 		gofer_clunk(gi->c, gi->fid);
 	free(gi);
 }
 
-/* Reads the whole file into the memory file once; later reads and mappings use it. The
- * exported tree is read-only inside the sandbox, so the copy stays valid. */
-static struct file_data *gofer_cache_data(struct file *f)
+/* Reads the whole file into the memory file once; later reads and mappings use it. */
+static struct file_data *load_cache(struct gofer_inode *gi)
 {
-	struct gofer_inode *gi = f->inode->priv;
 	if (gi->cached)
 		return &gi->cache;
-	if (!f->inode->sb->readonly)
-		return NULL; /* a workspace file can change: no cache (mappings are copies) */
 	file_data_init(&gi->cache, gi->mf);
 	uint64_t size = gi->st.size;
 	if (size > (1ull << 32)) /* keep the cache for programs and libraries */
@@ -128,8 +136,9 @@ static struct file_data *gofer_cache_data(struct file *f)
 	uint64_t done = 0;
 	char *chunk = malloc(GOFER_IO_MAX);
 	while (chunk && done < size) {
-		long n = gofer_read(gi->c, gi->fid, done, chunk, GOFER_IO_MAX);
-		if (n <= 0)
+		size_t want = size - done < GOFER_IO_MAX ? (size_t)(size - done) : GOFER_IO_MAX;
+		long n = gofer_read(gi->c, gi->fid, done, chunk, want);
+		if (n <= 0 || (size_t)n > want)
 			break;
 		file_data_write(&gi->cache, chunk, (size_t)n, done);
 		done += (uint64_t)n;
@@ -142,6 +151,107 @@ static struct file_data *gofer_cache_data(struct file *f)
 	gi->cache.size = size;
 	gi->cached = true;
 	return &gi->cache;
+}
+
+/* The read-only host tree: the cache never goes stale. */
+static struct file_data *gofer_cache_data(struct file *f)
+{
+	return f->inode->sb->readonly ? load_cache(f->inode->priv) : NULL;
+}
+
+/* The workspace: mappings are the page cache's pages, kept coherent with read/write. */
+static struct file_data *gofer_shared_data(struct file *f)
+{
+	return f->inode->sb->readonly ? NULL : load_cache(f->inode->priv);
+}
+
+#define PAGE 4096ULL
+
+static bool page_dirty(const struct gofer_inode *gi, uint64_t pg)
+{
+	return pg < gi->ndirty && (gi->dirty[pg / 64] >> (pg % 64) & 1);
+}
+
+static int gofer_dirty_op(struct inode *ino, uint64_t off, uint64_t len)
+{
+	struct gofer_inode *gi = ino->priv;
+	uint64_t first = off / PAGE, end = (off + len + PAGE - 1) / PAGE;
+	if (end > gi->ndirty) {
+		uint64_t words = (end + 63) / 64 * 2; /* room to grow */
+		uint64_t *n = realloc(gi->dirty, words * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		memset(n + (gi->ndirty + 63) / 64, 0, (words - (gi->ndirty + 63) / 64) * sizeof(*n));
+		gi->dirty = n;
+		gi->ndirty = words * 64;
+	}
+	for (uint64_t pg = first; pg < end; pg++)
+		gi->dirty[pg / 64] |= 1ULL << (pg % 64);
+	return 0;
+}
+
+/* Writes the dirty pages of [off, off+len) (clipped to the file's size) to the host. Each
+ * run is write-protected in every mapping and marked clean before it is copied, so a
+ * store made meanwhile faults and dirties the page again instead of being lost. */
+static int write_back(struct gofer_inode *gi, uint64_t off, uint64_t len)
+{
+	if (!gi->cached || off >= gi->st.size)
+		return 0;
+	if (len > gi->st.size - off)
+		len = gi->st.size - off;
+	uint64_t pg = off / PAGE, end_pg = (off + len + PAGE - 1) / PAGE;
+	char *chunk = NULL;
+	int err = 0;
+	while (pg < end_pg && err == 0) {
+		if (!page_dirty(gi, pg)) {
+			pg++;
+			continue;
+		}
+		uint64_t run = pg;
+		for (; run < end_pg && page_dirty(gi, run); run++)
+			gi->dirty[run / 64] &= ~(1ULL << (run % 64));
+		uint64_t from = pg * PAGE, to = run * PAGE < gi->st.size ? run * PAGE : gi->st.size;
+		file_map_write_protect(&gi->cache, from, run * PAGE - from);
+		if (!chunk && !(chunk = malloc(GOFER_IO_MAX)))
+			err = -ENOMEM;
+		while (err == 0 && from < to) {
+			size_t n = to - from < GOFER_IO_MAX ? (size_t)(to - from) : GOFER_IO_MAX;
+			file_data_read(&gi->cache, chunk, n, from);
+			long w = gofer_write(gi->c, gi->fid, from, chunk, n);
+			if (w <= 0 || (size_t)w > n)
+				err = w < 0 ? (int)w : -EIO;
+			else
+				from += (uint64_t)w;
+		}
+		for (uint64_t p = pg; err < 0 && p < run; p++) /* not written: dirty again */
+			gi->dirty[p / 64] |= 1ULL << (p % 64);
+		pg = run;
+	}
+	free(chunk);
+	return err;
+}
+
+static int gofer_writeback_op(struct inode *ino, uint64_t off, uint64_t len, bool sync)
+{
+	struct gofer_inode *gi = ino->priv;
+	if (!gi->opened_rw)
+		return 0; /* nothing can have been written */
+	int err = write_back(gi, off, len);
+	if (err == 0 && sync)
+		err = gofer_fsync(gi->c, gi->fid, false);
+	return err;
+}
+
+/* The size changes (truncate, O_TRUNC): the cache first, where growing can fail. */
+static int cache_resize_check(struct gofer_inode *gi, uint64_t size)
+{
+	return gi->cached ? file_data_reserve(&gi->cache, size) : 0;
+}
+
+static void cache_resize(struct gofer_inode *gi, uint64_t size)
+{
+	if (gi->cached)
+		file_data_resize(&gi->cache, size);
 }
 
 static long gofer_file_read(struct file *f, struct task *t, void *buf, size_t len, uint64_t *pos)
@@ -236,6 +346,8 @@ static long gofer_file_write(struct file *f, struct task *t, const void *buf, si
 	struct gofer_inode *gi = f->inode->priv;
 	if (f->flags & O_APPEND)
 		*pos = gi->st.size;
+	if (gi->cached && (*pos + len < *pos || file_data_reserve(&gi->cache, *pos + len) < 0))
+		return *pos + len < *pos ? -EFBIG : -ENOSPC;
 	size_t done = 0;
 	while (done < len) {
 		size_t chunk = len - done < GOFER_IO_MAX ? len - done : GOFER_IO_MAX;
@@ -244,6 +356,8 @@ static long gofer_file_write(struct file *f, struct task *t, const void *buf, si
 			return done ? (long)done : n;
 		if (n == 0)
 			break;
+		if (gi->cached) /* storage reserved above: cannot fail */
+			file_data_write(&gi->cache, (const char *)buf + done, (size_t)n, *pos);
 		done += (size_t)n;
 		*pos += (uint64_t)n;
 		if (*pos > gi->st.size)
@@ -261,6 +375,9 @@ static int gofer_fsync_op(struct file *f, bool datasync)
 	struct gofer_inode *gi = f->inode->priv;
 	if (!gi->opened_rw)
 		return 0; /* nothing written through this gofer open */
+	int err = write_back(gi, 0, gi->st.size);
+	if (err < 0)
+		return err;
 	return gofer_fsync(gi->c, gi->fid, datasync);
 }
 
@@ -276,12 +393,21 @@ static int gofer_fallocate_op(struct file *f, int mode, uint64_t off, uint64_t l
 	struct gofer_inode *gi = f->inode->priv;
 	if (f->inode->sb->readonly)
 		return -EROFS;
-	int err = gofer_allocate(gi->c, gi->fid, mode, off, len);
+	bool grows = !(mode & (FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) && off + len > gi->st.size;
+	int err = grows ? cache_resize_check(gi, off + len) : 0;
 	if (err < 0)
 		return err;
+	err = gofer_allocate(gi->c, gi->fid, mode, off, len);
+	if (err < 0)
+		return err;
+	/* The page cache, if the file has one, follows: mappings read what read(2) does. */
+	if (gi->cached && (mode & FALLOC_FL_PUNCH_HOLE))
+		file_data_punch(&gi->cache, off, len);
 	struct gofer_stat st;
 	if (gofer_stat(gi->c, gi->fid, &st) == 0 && st.mode == gi->st.mode)
 		gi->st = st;
+	if (grows)
+		cache_resize(gi, gi->st.size);
 	return 0;
 }
 
@@ -291,6 +417,7 @@ static const struct file_ops gofer_file_ops = {
 	.write = gofer_file_write,
 	.seek_end = gofer_seek_end,
 	.cache_data = gofer_cache_data,
+	.shared_data = gofer_shared_data,
 	.fsync = gofer_fsync_op,
 };
 
@@ -322,6 +449,7 @@ static int gofer_open_op(struct inode *ino, struct file *f)
 		int err = gofer_setattr(gi->c, gi->fid, &a, &gi->st);
 		if (err < 0)
 			return err;
+		cache_resize(gi, 0);
 	}
 	if (!gi->opened && !ino->sb->readonly && S_ISREG(ino->mode)) {
 		/* In a writable workspace open read+write when allowed, so later writers of
@@ -432,6 +560,9 @@ static int gofer_setattr_op(struct inode *ino, const struct iattr *a)
 	if (a->valid & ATTR_SIZE) {
 		ga.valid |= GOFER_SETATTR_SIZE;
 		ga.size = a->size;
+		int err = cache_resize_check(gi, a->size);
+		if (err < 0)
+			return -ENOSPC;
 	}
 	if (a->valid & ATTR_ATIME) {
 		ga.valid |= GOFER_SETATTR_ATIME;
@@ -448,6 +579,8 @@ static int gofer_setattr_op(struct inode *ino, const struct iattr *a)
 	int err = gofer_setattr(gi->c, gi->fid, &ga, &gi->st);
 	if (err == 0)
 		ino->mode = gi->st.mode;
+	if (err == 0 && (a->valid & ATTR_SIZE))
+		cache_resize(gi, a->size);
 	return err;
 }
 
@@ -463,6 +596,8 @@ static const struct inode_ops gofer_inode_ops = {
 	.setattr = gofer_setattr_op,
 	.rename = gofer_rename_op,
 	.link = gofer_link_op,
+	.writeback = gofer_writeback_op,
+	.dirty = gofer_dirty_op,
 };
 
 int gofer_fs_bind_root(struct kernel *k, struct inode *ino, bool writable, struct dentry **out)

@@ -281,10 +281,13 @@ static void handle_stop(struct kernel *k, struct context *ctx, const arch_regs *
 	case STOP_SYSCALL:
 		syscall_dispatch(t);
 		break;
-	case STOP_FAULT:
-		signal_fault(t, &stop->info);
+	case STOP_FAULT: {
+		siginfo_t info = stop->info;
+		if (!mm_fault(t->tg->mm, &info))
+			signal_fault(t, &info);
 		task_make_runnable(t);
 		break;
+	}
 	case STOP_GONE:
 		t->ctx = NULL; /* the host thread no longer exists */
 		thread_group_exit(t->tg, SIGKILL);

@@ -44,6 +44,9 @@ struct mm {
 	struct dentry *exe;
 	uint64_t auxv[64]; /* copy of the auxv for /proc/self/auxv */
 	int nauxv;
+	struct list_head link;  /* kernel.mms: truncate and fsync find a file's mappings */
+	uint64_t fault_fixup;   /* page (+1: mapped in, +2: made writable) mm_fault last fixed:
+				 * the same fault again right after is not its to fix */
 };
 
 /* ---- timers ---- */
@@ -221,6 +224,7 @@ struct kernel {
 	struct list_head tg_graveyard; /* reaped thread groups, likewise */
 	struct waitqueue futex_wq;  /* every futex waiter; wakers match by key */
 	struct list_head timers; /* sorted by deadline */
+	struct list_head mms;    /* every address space (struct mm.link) */
 	int timerfd;
 
 	uint64_t boot_ns;
@@ -326,6 +330,16 @@ long strncpy_from_user(struct mm *mm, char *dst, uint64_t src, size_t max);
 /* Guest memory for the sentry to read/write directly, if [addr, addr+n) is one mapping
  * with at least 'prot' access and lies in the memory file; NULL otherwise. */
 void *user_ptr(struct mm *mm, uint64_t addr, size_t n, int prot);
+/* A fault the platform reported in guest code: true when the memory manager resolved it
+ * (a page mapped in, a private copy made) and the task just runs again; otherwise *info
+ * is the signal to deliver (SIGBUS for a file page past the end of the file). */
+bool mm_fault(struct mm *mm, siginfo_t *info);
+/* Mirrors [start, end) of v (in mm's set) into the stub, leaving out file pages past EOF. */
+int mm_stub_map(struct mm *mm, const struct vma *v, uint64_t start, uint64_t end);
+/* The end of the part of v inside its file (v->end unless v is VMA_EOF). */
+uint64_t mm_visible_end(const struct vma *v);
+/* Writes back the shared writable mappings of [start, start+len) (msync); sync: durable. */
+int mm_sync(struct mm *mm, uint64_t start, uint64_t len, bool sync);
 
 /* ---- loader (sentry/loader/load.c) ---- */
 /* Replaces t's process image with path (execve). On success t's registers are set. */

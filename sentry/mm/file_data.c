@@ -1,4 +1,5 @@
 #include "sentry/mm/file_data.h"
+#include "sentry/mm/file_map.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -127,6 +128,8 @@ int file_data_resize(struct file_data *d, uint64_t size)
 				fallocate(d->mf->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 					  (off_t)(e->memfile_off + from), (off_t)(e->len - from));
 		}
+		d->size = size;
+		file_map_truncated(d, size);
 	}
 	d->size = size;
 	return 0;

@@ -66,6 +66,46 @@ int memfile_alloc(struct memfile *mf, uint64_t len, uint64_t *off)
 	return -ENOMEM;
 }
 
+int memfile_alloc_at(struct memfile *mf, uint64_t off, uint64_t len)
+{
+	if (len == 0 || len % 4096 || off % 4096)
+		return -EINVAL;
+	if (mf->limit && mf->allocated + len > mf->limit)
+		return -ENOMEM;
+	for (size_t i = 0; i < mf->nfree; i++) {
+		struct memfile_extent *e = &mf->free[i];
+		if (off < e->off || off + len > e->off + e->len)
+			continue;
+		uint64_t after = e->off + e->len - (off + len);
+		if (off == e->off) { /* the front of the extent */
+			e->off += len;
+			e->len -= len;
+			if (e->len == 0) {
+				memmove(e, e + 1, (mf->nfree - i - 1) * sizeof(*e));
+				mf->nfree--;
+			}
+		} else if (after == 0) { /* its end */
+			e->len -= len;
+		} else { /* its middle: split in two */
+			if (mf->nfree == mf->capfree) {
+				struct memfile_extent *n = realloc(mf->free, sizeof(*n) * mf->capfree * 2);
+				if (!n)
+					return -ENOMEM;
+				mf->free = n;
+				mf->capfree *= 2;
+				e = &mf->free[i];
+			}
+			memmove(e + 2, e + 1, (mf->nfree - i - 1) * sizeof(*e));
+			mf->nfree++;
+			e[1] = (struct memfile_extent){off + len, after};
+			e->len = off - e->off;
+		}
+		mf->allocated += len;
+		return 0;
+	}
+	return -ENOMEM;
+}
+
 static void free_range(struct memfile *mf, uint64_t off, uint64_t len)
 {
 	if (len == 0)

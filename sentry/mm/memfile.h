@@ -28,12 +28,16 @@ struct memfile {
 	uint64_t limit;     /* 0 = none; past it allocations fail with -ENOMEM */
 	struct memfile_shared *shared; /* sorted, non-overlapping */
 	size_t nshared, capshared;
+	void *owner; /* the struct kernel whose guest memory this is (NULL in unit tests) */
 };
 
 int memfile_init(struct memfile *mf, uint64_t size);
 void memfile_destroy(struct memfile *mf);
 /* Allocates len (page multiple) bytes of zeroed file space. 0 and *off, or -ENOMEM. */
 int memfile_alloc(struct memfile *mf, uint64_t len, uint64_t *off);
+/* Allocates exactly [off, off+len) if it is free (so that a VMA can grow in place):
+ * 0, or -ENOMEM when any of it is taken. */
+int memfile_alloc_at(struct memfile *mf, uint64_t off, uint64_t len);
 /* Drops one owner of [off, off+len): pages nobody else owns are freed. */
 void memfile_free(struct memfile *mf, uint64_t off, uint64_t len);
 /* Adds an owner to [off, off+len) (a second mapping of the same pages). */

@@ -5,14 +5,17 @@
 #include "sentry/mm/file_data.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #define PAGE 4096ULL
 #define PAGE_UP(x) (((x) + PAGE - 1) & ~(PAGE - 1))
 #define PAGE_DOWN(x) ((x) & ~(PAGE - 1))
+#define DIRTY_CHUNK (16 * PAGE) /* what one write fault on a VMA_TRACK mapping dirties */
 
 static void vma_dentry_get(void *d)
 {
@@ -41,17 +44,87 @@ int mm_create(struct kernel *k, struct mm **out)
 	mm->vmas.file_put = vma_dentry_put;
 	mm->stack_top = GUEST_TASK_SIZE;
 	mm->mmap_top = GUEST_TASK_SIZE - (256ULL << 20);
+	list_add_tail(&mm->link, &k->mms);
 	*out = mm;
 	return 0;
 }
 
 #define MAX_MAP_COUNT 65530 /* vm.max_map_count default */
 
+/* Hands a shared writable mapping's changes to the file (a page cache with a backing
+ * store: the workspace); other files' pages are the file itself. */
+static int writeback(const struct vma *v, uint64_t start, uint64_t end, bool sync)
+{
+	struct dentry *d = v->file;
+	if (!(v->flags & VMA_SHARED) || !(v->prot & PROT_WRITE) || !d || !d->inode)
+		return 0;
+	struct inode *ino = d->inode;
+	if (!ino->ops->writeback)
+		return 0;
+	return ino->ops->writeback(ino, v->file_off + (start - v->start), end - start, sync);
+}
+
 static void release_pages(void *ctx, const struct vma *piece)
 {
 	struct mm *mm = ctx;
+	/* munmap (and exit, exec) of a shared mapping writes it back: the host file has the
+	 * data once the last mapping is gone, even if nobody calls msync. */
+	writeback(piece, piece->start, piece->end, false);
 	mm->total_vm -= piece->end - piece->start;
 	memfile_free(&mm->k->mf, piece->memfile_off, piece->end - piece->start);
+}
+
+/* The protection the stub maps a VMA with: a private mapping of a file's pages is
+ * read-only there until a write fault copies the page. */
+static int stub_prot(const struct vma *v)
+{
+	return (v->flags & (VMA_CACHE | VMA_TRACK)) ? v->prot & ~PROT_WRITE : v->prot;
+}
+
+/* Tells the file that [start, end) of v (VMA_TRACK) is being written. */
+static int mark_dirty(const struct vma *v, uint64_t start, uint64_t end)
+{
+	struct dentry *d = v->file;
+	struct inode *ino = d ? d->inode : NULL;
+	if (!ino || !ino->ops->dirty)
+		return 0;
+	return ino->ops->dirty(ino, v->file_off + (start - v->start), end - start);
+}
+
+/* The end of the part of v that is inside its file (page granular); v->end for memory
+ * that is not a file's own pages. */
+uint64_t mm_visible_end(const struct vma *v)
+{
+	struct dentry *d = v->file;
+	if (!(v->flags & VMA_EOF) || !d || !d->inode)
+		return v->end;
+	struct kstat st;
+	if (inode_getattr(d->inode, &st) < 0)
+		return v->end;
+	uint64_t fend = PAGE_UP((uint64_t)st.size);
+	if (fend <= v->file_off)
+		return v->start;
+	return fend - v->file_off < v->end - v->start ? v->start + (fend - v->file_off) : v->end;
+}
+
+/* Mirrors [start, end) of v into the stub: the part inside the file mapped, the pages
+ * wholly past its end left out so that an access faults (see mm_fault). */
+int mm_stub_map(struct mm *mm, const struct vma *v, uint64_t start, uint64_t end)
+{
+	const struct platform_ops *ops = mm->k->plat->ops;
+	uint64_t vis = mm_visible_end(v);
+	if (vis < start)
+		vis = start;
+	if (vis > end)
+		vis = end;
+	if (vis < end) {
+		int err = ops->unmap(mm->as, vis, end - vis);
+		if (err < 0)
+			return err;
+	}
+	if (vis == start)
+		return 0;
+	return ops->map(mm->as, start, vis - start, stub_prot(v), v->memfile_off + (start - v->start));
 }
 
 void mm_put(struct mm *mm)
@@ -60,6 +133,7 @@ void mm_put(struct mm *mm)
 		return;
 	vma_remove_range(&mm->vmas, 0, GUEST_TASK_SIZE, release_pages, mm);
 	vma_set_destroy(&mm->vmas);
+	list_del_init(&mm->link);
 	mm->k->plat->ops->release_address_space(mm->as);
 	if (mm->exe)
 		dentry_put(mm->exe);
@@ -85,9 +159,10 @@ static int fill_from_file(struct mm *mm, struct file *f, uint64_t off, uint64_t 
 	return 0;
 }
 
-/* MAP_SHARED of a file whose contents are in the memory file: the mapping is those
- * pages themselves (one VMA per storage extent), so writes through it and write(2) see
- * each other. The mapping owns its pages too, so they outlive a truncate or unlink. */
+/* A mapping of a file whose contents are in the memory file (tmpfs, the page cache):
+ * the mapping is those pages themselves (one VMA per storage extent), so writes through a
+ * shared one and write(2) see each other, and a private one sees the file until it
+ * writes a page (VMA_CACHE). The mapping owns its pages too, so they outlive an unlink. */
 static int map_file_pages(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
 			  struct file *f, uint64_t off, struct file_data *d, int vflags)
 {
@@ -124,7 +199,7 @@ static int map_file_pages(struct mm *mm, uint64_t addr, uint64_t len, int prot, 
 			break;
 		}
 		mm->total_vm += n;
-		if ((err = k->plat->ops->map(mm->as, v.start, n, v.prot, v.memfile_off)) < 0)
+		if ((err = mm_stub_map(mm, &v, v.start, v.end)) < 0)
 			break;
 		done += n;
 	}
@@ -177,21 +252,31 @@ int mm_map(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, stru
 		return -ENOMEM;
 	if (mm->as_limit && mm->total_vm + len > mm->as_limit && !(flags & MAP_FIXED))
 		return -ENOMEM;
-	if (f && (flags & MAP_SHARED) && f->ops->shared_data) {
-		err = map_file_pages(mm, addr, len, prot, flags, f, off, f->ops->shared_data(f), VMA_SHARED);
-		if (err == 0)
-			*out = addr;
-		return err;
-	}
-	/* A private mapping nobody may write maps the page cache itself (a program's text
-	 * and read-only data: read from the gofer once per sandbox, not per exec). */
-	struct file_data *cache;
-	if (f && !(flags & MAP_SHARED) && !(prot & PROT_WRITE) && f->ops->cache_data &&
-	    (cache = f->ops->cache_data(f))) {
-		err = map_file_pages(mm, addr, len, prot, flags, f, off, cache, VMA_CACHE);
-		if (err == 0)
-			*out = addr;
-		return err;
+	if (f && S_ISREG(f->inode->mode)) {
+		/* Files that can change (tmpfs, the workspace): every mapping is of the file's
+		 * own pages. Files that cannot (the read-only host tree): read once into the
+		 * page cache, which mappings nobody may write use (a program's text and
+		 * read-only data: read from the gofer once per sandbox, not per exec); a
+		 * writable private one is copied now, since the file never changes. */
+		bool shared = flags & MAP_SHARED;
+		struct file_data *pages = f->ops->shared_data ? f->ops->shared_data(f) : NULL;
+		if (!pages && f->ops->cache_data && (shared || !(prot & PROT_WRITE)))
+			pages = f->ops->cache_data(f);
+		if (pages) {
+			int vflags = VMA_EOF | (shared ? VMA_SHARED : VMA_CACHE);
+			if (shared && (f->flags & O_ACCMODE) != O_RDWR)
+				vflags |= VMA_NOWRITE;
+			else if (shared && f->inode->ops->dirty)
+				vflags |= VMA_TRACK;
+			err = map_file_pages(mm, addr, len, prot, flags, f, off, pages, vflags);
+			if (err == 0) {
+				mm->fault_fixup = 0;
+				*out = addr;
+			}
+			return err;
+		}
+		if (shared && (prot & PROT_WRITE))
+			return -ENOMEM; /* the file could not be read into the page cache */
 	}
 	uint64_t moff;
 	err = memfile_alloc(&k->mf, len, &moff);
@@ -250,8 +335,8 @@ int mm_unmap(struct mm *mm, uint64_t addr, uint64_t len)
 	return mm->k->plat->ops->unmap(mm->as, addr, len);
 }
 
-/* A private mapping of the page cache about to become writable gets its own copy of
- * the pages (copy-on-write, done eagerly at mprotect). */
+/* Copy on write: the pages [start, end) of a private mapping of a file's pages (inside
+ * one VMA) become a copy of their own, mapped with the VMA's protection. */
 static int cache_to_private(struct mm *mm, uint64_t start, uint64_t end)
 {
 	struct kernel *k = mm->k;
@@ -260,14 +345,22 @@ static int cache_to_private(struct mm *mm, uint64_t start, uint64_t end)
 		return -ENOMEM;
 	struct vma copy = *v;
 	uint64_t len = end - start, moff;
-	if (memfile_alloc(&k->mf, len, &moff) < 0)
+	copy.flags &= ~VMA_CACHE;
+	/* Pages written one after another should not each become a VMA: place the copy
+	 * right after the previous page's copy when that memory is free, so they merge. */
+	struct vma *prev = start > 0 ? vma_find(&mm->vmas, start - 1) : NULL;
+	bool placed = prev && prev->end == start && prev->flags == copy.flags && prev->prot == v->prot &&
+		      prev->file == v->file && prev->file_off + (start - prev->start) == v->file_off + (start - v->start) &&
+		      memfile_alloc_at(&k->mf, prev->memfile_off + (start - prev->start), len) == 0;
+	if (placed)
+		moff = prev->memfile_off + (start - prev->start);
+	else if (memfile_alloc(&k->mf, len, &moff) < 0)
 		return -ENOMEM;
 	memcpy(memfile_ptr(&k->mf, moff), memfile_ptr(&k->mf, v->memfile_off + (start - v->start)), len);
 	copy.start = start;
 	copy.end = end;
 	copy.memfile_off = moff;
 	copy.file_off = v->file_off + (start - v->start);
-	copy.flags &= ~VMA_CACHE;
 	if (copy.file)
 		dentry_get(copy.file);
 	int err = vma_remove_range(&mm->vmas, start, end, release_pages, mm);
@@ -295,6 +388,7 @@ int mm_protect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
 		return 0;
 	if (addr + len < addr || addr + len > GUEST_TASK_SIZE)
 		return -ENOMEM;
+	mm->fault_fixup = 0;
 	/* As Linux: VMA by VMA from addr, stopping with ENOMEM at the first hole (the
 	 * part before it keeps its new protection). */
 	uint64_t cur = addr, end = addr + len;
@@ -303,14 +397,22 @@ int mm_protect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
 		if (!v)
 			return -ENOMEM;
 		uint64_t stop = v->end < end ? v->end : end;
-		if ((v->flags & VMA_CACHE) && (prot & PROT_WRITE)) {
-			int err = cache_to_private(mm, cur, stop);
-			if (err < 0)
-				return err;
-		}
+		if ((v->flags & VMA_NOWRITE) && (prot & PROT_WRITE))
+			return -EACCES;
+		/* What was written while writable reaches the file before it no longer is. */
+		if (!(prot & PROT_WRITE))
+			writeback(v, cur, stop, false);
 		int err = vma_protect_range(&mm->vmas, cur, stop, prot);
-		if (err == 0)
-			err = mm->k->plat->ops->protect(mm->as, cur, stop - cur, prot);
+		if (err < 0)
+			return err;
+		v = vma_find(&mm->vmas, cur);
+		/* Inside the file, the stub's pages just change protection; a range reaching
+		 * past its end (or over pages the file grew into, not mapped yet) is mapped
+		 * again, leaving out what is past the end. */
+		if (!(v->flags & VMA_EOF) || mm_visible_end(v) >= stop)
+			err = mm->k->plat->ops->protect(mm->as, cur, stop - cur, stub_prot(v));
+		if ((v->flags & VMA_EOF) && (err < 0 || mm_visible_end(v) < stop))
+			err = mm_stub_map(mm, v, cur, stop);
 		if (err < 0)
 			return err;
 		cur = stop;
@@ -393,7 +495,7 @@ static int move_range(struct mm *mm, uint64_t old, uint64_t len, uint64_t newadd
 			return err;
 		}
 		k->plat->ops->unmap(mm->as, cur, stop - cur);
-		err = k->plat->ops->map(mm->as, moved.start, stop - cur, moved.prot, moved.memfile_off);
+		err = mm_stub_map(mm, &moved, moved.start, moved.end);
 		if (err < 0)
 			return err;
 		cur = stop;
@@ -401,10 +503,35 @@ static int move_range(struct mm *mm, uint64_t old, uint64_t len, uint64_t newadd
 	return 0;
 }
 
-long mm_remap(struct mm *mm, uint64_t old, uint64_t oldlen, uint64_t newlen, int flags,
-	      uint64_t newaddr)
+/* The part mremap adds to a mapping: more of the same file (Linux extends the mapping;
+ * the file's pages, past EOF faulting as usual), or anonymous memory. */
+struct mapping_tail {
+	struct dentry *file; /* NULL: anonymous */
+	int flags;           /* the VMA's */
+	uint64_t file_off;   /* of the first added byte */
+};
+
+static int extend_mapping(struct mm *mm, uint64_t addr, uint64_t len, int prot, const char *name,
+			  const struct mapping_tail *tail)
 {
-	uint64_t addr;
+	uint64_t out;
+	if (!tail->file)
+		return mm_map(mm, addr, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0, name,
+			      &out);
+	bool shared = tail->flags & VMA_SHARED;
+	struct file *f;
+	int err = vfs_open_dentry(tail->file, shared && !(tail->flags & VMA_NOWRITE) ? O_RDWR : O_RDONLY, &f);
+	if (err < 0)
+		return err;
+	err = mm_map(mm, addr, len, prot, (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED, f, tail->file_off,
+		     name, &out);
+	file_put(f);
+	return err;
+}
+
+static long remap(struct mm *mm, uint64_t old, uint64_t oldlen, uint64_t newlen, int flags,
+		  uint64_t newaddr, struct mapping_tail *tail)
+{
 	int err;
 	if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP))
 		return -EINVAL;
@@ -440,7 +567,7 @@ long mm_remap(struct mm *mm, uint64_t old, uint64_t oldlen, uint64_t newlen, int
 		err = vma_insert(&mm->vmas, &alias);
 		if (err == 0) {
 			mm->total_vm += newlen;
-			err = mm->k->plat->ops->map(mm->as, newaddr, newlen, alias.prot, alias.memfile_off);
+			err = mm_stub_map(mm, &alias, alias.start, alias.end);
 		}
 		if (err < 0) {
 			if (alias.file)
@@ -454,6 +581,13 @@ long mm_remap(struct mm *mm, uint64_t old, uint64_t oldlen, uint64_t newlen, int
 	int prot = v->prot;
 	char name[VMA_NAME_MAX];
 	memcpy(name, v->name, sizeof(name));
+	struct vma *last = vma_find(&mm->vmas, old + oldlen - 1);
+	if (last->file && !(last->flags & VMA_ANON)) {
+		tail->file = last->file;
+		dentry_get(tail->file);
+		tail->flags = last->flags;
+		tail->file_off = last->file_off + (old + oldlen - last->start);
+	}
 	if (!(flags & MREMAP_FIXED)) {
 		if (newlen <= oldlen) {
 			if (newlen < oldlen)
@@ -462,8 +596,7 @@ long mm_remap(struct mm *mm, uint64_t old, uint64_t oldlen, uint64_t newlen, int
 		}
 		struct vma *next = vma_find_next(&mm->vmas, old + oldlen);
 		if (old + newlen <= GUEST_TASK_SIZE && (!next || next->start >= old + newlen)) {
-			err = mm_map(mm, old + oldlen, newlen - oldlen, prot,
-				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0, name, &addr);
+			err = extend_mapping(mm, old + oldlen, newlen - oldlen, prot, name, tail);
 			return err < 0 ? err : (long)old;
 		}
 		if (!(flags & MREMAP_MAYMOVE))
@@ -487,12 +620,44 @@ long mm_remap(struct mm *mm, uint64_t old, uint64_t oldlen, uint64_t newlen, int
 	if (oldlen > keep)
 		mm_unmap(mm, old + keep, oldlen - keep);
 	if (newlen > keep) {
-		err = mm_map(mm, newaddr + keep, newlen - keep, prot,
-			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0, name, &addr);
+		err = extend_mapping(mm, newaddr + keep, newlen - keep, prot, name, tail);
 		if (err < 0)
 			return err;
 	}
 	return (long)newaddr;
+}
+
+long mm_remap(struct mm *mm, uint64_t old, uint64_t oldlen, uint64_t newlen, int flags,
+	      uint64_t newaddr)
+{
+	struct mapping_tail tail = {0};
+	mm->fault_fixup = 0;
+	long r = remap(mm, old, oldlen, newlen, flags, newaddr, &tail);
+	if (tail.file)
+		dentry_put(tail.file);
+	return r;
+}
+
+/* The sentry about to write [addr, addr+n) inside v: a private mapping of a file's pages
+ * gets its own copy of them first, as a write fault from the guest would. Returns v again
+ * (now the copy), or NULL when out of memory. */
+static struct vma *writable_pages(struct mm *mm, struct vma *v, uint64_t addr, size_t n)
+{
+	uint64_t end = addr + n < v->end ? PAGE_UP(addr + n) : v->end;
+	if (v->flags & VMA_TRACK) /* stays read-only in the stub: the guest's next store faults */
+		return mark_dirty(v, PAGE_DOWN(addr), end) == 0 ? v : NULL;
+	if (!(v->flags & VMA_CACHE))
+		return v;
+	if (cache_to_private(mm, PAGE_DOWN(addr), end) < 0)
+		return NULL;
+	return vma_find(&mm->vmas, addr);
+}
+
+/* Where the sentry's own accesses through v must stop: file pages past EOF give EFAULT,
+ * as they would SIGBUS in the guest. */
+static uint64_t accessible_end(const struct vma *v)
+{
+	return (v->flags & VMA_EOF) ? mm_visible_end(v) : v->end;
 }
 
 /* Walks [addr, addr+n) one VMA at a time, calling fn on each piece's sentry pointer. */
@@ -503,7 +668,13 @@ static int user_walk(struct mm *mm, uint64_t addr, size_t n, int prot,
 		struct vma *v = vma_find(&mm->vmas, addr);
 		if (!v || (v->prot & prot) != prot)
 			return -EFAULT;
-		size_t chunk = v->end - addr < n ? v->end - addr : n;
+		uint64_t lim = accessible_end(v);
+		if (addr >= lim)
+			return -EFAULT;
+		size_t want = lim - addr < n ? lim - addr : n;
+		if ((prot & PROT_WRITE) && !(v = writable_pages(mm, v, addr, want)))
+			return -EFAULT;
+		size_t chunk = v->end - addr < want ? v->end - addr : want;
 		int r = fn(ctx, memfile_ptr(&mm->k->mf, v->memfile_off + (addr - v->start)), chunk);
 		if (r <= 0)
 			return r;
@@ -550,9 +721,9 @@ long strncpy_from_user(struct mm *mm, char *dst, uint64_t src, size_t max)
 	size_t done = 0;
 	while (done < max) {
 		struct vma *v = vma_find(&mm->vmas, src + done);
-		if (!v || !(v->prot & PROT_READ))
+		if (!v || !(v->prot & PROT_READ) || src + done >= accessible_end(v))
 			return -EFAULT;
-		size_t avail = v->end - (src + done);
+		size_t avail = accessible_end(v) - (src + done);
 		if (avail > max - done)
 			avail = max - done;
 		const char *p = memfile_ptr(&mm->k->mf, v->memfile_off + (src + done - v->start));
@@ -569,7 +740,83 @@ long strncpy_from_user(struct mm *mm, char *dst, uint64_t src, size_t max)
 void *user_ptr(struct mm *mm, uint64_t addr, size_t n, int prot)
 {
 	struct vma *v = vma_find(&mm->vmas, addr);
-	if (!v || (v->prot & prot) != prot || addr + n > v->end || addr + n < addr)
+	if (!v || (v->prot & prot) != prot || addr + n > v->end || addr + n < addr ||
+	    ((v->flags & VMA_EOF) && addr + n > accessible_end(v)))
+		return NULL;
+	if ((prot & PROT_WRITE) && !(v = writable_pages(mm, v, addr, n)))
 		return NULL;
 	return memfile_ptr(&mm->k->mf, v->memfile_off + (addr - v->start));
+}
+
+bool mm_fault(struct mm *mm, siginfo_t *info)
+{
+	if (info->si_signo != SIGSEGV)
+		return false;
+	uint64_t addr = (uint64_t)info->si_addr;
+	struct vma *v = vma_find(&mm->vmas, addr);
+	if (!v)
+		return false;
+	uint64_t page = PAGE_DOWN(addr);
+	/* A private mapping of a file's pages is read-only in the stub, so the only access
+	 * it refuses that the VMA allows is a write: copy the page. */
+	if (info->si_code == SEGV_ACCERR && (v->flags & VMA_CACHE) && (v->prot & PROT_WRITE))
+		return cache_to_private(mm, page, page + PAGE) == 0;
+	/* A shared mapping that is written back is read-only in the stub until written:
+	 * the first store to a chunk marks it dirty and makes it writable (a chunk of
+	 * pages, not one, to keep the faults of a large sequential write few). */
+	if (info->si_code == SEGV_ACCERR && (v->flags & VMA_TRACK) && (v->prot & PROT_WRITE)) {
+		if (mm->fault_fixup == page + 2)
+			return false; /* writable already: the access wanted something else */
+		uint64_t vis = mm_visible_end(v);
+		uint64_t from = PAGE_DOWN(addr) & ~(DIRTY_CHUNK - 1), to = from + DIRTY_CHUNK;
+		from = from < v->start ? v->start : from;
+		to = to > vis ? vis : to;
+		if (page >= to || mark_dirty(v, from, to) < 0)
+			return false;
+		mm->fault_fixup = page + 2;
+		/* Pages of the chunk not mapped in the stub yet (the file grew) stop the host's
+		 * mprotect early; the faulting page itself is mapped. */
+		if (mm->k->plat->ops->protect(mm->as, from, to - from, v->prot) == 0)
+			return true;
+		return mm->k->plat->ops->protect(mm->as, page, PAGE, v->prot) == 0;
+	}
+	if (info->si_code != SEGV_MAPERR || !(v->flags & VMA_EOF))
+		return false;
+	if (v->prot == PROT_NONE) {
+		info->si_code = SEGV_ACCERR;
+		return false;
+	}
+	if (page < mm_visible_end(v)) {
+		/* The file has grown since the stub's mapping was made: map what is inside it
+		 * now (once: if that fault comes back, it is not ours to fix). */
+		if (mm->fault_fixup == page + 1)
+			return false;
+		mm->fault_fixup = page + 1;
+		return mm_stub_map(mm, v, v->start, v->end) == 0;
+	}
+	/* A page wholly past the end of the file: SIGBUS, as Linux. */
+	info->si_signo = SIGBUS;
+	info->si_code = BUS_ADRERR;
+	info->si_errno = 0;
+	return false;
+}
+
+int mm_sync(struct mm *mm, uint64_t start, uint64_t len, bool sync)
+{
+	uint64_t cur = start, end = start + len;
+	int err = 0;
+	while (cur < end) {
+		struct vma *v = vma_find_next(&mm->vmas, cur);
+		if (!v || v->start >= end)
+			return -ENOMEM;
+		if (v->start > cur)
+			err = -ENOMEM; /* a hole: the rest is still written back, as Linux */
+		uint64_t from = v->start > cur ? v->start : cur;
+		uint64_t stop = v->end < end ? v->end : end;
+		int r = writeback(v, from, stop, sync);
+		if (r < 0 && err == 0)
+			err = r;
+		cur = stop;
+	}
+	return err;
 }

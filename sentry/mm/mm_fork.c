@@ -62,7 +62,7 @@ int mm_fork(struct mm *src, struct mm **out)
 			goto fail;
 		}
 		mm->total_vm += len;
-		err = k->plat->ops->map(mm->as, v.start, len, v.prot, v.memfile_off);
+		err = mm_stub_map(mm, &v, v.start, v.end);
 		if (err < 0)
 			goto fail;
 	}

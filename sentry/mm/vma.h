@@ -16,8 +16,14 @@ enum vma_flags {
 	VMA_SHARED = 1 << 0,    /* MAP_SHARED (else private) */
 	VMA_ANON = 1 << 1,      /* not backed by a guest file */
 	VMA_GROWSDOWN = 1 << 2, /* stack */
-	VMA_CACHE = 1 << 3,     /* private, but still the page cache's pages (not writable
-				 * until copied: see mm_protect) */
+	VMA_CACHE = 1 << 3,     /* private, but still the file's pages: mapped read-only in
+				 * the stub; a write fault copies the page (mm_fault) */
+	VMA_EOF = 1 << 4,       /* the file's own pages: those wholly past its end are left
+				 * out of the stub, so that an access faults (SIGBUS) */
+	VMA_NOWRITE = 1 << 5,   /* shared mapping of a file not opened for writing: mprotect
+				 * may not add PROT_WRITE (Linux's missing VM_MAYWRITE) */
+	VMA_TRACK = 1 << 6,     /* shared mapping of a file written back to a host file: read-
+				 * only in the stub until a write fault marks the page dirty */
 };
 
 #define VMA_NAME_MAX 32

@@ -54,8 +54,8 @@ SYSCALL(mmap)
 			if ((f->flags & O_ACCMODE) != O_RDWR)
 				return -EACCES;
 			/* Writable shared mappings must be coherent with write(2): served for
-			 * files kept in the memory file (tmpfs); refused, not faked, for the
-			 * rest until the page cache exists. */
+			 * files kept in the memory file (tmpfs, the workspace's page cache);
+			 * refused, not faked, for the rest. */
 			if (!f->ops->shared_data)
 				return -ENODEV;
 			if (tmpfs_write_sealed(f))
@@ -182,8 +182,9 @@ SYSCALL(msync)
 	if (start % PAGE || (flags & ~(MS_ASYNC | MS_SYNC | MS_INVALIDATE)) ||
 	    ((flags & MS_ASYNC) && (flags & MS_SYNC)))
 		return -EINVAL;
-	if (!vma_range_mapped(&t->tg->mm->vmas, start, start + len))
+	if (start + len < start || (a[1] && len == 0))
 		return -ENOMEM;
-	/* No writable shared file mapping exists yet, so there is nothing to write back. */
-	return 0;
+	/* Mappings are the page cache itself, so MS_INVALIDATE has nothing to drop; MS_ASYNC
+	 * writes back now too (sooner than Linux, which only schedules it). */
+	return mm_sync(t->tg->mm, start, len, flags & MS_SYNC);
 }

@@ -88,6 +88,12 @@ struct inode_ops {
 	int (*setxattr)(struct inode *ino, const char *name, const void *val, size_t size, int flags);
 	long (*listxattr)(struct inode *ino, char *buf, size_t size);
 	int (*removexattr)(struct inode *ino, const char *name);
+	/* Writes back [off, off+len) of a file whose page cache shared mappings write into
+	 * (msync, munmap); sync: make it durable too. NULL: the pages are the file itself. */
+	int (*writeback)(struct inode *ino, uint64_t off, uint64_t len, bool sync);
+	/* Notes that [off, off+len) of the page cache was written through a mapping (with
+	 * writeback: the pages it must write). 0 or -ENOMEM. */
+	int (*dirty)(struct inode *ino, uint64_t off, uint64_t len);
 };
 
 struct inode {

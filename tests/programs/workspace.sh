@@ -21,6 +21,59 @@ out=$(run python3 -c 'import sqlite3; c=sqlite3.connect("t.db"); c.execute("crea
 [ "$out" = 10000 ] || { echo "FAIL: sqlite inside: $out"; exit 1; }
 [ "$(python3 -c "import sqlite3; print(sqlite3.connect('$ws/t.db').execute('select count(*) from t').fetchone()[0])")" = 10000 ] || { echo "FAIL: the host's t.db"; exit 1; }
 
+# WAL mode: sqlite maps its -shm index MAP_SHARED and writable (the page cache).
+rm -f "$ws/t.db"
+out=$(run python3 -c 'import sqlite3; c=sqlite3.connect("t.db"); c.execute("pragma journal_mode=wal"); c.execute("create table t(x)"); c.executemany("insert into t values(?)",[(i,) for i in range(10000)]); c.commit(); print(c.execute("select count(*) from t").fetchone())' 2>&1)
+[ "$out" = "(10000,)" ] || { echo "FAIL: sqlite WAL inside: $out"; exit 1; }
+[ "$(python3 -c "import sqlite3; print(sqlite3.connect('$ws/t.db').execute('select count(*) from t').fetchone()[0])")" = 10000 ] || { echo "FAIL: the host's WAL t.db"; exit 1; }
+# A second process of the sandbox reads the WAL database while the writer still has it
+# open (the rows are in the -wal file, found through the shared -shm mapping).
+out=$(run python3 -c '
+import sqlite3, subprocess, sys
+c = sqlite3.connect("w.db"); c.execute("pragma journal_mode=wal"); c.execute("create table t(x)")
+c.executemany("insert into t values(?)", [(i,) for i in range(5000)]); c.commit()
+r = "import sqlite3; print(sqlite3.connect(\"w.db\").execute(\"select count(*), sum(x) from t\").fetchone())"
+print(subprocess.run([sys.executable, "-c", r], capture_output=True, text=True).stdout.strip())
+c.executemany("insert into t values(?)", [(i,) for i in range(5000)]); c.commit()
+print(subprocess.run([sys.executable, "-c", r], capture_output=True, text=True).stdout.strip())
+' 2>&1)
+[ "$out" = "$(printf '(5000, 12497500)\n(10000, 24995000)')" ] || { echo "FAIL: concurrent WAL reader: $out"; exit 1; }
+# What a shared mapping stores reaches the host file without msync.
+run python3 -c '
+import mmap
+with open("m.bin", "wb") as f: f.truncate(8192)
+f = open("m.bin", "r+b"); m = mmap.mmap(f.fileno(), 8192); m[4096:4101] = b"hello"
+' 2>/dev/null || { echo "FAIL: python mmap"; exit 1; }
+[ "$(dd if="$ws/m.bin" bs=1 skip=4096 count=5 2>/dev/null)" = hello ] || { echo "FAIL: host m.bin lacks the mapped store"; exit 1; }
+# Write-back copies only pages stored to: a writable mapping that is only read leaves the
+# host file alone (its mtime too); a store is written back at msync (mmap.flush).
+touch -d '2001-01-01' "$ws/m.bin"
+run python3 -c '
+import mmap
+f = open("m.bin", "r+b"); m = mmap.mmap(f.fileno(), 8192); assert m[4096:4101] == b"hello"; m.flush(); m.close()
+' 2>/dev/null || { echo "FAIL: python mmap read"; exit 1; }
+[ "$(stat -c %y "$ws/m.bin" | cut -c1-4)" = 2001 ] || { echo "FAIL: reading through a writable mapping wrote the file"; exit 1; }
+run python3 -c '
+import mmap
+f = open("m.bin", "r+b"); m = mmap.mmap(f.fileno(), 8192); m[5000:5003] = b"abc"; m.flush()
+' 2>/dev/null || { echo "FAIL: python mmap store"; exit 1; }
+[ "$(dd if="$ws/m.bin" bs=1 skip=5000 count=3 2>/dev/null)" = abc ] || { echo "FAIL: the stored page was not written back"; exit 1; }
+# A page written back is write-protected again: a second store to it is seen by the next
+# msync too (checked on the host while the guest still runs, before any exit write-back).
+ready=$(mktemp /var/tmp/ward-ws-ready.XXXXXX)
+(cd "$ws" && exec timeout 60 "$ward" run -- python3 -c '
+import mmap, time
+f = open("m.bin", "r+b"); m = mmap.mmap(f.fileno(), 8192)
+m[6000:6003] = b"one"; m.flush(); m[6000:6003] = b"two"; m.flush()
+print("ready", flush=True); time.sleep(50)
+' >"$ready" 2>/dev/null) &
+guest=$!
+for _ in $(seq 200); do grep -q ready "$ready" && break; sleep 0.1; done
+got=$(dd if="$ws/m.bin" bs=1 skip=6000 count=3 2>/dev/null)
+kill "$guest" 2>/dev/null; wait "$guest" 2>/dev/null || true
+rm -f "$ready"
+[ "$got" = two ] || { echo "FAIL: second store to a written-back page: host has '$got'"; exit 1; }
+
 # Outside the workspace nothing is visible, let alone writable.
 if run /bin/sh -c "echo x > $outside/leak" 2>/dev/null; then echo "FAIL: wrote outside the workspace"; exit 1; fi
 [ -z "$(ls -A "$outside")" ] || { echo "FAIL: a file appeared outside the workspace"; exit 1; }

@@ -93,3 +93,21 @@ Test(memfile, limit_gives_enomem)
 	cr_assert_eq(memfile_alloc(&mf, 8192, &a), 0);
 	cr_assert_eq(memfile_alloc(&mf, 4096, &a), -ENOMEM);
 }
+
+Test(memfile, alloc_at_takes_exactly_that_range)
+{
+	uint64_t a, b, c;
+	cr_assert_eq(memfile_alloc(&mf, 3 * 4096, &a), 0);
+	memfile_free(&mf, a, 3 * 4096);
+	cr_assert_eq(memfile_alloc_at(&mf, a + 4096, 4096), 0, "the middle of a free extent");
+	cr_assert_eq(memfile_alloc_at(&mf, a + 4096, 4096), -ENOMEM, "already taken");
+	cr_assert_eq(memfile_alloc_at(&mf, a, 2 * 4096), -ENOMEM, "overlaps a taken page");
+	cr_assert_eq(memfile_alloc_at(&mf, a, 4096), 0, "the front of what is left");
+	cr_assert_eq(mf.allocated, 2 * 4096);
+	cr_assert_eq(memfile_alloc(&mf, 4096, &b), 0);
+	cr_assert_eq(b, a + 2 * 4096, "first fit finds the rest after the taken pages");
+	cr_assert_eq(memfile_alloc_at(&mf, a + 7, 4096), -EINVAL);
+	memfile_free(&mf, a, 3 * 4096);
+	cr_assert_eq(memfile_alloc(&mf, 3 * 4096, &c), 0);
+	cr_assert_eq(c, a, "freed pages coalesce again");
+}
