@@ -134,6 +134,9 @@ int fs_setup_root(struct kernel *k, char *const binds[], int nbinds, const char 
 	struct dentry *shm;
 	if ((err = tmpfs_new_root(k, 01777, &shm)) < 0 || (err = mount_at(dev, "shm", shm)) < 0)
 		return err;
+	struct dentry *pts;
+	if ((err = devpts_new_root(k, &pts)) < 0 || (err = mount_at(dev, "pts", pts)) < 0)
+		return err;
 	for (int i = 0; i < nbinds; i++) {
 		if ((err = bind_host_dir(k, host, binds[i], false)) < 0) {
 			kernel_log("--ro-bind %s: %s", binds[i], strerror(-err));
