@@ -270,6 +270,12 @@ static void on_hup(int sig)
 	write(hup_pipe[1], "H", 1);
 }
 
+static void on_hup_exit(int sig)
+{
+	on_hup(sig);
+	_exit(0);
+}
+
 static void expect_pipe(const char *label)
 {
 	char c = 0;
@@ -285,8 +291,13 @@ static void hangup_on_master_close(void)
 	pid_t pid = forkpty(&m, NULL, NULL, NULL);
 	if (pid == 0) {
 		signal(SIGHUP, on_hup);
+		sigset_t hup, none;
+		sigemptyset(&hup);
+		sigemptyset(&none);
+		sigaddset(&hup, SIGHUP);
+		sigprocmask(SIG_BLOCK, &hup, NULL);
 		printf("ready\n");
-		pause();
+		sigsuspend(&none);
 		char c;
 		long r = read(0, &c, 1);
 		_exit(r == 0 ? 7 : 8); /* a hung-up terminal reads EOF */
@@ -307,7 +318,7 @@ static void hangup_on_leader_exit(void)
 	if (pid == 0) {
 		pid_t g = fork();
 		if (g == 0) {
-			signal(SIGHUP, on_hup);
+			signal(SIGHUP, on_hup_exit);
 			setpgid(0, 0);
 			signal(SIGTTOU, SIG_IGN);
 			tcsetpgrp(0, getpid());
