@@ -305,8 +305,12 @@ static void pty_free(struct pty *p)
 /* An end was closed: the pty goes with the last file of either end. */
 static void pty_maybe_free(struct pty *p)
 {
-	if (p->masters == 0 && p->slaves == 0)
-		pty_free(p);
+	if (p->masters || p->slaves)
+		return;
+	/* Tasks of other threads may still wait in a closed file: they retry (and find the
+	 * descriptor gone) instead of staying on queues that are about to go. */
+	wake_all(p);
+	pty_free(p);
 }
 
 static int pty_table_init(struct kernel *k)
@@ -400,8 +404,8 @@ static int slave_open(struct pty *p, struct file *f)
 static void slave_release(struct file *f)
 {
 	struct pty *p = file_pty(f);
-	if (--p->slaves == 0)
-		waitqueue_wake_all(&p->out_wq); /* the master reads EIO from now on */
+	p->slaves--;
+	wake_all(p); /* the master reads EIO once no slave is left */
 	pty_maybe_free(p);
 }
 
