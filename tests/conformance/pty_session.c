@@ -62,14 +62,19 @@ static void say(const char *label, bool v)
 	printf("%s: %s\n", label, v ? "yes" : "no");
 }
 
+/* Says "waiting" and waits for sig (blocked until sigsuspend, so none is missed). */
 static void wait_signal(int sig)
 {
-	sigset_t none;
+	sigset_t none, block, old;
 	sigemptyset(&none);
+	sigemptyset(&block);
+	sigaddset(&block, sig);
+	sigprocmask(SIG_BLOCK, &block, &old);
 	got = 0;
 	printf("waiting\n");
 	while (got != sig)
 		sigsuspend(&none);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
 /* A grandchild in a process group of its own; returns its pid. It runs body once its
