@@ -261,8 +261,10 @@ static void echo_input(struct ldisc *ld, uint8_t c)
 
 static void signal_char(struct ldisc *ld, uint8_t c, int sig)
 {
-	if (!TIO_SET(ld, c_lflag, NOFLSH))
+	if (!TIO_SET(ld, c_lflag, NOFLSH)) {
 		ldisc_flush_input(ld);
+		ld->ops->flush_output(ld->ctx);
+	}
 	ld->stopped = false;
 	ld->ops->signal(ld->ctx, sig);
 	if (TIO_SET(ld, c_lflag, ECHO))

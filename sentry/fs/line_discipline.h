@@ -26,6 +26,8 @@ struct ldisc_ops {
 	void (*out_put)(void *ctx, const uint8_t *s, size_t n);
 	/* ISIG: a signal character was typed. */
 	void (*signal)(void *ctx, int sig);
+	/* ... and without NOFLSH: drop output the other end has not taken in yet. */
+	void (*flush_output)(void *ctx);
 };
 
 struct ldisc {

@@ -55,6 +55,7 @@ struct pty {
 	int session, pgrp; /* as a controlling terminal; 0: none */
 	struct ring input;  /* written to the master, not yet in the line discipline */
 	struct ring output; /* for the master to read */
+	size_t output_mark; /* output.len when the current batch of input began */
 	struct waitqueue in_wq;  /* input side changed: slave readers, master writers */
 	struct waitqueue out_wq; /* output side changed: master readers, slave writers */
 	uint64_t last_input_ns;  /* for VTIME's inter-byte timer */
@@ -261,10 +262,20 @@ static void ld_signal(void *ctx, int sig)
 	signal_group(p->k, p->pgrp, sig);
 }
 
+/* Linux flushes the master's flip buffer: the output (echoes mostly) made since the master
+ * last took its input in, which is the output of the batch of input being processed. */
+static void ld_flush_output(void *ctx)
+{
+	struct pty *p = ctx;
+	if (p->output.len > p->output_mark)
+		p->output.len = p->output_mark;
+}
+
 static const struct ldisc_ops pty_ldisc_ops = {
 	.out_room = ld_out_room,
 	.out_put = ld_out_put,
 	.signal = ld_signal,
+	.flush_output = ld_flush_output,
 };
 
 /* Feeds queued input to the line discipline as far as it takes it. */
@@ -272,6 +283,7 @@ static void push_input(struct pty *p)
 {
 	bool moved = false;
 	uint8_t chunk[256];
+	p->output_mark = p->output.len;
 	while (p->input.len) {
 		size_t n = p->input.len < sizeof(chunk) ? p->input.len : sizeof(chunk);
 		for (size_t i = 0; i < n; i++)

@@ -7,8 +7,10 @@
 #include <poll.h>
 #include <pty.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <termios.h>
 
 /* Prints bytes with control characters escaped. */
@@ -335,6 +337,58 @@ static void limits(int m, int s)
 	tcsetattr(s, TCSANOW, &saved);
 }
 
+/* A blocking write larger than the buffers completes while another process reads, and
+ * epoll sees both ends. */
+static void blocking_and_epoll(void)
+{
+	int m, s;
+	openpty(&m, &s, NULL, NULL, NULL);
+	struct termios t;
+	tcgetattr(s, &t);
+	cfmakeraw(&t);
+	tcsetattr(s, TCSANOW, &t);
+	enum { TOTAL = 100000 };
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		static char buf[4096];
+		long got = 0, r;
+		while (got < TOTAL && (r = read(s, buf, sizeof(buf))) > 0)
+			got += r;
+		_exit(got == TOTAL ? 0 : 1);
+	}
+	static char big[TOTAL];
+	memset(big, 'w', sizeof(big));
+	long w = write(m, big, sizeof(big));
+	int st;
+	waitpid(pid, &st, 0);
+	printf("blocking master write: %ld, reader got all: %s\n", w,
+	       WIFEXITED(st) && WEXITSTATUS(st) == 0 ? "yes" : "no");
+
+	int ep = epoll_create1(0);
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = m};
+	epoll_ctl(ep, EPOLL_CTL_ADD, m, &ev);
+	ev.data.fd = s;
+	epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev);
+	struct epoll_event out[2];
+	printf("epoll, nothing to read: %d\n", epoll_wait(ep, out, 2, 0));
+	write(s, "to master", 9);
+	int n = epoll_wait(ep, out, 2, 5000);
+	printf("epoll after a slave write: %d, the master: %s\n", n, n == 1 && out[0].data.fd == m ? "yes" : "no");
+	char buf[16];
+	read(m, buf, sizeof(buf));
+	write(m, "k", 1);
+	n = epoll_wait(ep, out, 2, 5000);
+	printf("epoll after a master write: %d, the slave: %s\n", n, n == 1 && out[0].data.fd == s ? "yes" : "no");
+	read(s, buf, sizeof(buf));
+	close(s);
+	n = epoll_wait(ep, out, 2, 5000);
+	printf("epoll after the slave closed: %d, master HUP: %s\n", n,
+	       n == 1 && out[0].data.fd == m && (out[0].events & EPOLLHUP) ? "yes" : "no");
+	close(ep);
+	close(m);
+}
+
 static void hangups(void)
 {
 	int m, s;
@@ -370,6 +424,7 @@ int main(void)
 	limits(m, s);
 	close(m);
 	close(s);
+	blocking_and_epoll();
 	hangups();
 	return 0;
 }
