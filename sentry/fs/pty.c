@@ -454,9 +454,12 @@ static long slave_read(struct file *f, struct task *t, void *buf, size_t len, ui
 			goto take;
 		if (avail && nonblock)
 			goto take;
-		/* VMIN with VTIME: an inter-byte timer, started by the first byte */
-		if (avail && vtime)
-			deadline = p->last_input_ns + vtime;
+		/* VMIN with VTIME: an inter-byte timer, from the last byte's arrival or the
+		 * start of the read, whichever is later (t->deadline keeps the start) */
+		if (t && !t->deadline)
+			t->deadline = now_ns();
+		if (avail && vtime && t)
+			deadline = (p->last_input_ns > t->deadline ? p->last_input_ns : t->deadline) + vtime;
 		goto wait;
 	}
 take: {
