@@ -1,4 +1,5 @@
-/* /dev: the character devices every program expects, served by the sentry. */
+/* /dev: the character devices every program expects, served by the sentry (the terminals
+ * /dev/tty and /dev/ptmx by pty.c). */
 #include "sentry/fs/fs.h"
 
 #include <dirent.h>
@@ -11,7 +12,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-enum dev_kind { DEV_DIR, DEV_NULL, DEV_ZERO, DEV_FULL, DEV_RANDOM, DEV_URANDOM, DEV_LINK };
+enum dev_kind { DEV_DIR, DEV_NULL, DEV_ZERO, DEV_FULL, DEV_RANDOM, DEV_URANDOM, DEV_TTY, DEV_PTMX, DEV_LINK };
 
 struct dev_entry {
 	const char *name;
@@ -26,6 +27,8 @@ static const struct dev_entry dev_entries[] = {
 	{"full", DEV_FULL, 1, 7, NULL},
 	{"random", DEV_RANDOM, 1, 8, NULL},
 	{"urandom", DEV_URANDOM, 1, 9, NULL},
+	{"tty", DEV_TTY, 5, 0, NULL},
+	{"ptmx", DEV_PTMX, 5, 2, NULL},
 	{"fd", DEV_LINK, 0, 0, "/proc/self/fd"},
 	{"stdin", DEV_LINK, 0, 0, "/proc/self/fd/0"},
 	{"stdout", DEV_LINK, 0, 0, "/proc/self/fd/1"},
@@ -170,6 +173,11 @@ static const struct file_ops dev_dir_ops = {
 static int devfs_open(struct inode *ino, struct file *f)
 {
 	const struct dev_entry *e = ino->priv;
+	struct kernel *k = ino->sb->priv;
+	if (e && e->kind == DEV_PTMX)
+		return pty_open_master(k, f);
+	if (e && e->kind == DEV_TTY)
+		return tty_open_controlling(k, f);
 	f->ops = !e ? &dev_dir_ops : e->kind == DEV_NULL ? &dev_null_ops : &dev_char_ops;
 	return 0;
 }

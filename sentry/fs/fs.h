@@ -56,6 +56,16 @@ int pidfd_tgid(struct file *f);
 
 /* A file wrapping one of the sentry's inherited stdio descriptors. */
 struct file *hostfd_file(struct kernel *k, int hostfd, int flags);
+/* Opens the user's terminal (the host descriptor hostfd) into f: /dev/tty on the console. */
+int hostfd_open_console(struct kernel *k, int hostfd, struct file *f);
+
+/* ---- terminals (pty.c) ---- */
+/* /dev/pts: the slaves of the sandbox's pseudo-terminals, and ptmx. */
+int devpts_new_root(struct kernel *k, struct dentry **out);
+/* Opens a new pty master into f (/dev/ptmx). */
+int pty_open_master(struct kernel *k, struct file *f);
+/* Opens the calling process's controlling terminal into f (/dev/tty); -ENXIO if none. */
+int tty_open_controlling(struct kernel *k, struct file *f);
 
 /* ---- anonymous files and event notification (anon.c, eventfd.c, timerfd.c,
  * signalfd.c, epoll.c) ---- */

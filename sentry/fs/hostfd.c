@@ -50,6 +50,12 @@ static long tty_background_check(struct hostfd *h, struct task *t, int sig)
 	return -ERESTARTSYS;
 }
 
+/* A file of the stdio inode, or /dev/tty opened on the console (its own struct). */
+static struct hostfd *hostfd_of(struct file *f)
+{
+	return f->priv ? f->priv : f->inode->priv;
+}
+
 static int hostfd_getattr(struct inode *ino, struct kstat *st)
 {
 	struct hostfd *h = ino->priv;
@@ -84,7 +90,7 @@ static const struct inode_ops hostfd_inode_ops = {
 
 static long hostfd_read(struct file *f, struct task *t, void *buf, size_t len, uint64_t *pos)
 {
-	struct hostfd *h = f->inode->priv;
+	struct hostfd *h = hostfd_of(f);
 	(void)pos;
 	long bg = tty_background_check(h, t, SIGTTIN);
 	if (bg)
@@ -105,7 +111,7 @@ static long hostfd_read(struct file *f, struct task *t, void *buf, size_t len, u
 
 static long hostfd_write(struct file *f, struct task *t, const void *buf, size_t len, uint64_t *pos)
 {
-	struct hostfd *h = f->inode->priv;
+	struct hostfd *h = hostfd_of(f);
 	(void)pos;
 	long bg = tty_background_check(h, t, SIGTTOU);
 	if (bg)
@@ -131,7 +137,7 @@ static long hostfd_write(struct file *f, struct task *t, const void *buf, size_t
  * input (TIOCSTI) or change ownership of the terminal is refused. */
 static long hostfd_ioctl(struct file *f, struct task *t, unsigned long cmd, uint64_t arg)
 {
-	struct hostfd *h = f->inode->priv;
+	struct hostfd *h = hostfd_of(f);
 	union {
 		uint8_t tio[KERNEL_TERMIOS_SIZE];
 		struct winsize ws;
@@ -208,7 +214,7 @@ static long hostfd_ioctl(struct file *f, struct task *t, unsigned long cmd, uint
 
 static unsigned hostfd_poll(struct file *f, struct poll_table *pt)
 {
-	struct hostfd *h = f->inode->priv;
+	struct hostfd *h = hostfd_of(f);
 	struct pollfd p = {h->fd, POLLIN | POLLOUT, 0};
 	if (poll(&p, 1, 0) < 0)
 		return POLLERR;
@@ -242,6 +248,43 @@ static const struct file_ops hostfd_regular_ops = {
 	.seek_end = hostfd_seek_end,
 };
 
+static void hostfd_console_release(struct file *f)
+{
+	free(f->priv);
+}
+
+static const struct file_ops hostfd_console_ops = {
+	.read = hostfd_read,
+	.write = hostfd_write,
+	.ioctl = hostfd_ioctl,
+	.poll = hostfd_poll,
+	.release = hostfd_console_release,
+	.stream = true,
+};
+
+static int stdio_index(struct kernel *k, int hostfd)
+{
+	for (int i = 0; i < 3; i++)
+		if (k->host_stdio[i] == hostfd)
+			return i;
+	return 0;
+}
+
+int hostfd_open_console(struct kernel *k, int hostfd, struct file *f)
+{
+	struct hostfd *h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->k = k;
+	h->fd = hostfd;
+	h->idx = stdio_index(k, hostfd);
+	h->pollable = true;
+	h->tty = true;
+	f->priv = h;
+	f->ops = &hostfd_console_ops;
+	return 0;
+}
+
 struct file *hostfd_file(struct kernel *k, int hostfd, int flags)
 {
 	static struct superblock sb = {.fstype = "hoststdio", .dev = 0x1d};
@@ -253,10 +296,7 @@ struct file *hostfd_file(struct kernel *k, int hostfd, int flags)
 		return NULL;
 	h->k = k;
 	h->fd = hostfd;
-	h->idx = 0;
-	for (int i = 0; i < 3; i++)
-		if (k->host_stdio[i] == hostfd)
-			h->idx = i;
+	h->idx = stdio_index(k, hostfd);
 	h->pollable = !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
 	h->tty = isatty(hostfd);
 	struct inode *ino = inode_new(&sb, &hostfd_inode_ops, st.st_mode, h);

@@ -147,6 +147,9 @@ int fs_setup_root(struct kernel *k, char *const binds[], int nbinds, const char 
 	struct dentry *shm;
 	if ((err = tmpfs_new_root(k, 01777, &shm)) < 0 || (err = mount_at(dev, "shm", shm)) < 0)
 		return err;
+	struct dentry *pts;
+	if ((err = devpts_new_root(k, &pts)) < 0 || (err = mount_at(dev, "pts", pts)) < 0)
+		return err;
 	/* Host directories are mounted shallowest first, so that one inside another (a
 	 * read-only bind inside the workspace, or the workspace inside a bind) lies on top of
 	 * it instead of being hidden by it. */

@@ -127,6 +127,7 @@ struct thread_group {
 	struct creds cred;
 	struct rlimit rlim[RLIM_NLIMITS];
 	int pgid, sid;
+	bool tty_dropped; /* gave up its session's controlling terminal (TIOCNOTTY) */
 	bool exiting;
 	bool zombie;
 	int exit_status; /* wait(2) status */
@@ -251,6 +252,7 @@ struct kernel {
 	uint64_t shmem_limit, shmem_used;
 	struct dentry *memfd_root; /* the hidden filesystem memfd files live on */
 	struct inotify_state *inotify; /* watches of every inotify instance (inotify.c) */
+	struct pty_table *ptys; /* pseudo-terminals by index (sentry/fs/pty.c) */
 };
 
 /* ---- kernel core (sentry/kernel/kernel.c) ---- */
@@ -309,6 +311,11 @@ const char *signal_name(int sig);
 
 /* CPU time of a thread group so far (its address space's, while it is alive). */
 void thread_group_cpu(struct thread_group *tg, uint64_t *user_ns, uint64_t *sys_ns);
+
+/* ---- terminals (sentry/fs/pty.c) ---- */
+/* A session leader is ending: its session loses its controlling terminal (SIGHUP to the
+ * terminal's foreground group). */
+void tty_session_leader_exit(struct thread_group *tg);
 
 /* ---- memory (sentry/mm/mm.c) ---- */
 int mm_create(struct kernel *k, struct mm **out);

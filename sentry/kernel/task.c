@@ -254,6 +254,7 @@ static void thread_group_finish(struct thread_group *tg, int wait_status)
 	tg->exit_status = wait_status;
 	tg->zombie = true;
 	vfork_done(tg);
+	tty_session_leader_exit(tg);
 	lock_release(NULL, tg);
 	mm_put(tg->mm);
 	tg->mm = NULL;

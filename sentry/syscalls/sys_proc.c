@@ -475,6 +475,7 @@ static struct thread_group *new_process(struct task *t, uint64_t flags, long *er
 	memcpy(tg->rlim, p->rlim, sizeof(tg->rlim));
 	tg->pgid = p->pgid;
 	tg->sid = p->sid;
+	tg->tty_dropped = p->tty_dropped;
 	memcpy(tg->comm, task_comm(t), sizeof(tg->comm)); /* the forking thread's name */
 	tg->exit_signal = (int)(flags & CSIGNAL);
 	tg->parent = (flags & CLONE_PARENT) && p->parent ? p->parent : p;

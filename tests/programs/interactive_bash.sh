@@ -1,6 +1,7 @@
 #!/bin/bash
 # `ward run -- /bin/bash -i` on a terminal (tmux): commands run, Ctrl-C interrupts the
-# foreground job and not ward, Ctrl-Z stops it, job control works, exit status passes.
+# foreground job and not ward, Ctrl-Z stops it, job control works, /dev/tty is the
+# terminal, a pty in the sandbox (script) works on it, exit status passes.
 set -eu
 ward=$1
 command -v tmux >/dev/null || { echo "SKIP: tmux not installed"; exit 77; }
@@ -28,7 +29,16 @@ t send-keys -t w 'sleep 30' Enter
 sleep 0.5
 t send-keys -t w C-z
 wait_for 'Stopped'
-t send-keys -t w 'kill %1; wait; exit 4' Enter
+t send-keys -t w 'kill %1; wait' Enter
+# /dev/tty is the console; a pty inside it (script) gets Ctrl-C as a typed character
+# (script puts the console in raw mode) and its line discipline makes it SIGINT.
+t send-keys -t w 'echo via-dev-tty-$((2*21)) > /dev/tty' Enter
+wait_for 'via-dev-tty-42'
+t send-keys -t w 'script -eqc "echo in-script-\$((3*3)); sleep 30" /dev/null; echo script-status-$?' Enter
+wait_for 'in-script-9'
+t send-keys -t w C-c
+wait_for 'script-status-130'
+t send-keys -t w 'exit 4' Enter
 for i in $(seq 1 100); do [ -s "$out" ] && break; sleep 0.1; done
 grep -qx 'WARD-EXIT=4' "$out" || { echo "FAIL: exit status: $(cat "$out")"; t capture-pane -t w -p; exit 1; }
 echo PASS
