@@ -33,7 +33,7 @@ static void show(const char *label, long n)
 	printf("\n");
 }
 
-static const char *mount_allowed[] = {"/", "/proc", "/sys", "/dev", "/dev/shm", "/tmp", "/root"};
+static const char *mount_allowed[] = {"/", "/proc", "/sys", "/dev", "/dev/shm", "/dev/pts", "/tmp", "/root"};
 
 static void check_mounts(const char *bindir, const char *cwd)
 {
