@@ -28,6 +28,7 @@
 
 struct kernel;
 struct task;
+struct net_state;
 
 /* ---- memory ---- */
 struct mm {
@@ -232,6 +233,7 @@ struct kernel {
 	int fg_pgrp;          /* the console's foreground process group (TIOCSPGRP) */
 	volatile unsigned host_signals; /* terminal signals (bit per signal) for the guest */
 	int max_tasks;        /* --max-tasks: fork/clone past it gets EAGAIN */
+	struct net_state *net; /* sockets' shared state (sentry/net), made on first use */
 };
 
 /* ---- kernel core (sentry/kernel/kernel.c) ---- */

@@ -52,7 +52,8 @@ unsigned file_poll(struct file *f, struct poll_table *pt);
 	X(connect) X(accept) X(accept4) X(sendto) X(recvfrom) X(sendmsg) X(recvmsg) X(sendmmsg) \
 	X(recvmmsg) X(shutdown) X(bind) X(listen) X(getsockname) X(getpeername) X(setsockopt) \
 	X(getsockopt) X(flock) X(fsync) X(fdatasync) X(sync) X(syncfs) \
-	X(eventfd) X(eventfd2) X(timerfd_create) X(timerfd_settime) X(timerfd_gettime) X(signalfd) X(signalfd4) X(epoll_create) X(epoll_create1) X(epoll_ctl) X(epoll_wait) X(epoll_pwait) X(epoll_pwait2)
+	X(eventfd) X(eventfd2) X(timerfd_create) X(timerfd_settime) X(timerfd_gettime) X(signalfd) X(signalfd4) X(epoll_create) X(epoll_create1) X(epoll_ctl) X(epoll_wait) X(epoll_pwait) X(epoll_pwait2) \
+	X(socket) X(socketpair)
 
 #define DECLARE(name) SYSCALL(name);
 SYSCALL_LIST(DECLARE)
