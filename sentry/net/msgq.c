@@ -324,6 +324,8 @@ long stream_recv(struct sock *sk, struct task *t, struct kmsg *m)
 			return done ? (long)done : n;
 		if (done && !((m->flags & MSG_WAITALL) && !nonblocking(t, m)))
 			return (long)done;
+		if (sk->fin)
+			return (long)done;
 		if (sk->err)
 			return done ? (long)done : sock_take_error(sk);
 		if (sk->shutdown & SHUT_RCV)

@@ -158,6 +158,13 @@ struct sock {
 	uint64_t bind_dev, bind_ino;
 	struct list_head bind_link; /* unix: bound sockets; inet: the port table */
 	bool ephemeral_port;
+	/* TCP */
+	bool fin;             /* the peer's FIN arrived: reads end with EOF before errors */
+	bool connect_waiting; /* a blocking connect is parked waiting for the listener */
+	bool connect_unreported; /* a non-blocking connect finished; the next connect says 0 */
+	int tcp_keepidle, tcp_keepintvl, tcp_keepcnt, tcp_maxseg;
+	bool tcp_cork, tcp_quickack, tcp_defer;
+	int tcp_user_timeout;
 };
 
 /* Per-sandbox network state (reachable from struct kernel). */
@@ -247,10 +254,19 @@ bool inet_is_loopback(const struct in6_addr *a);
 /* Whether an address this sandbox has (a bind to it is allowed). */
 bool inet_is_local(const struct in6_addr *a);
 
+static inline struct sockaddr_in6 *in6_of(struct sockaddr_storage *ss)
+{
+	return (struct sockaddr_in6 *)ss;
+}
+
 /* ---- port tables (ports.c) ---- */
 /* Binds sk (proto's table) to addr/port (port 0: ephemeral). -EADDRINUSE. */
 int port_bind(struct sock *sk, struct list_head *table, const struct sockaddr_in6 *addr);
 void port_unbind(struct sock *sk);
+/* Puts a connection's socket (an accepted one) in the table without a conflict check. */
+void port_add(struct sock *sk, struct list_head *table);
+/* Whether sk, about to listen, conflicts with another socket on its port. */
+bool port_listen_conflict(struct sock *sk, struct list_head *table);
 /* The socket bound in table that a packet to dst should reach (listening TCP or UDP),
  * or NULL. state_filter: SS_LISTENING, or -1 for any. */
 struct sock *port_lookup(struct list_head *table, const struct sockaddr_in6 *dst, int family_of_sender,
