@@ -126,10 +126,8 @@ TARGETS=(
 )
 # Sandboxes that cannot run a benchmark yet, and why: "id|sandbox|reason". The run is
 # still tried (a stale line is reported); if it fails the cell reads "n/a (sandbox:
-# reason)". (ward has no sockets yet: socket() fails with ENOSYS.)
+# reason)".
 KNOWN_GAPS=(
-  "tcp_rr_ns|ward|no socket layer yet"
-  "tcp_stream_wall_ns|ward|no socket layer yet"
 )
 # Workloads whose memory is measured (peak Rss and Pss of the whole process tree).
 MEMORY=(python_import_wall_ns gcc_wall_ns)

@@ -28,6 +28,7 @@
 
 struct kernel;
 struct task;
+struct net_state;
 
 /* ---- memory ---- */
 struct mm {
@@ -253,6 +254,7 @@ struct kernel {
 	struct dentry *memfd_root; /* the hidden filesystem memfd files live on */
 	struct inotify_state *inotify; /* watches of every inotify instance (inotify.c) */
 	struct pty_table *ptys; /* pseudo-terminals by index (sentry/fs/pty.c) */
+	struct net_state *net; /* sockets' shared state (sentry/net), made on first use */
 };
 
 /* ---- kernel core (sentry/kernel/kernel.c) ---- */

@@ -1,5 +1,6 @@
 /* File syscalls: open, read, write, seek, stat, directories, links, fd manipulation. */
 #include "sentry/fs/fs.h"
+#include "sentry/net/net.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/fsnotify.h"
 #include "sentry/vfs/lock.h"
@@ -402,6 +403,8 @@ static long do_iov(struct task *t, int fd, uint64_t uiov, uint64_t cnt, bool is_
 		return -EINVAL;
 	if (off >= 0 && f->ops && f->ops->stream)
 		return -ESPIPE;
+	if (sock_from_file(f) && off < 0) /* one message, not one per buffer */
+		return sock_file_iov(t, f, uiov, cnt, is_write);
 	struct iovec iov[1024];
 	if (cnt && copy_from_user(t->tg->mm, iov, uiov, cnt * sizeof(struct iovec)) < 0)
 		return -EFAULT;
