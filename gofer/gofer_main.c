@@ -2,6 +2,7 @@
  * before reading a single request: no other fds, no new privileges, not ptraceable,
  * dies with its parent, and a seccomp allowlist of exactly what the server loop uses. */
 #include "gofer/server.h"
+#include "gofer/isolate.h"
 #include "gofer/protocol.h"
 
 #include <errno.h>
@@ -143,6 +144,9 @@ int gofer_main(int argc, char **argv)
 	const char **raw;  /* the --export arguments */
 	const char **wraw; /* the --writable arguments */
 	char **exports = NULL, **writable = NULL, *rroot = NULL;
+	struct gofer_mount_plan plan;
+	const char *served;
+	char why[256];
 	struct rlimit rl;
 	size_t ndeny = 0, nexp = 0, nwr = 0;
 	int sock = -1, type, root_fd, err, ret = 1, i = 1;
@@ -206,10 +210,9 @@ int gofer_main(int argc, char **argv)
 	 * bad one is reported even under --all (which ignores them). */
 	exports = calloc(nexp + 1, sizeof(*exports));
 	writable = calloc(nwr + 1, sizeof(*writable));
-	rroot = nexp + nwr ? realpath(root, NULL) : NULL;
-	if (!exports || !writable || (nexp + nwr && !rroot)) {
-		fprintf(stderr, "ward gofer: %s: %s\n", nexp + nwr ? root : "exports",
-			strerror(errno));
+	rroot = realpath(root, NULL);
+	if (!exports || !writable || !rroot) {
+		fprintf(stderr, "ward gofer: %s: %s\n", root, strerror(errno));
 		goto out;
 	}
 	for (size_t k = 0; k < nexp; k++) {
@@ -233,7 +236,20 @@ int gofer_main(int argc, char **argv)
 		fprintf(stderr, "ward gofer: fd %d is not a SOCK_SEQPACKET socket\n", sock);
 		goto out;
 	}
-	root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* Only what is served stays in view; the paths below the root are the same. */
+	plan = (struct gofer_mount_plan){ .root = rroot, .whole_root = !pol.system_only,
+					  .system_names = gofer_system_names,
+					  .exports = pol.exports, .writable = pol.writable };
+	err = gofer_isolate(&plan, &served, why, sizeof(why));
+	if (err < 0) {
+		fprintf(stderr, "ward gofer: cannot confine the gofer's view of the host: %s\n",
+			strerror(-err));
+		goto out;
+	}
+	if (err > 0)
+		fprintf(stderr, "ward gofer: warning: %s; the gofer sees the host's whole "
+				"filesystem (it still follows no symlink)\n", why);
+	root_fd = open(served, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd < 0) {
 		fprintf(stderr, "ward gofer: %s: %s\n", root, strerror(errno));
 		goto out;
@@ -256,6 +272,8 @@ int gofer_main(int argc, char **argv)
 	 * does even where wmem_default was lowered (best effort, capped by wmem_max). */
 	if (!err)
 		setsockopt(sock, SOL_SOCKET, SO_SNDBUF, &(int){ 2 * GOFER_MSG_MAX }, sizeof(int));
+	if (!err)
+		err = gofer_drop_capabilities();
 	/* Not ptraceable by the same-uid sentry, and no privilege gain by exec. */
 	if (!err && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		err = -errno;

@@ -37,8 +37,7 @@ const char *const gofer_default_deny[] = {
 	NULL,
 };
 
-/* What system_only leaves visible under the root. */
-static const char *const system_names[] = {
+const char *const gofer_system_names[] = {
 	"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", "opt", NULL,
 };
 
@@ -249,8 +248,8 @@ static bool path_denied(const struct gofer_server *s, const struct gnode *dir, c
 
 static bool is_system_name(const char *name)
 {
-	for (size_t i = 0; system_names[i]; i++)
-		if (strcmp(system_names[i], name) == 0)
+	for (size_t i = 0; gofer_system_names[i]; i++)
+		if (strcmp(gofer_system_names[i], name) == 0)
 			return true;
 	return false;
 }
