@@ -71,7 +71,7 @@ static int same_listing(const char *a, const char *b)
 
 int main(int argc, char **argv)
 {
-	char a[4096], b[4096], real[PATH_MAX], up[PATH_MAX] = "";
+	char a[4096], b[4096], real[PATH_MAX], up[256] = "";
 	struct stat sy, sroot;
 	long na, nb;
 
