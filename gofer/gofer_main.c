@@ -3,6 +3,7 @@
  * dies with its parent, and a seccomp allowlist of exactly what the server loop uses. */
 #include "gofer/server.h"
 #include "gofer/isolate.h"
+#include "gofer/host_stat.h"
 #include "gofer/protocol.h"
 
 #include <errno.h>
@@ -63,22 +64,30 @@ bad:
 	return NULL;
 }
 
-/* Closes every fd but a and b. */
-static int close_others(int a, int b)
+static int cmp_int(const void *a, const void *b)
 {
-	unsigned lo = (unsigned)(a < b ? a : b), hi = (unsigned)(a < b ? b : a);
-
-	if (lo > 0 && close_range(0, lo - 1, 0) < 0)
-		return -errno;
-	if (hi > lo + 1 && close_range(lo + 1, hi - 1, 0) < 0)
-		return -errno;
-	if (close_range(hi + 1, ~0u, 0) < 0)
-		return -errno;
-	return 0;
+	return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b);
 }
 
-/* The server loop's syscalls, and glibc's under them (malloc, stdio-free paths). */
-static int seccomp_install(int sock)
+/* Closes every fd but the n in keep (negative entries ignored; keep is sorted). */
+static int close_others(int *keep, size_t n)
+{
+	unsigned next = 0;
+
+	qsort(keep, n, sizeof(*keep), cmp_int);
+	for (size_t i = 0; i < n; i++) {
+		if (keep[i] < 0 || (unsigned)keep[i] < next)
+			continue;
+		if ((unsigned)keep[i] > next && close_range(next, (unsigned)keep[i] - 1, 0) < 0)
+			return -errno;
+		next = (unsigned)keep[i] + 1;
+	}
+	return close_range(next, ~0u, 0) < 0 ? -errno : 0;
+}
+
+/* The server loop's syscalls, and glibc's under them (malloc, stdio-free paths).
+ * helper: the owner helper's socket (host_stat.h), or -1. */
+static int seccomp_install(int sock, int helper)
 {
 	static const int plain[] = {
 		/* the operations */
@@ -118,6 +127,9 @@ static int seccomp_install(int sock)
 	for (size_t i = 0; !err && i < sizeof(sock_calls) / sizeof(sock_calls[0]); i++)
 		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sock_calls[i], 1,
 				       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sock));
+	for (size_t i = 0; !err && helper >= 0 && i < sizeof(sock_calls) / sizeof(sock_calls[0]); i++)
+		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sock_calls[i], 1,
+				       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)helper));
 	/* Memory, but never executable memory. */
 	/* fchmodat2 (Linux 6.6), by number: libseccomp before 2.5.5 does not know it, and
 	 * it is 452 on every architecture. Older kernels answer ENOSYS and the server
@@ -259,8 +271,11 @@ int gofer_main(int argc, char **argv)
 	umask(0);
 	/* From here on nothing is printed: stderr is gone. */
 	err = prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ? -errno : 0;
-	if (!err)
-		err = close_others(sock, root_fd);
+	if (!err) {
+		int keep[3] = { sock, root_fd, host_stat_helper_fd() };
+
+		err = close_others(keep, 3);
+	}
 	/* Room for two fds (path + open) per fid, if the hard limit allows. */
 	if (!err && getrlimit(RLIMIT_NOFILE, &rl) == 0) {
 		rlim_t want = 2 * (rlim_t)GOFER_MAX_FIDS_DEFAULT + 64;
@@ -280,7 +295,7 @@ int gofer_main(int argc, char **argv)
 	if (!err && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		err = -errno;
 	if (!err)
-		err = seccomp_install(sock);
+		err = seccomp_install(sock, host_stat_helper_fd());
 	if (!err)
 		err = gofer_serve(sock, root_fd, &pol);
 	ret = err ? 1 : 0;

@@ -3,6 +3,7 @@
  * could reach: only the exported trees exist in its namespace, the read-only ones are
  * read-only mounts, and no capability lets it undo that. */
 #include "gofer/isolate.h"
+#include "gofer/host_stat.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -43,8 +44,13 @@ struct made_dir {
 struct layout {
 	struct bind *binds;
 	size_t nbinds;
-	struct made_dir *dirs;
+	struct made_dir *dirs; /* made in the tmpfs, "." (the root) and symlinks included */
 	size_t ndirs;
+	struct made_dir *host; /* host lstat of every name the tmpfs may stand in for */
+	size_t nhost;
+	/* tmpfs directories under a bind: seen only as directory entries of their parent */
+	struct host_stat_override *covered;
+	size_t ncovered;
 };
 
 static int openat2_path(int dirfd, const char *path)
@@ -85,9 +91,17 @@ static int enter_namespaces(char *why, size_t whysz)
 		snprintf(why, whysz, "no mount namespace (unshare: %s)", strerror(errno));
 		return 1;
 	}
+	/* Inside the user namespace other users' ids read as the overflow ids: a helper
+	 * left outside tells the real ones. */
+	err = host_stat_start_owner_helper();
+	if (err < 0) {
+		snprintf(why, whysz, "no mount namespace (owner helper: %s)", strerror(-err));
+		return 1;
+	}
 	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) {
 		snprintf(why, whysz, "no mount namespace (no privilege, and no user namespace: %s)",
 			 strerror(errno));
+		host_stat_stop_owner_helper();
 		return 1;
 	}
 	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)uid, (unsigned)uid);
@@ -102,6 +116,7 @@ static int enter_namespaces(char *why, size_t whysz)
 		/* Unmapped, the process cannot even mount: give up on the namespace. */
 		snprintf(why, whysz, "no mount namespace (user namespace id map: %s)",
 			 strerror(-err));
+		host_stat_stop_owner_helper();
 		return 1;
 	}
 	return 0;
@@ -144,8 +159,12 @@ static void layout_free(struct layout *l)
 	}
 	for (size_t i = 0; i < l->ndirs; i++)
 		free(l->dirs[i].rel);
+	for (size_t i = 0; i < l->nhost; i++)
+		free(l->host[i].rel);
 	free(l->binds);
 	free(l->dirs);
+	free(l->host);
+	free(l->covered);
 }
 
 /* A detached, recursive copy of old_root/b->src with the bind's mount attributes. The
@@ -168,9 +187,71 @@ static int clone_tree(int old_root, struct bind *b)
 	return err;
 }
 
+static bool host_lstat(const struct layout *l, const char *rel, struct stat *st)
+{
+	for (size_t i = 0; i < l->nhost; i++)
+		if (strcmp(l->host[i].rel, rel) == 0) {
+			*st = l->host[i].host;
+			return true;
+		}
+	return false;
+}
+
+static int record(struct made_dir **tab, size_t *n, const char *rel, const struct stat *st)
+{
+	struct made_dir *t = realloc(*tab, (*n + 1) * sizeof(**tab));
+
+	if (!t)
+		return -ENOMEM;
+	*tab = t;
+	t[*n].rel = strdup(rel);
+	if (!t[*n].rel)
+		return -ENOMEM;
+	t[*n].host = *st;
+	(*n)++;
+	return 0;
+}
+
+/* The host lstat of the root, the system names and every directory on the way to an
+ * export, taken before any namespace (a user namespace would hide their owners). */
+static int capture_host(struct layout *l, int old_root, const struct gofer_mount_plan *plan)
+{
+	const char *const *lists[2] = { plan->exports, plan->writable };
+	char rel[PATH_MAX];
+	struct stat st;
+	int err = 0;
+
+	if (fstat(old_root, &st) == 0)
+		err = record(&l->host, &l->nhost, ".", &st);
+	for (size_t i = 0; !err && plan->system_names[i]; i++)
+		if (fstatat(old_root, plan->system_names[i], &st, AT_SYMLINK_NOFOLLOW) == 0)
+			err = record(&l->host, &l->nhost, plan->system_names[i], &st);
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; !err && lists[k] && lists[k][i]; i++) {
+			size_t len = strlen(lists[k][i] + 1);
+
+			if (len >= sizeof(rel))
+				continue;
+			memcpy(rel, lists[k][i] + 1, len + 1);
+			for (char *p = rel; !err && *p; p++) {
+				if (*p != '/')
+					continue;
+				*p = '\0';
+				if (!host_lstat(l, rel, &st) &&
+				    fstatat(old_root, rel, &st, AT_SYMLINK_NOFOLLOW) == 0)
+					err = record(&l->host, &l->nhost, rel, &st);
+				*p = '/';
+			}
+			if (!err && !host_lstat(l, rel, &st) &&
+			    fstatat(old_root, rel, &st, AT_SYMLINK_NOFOLLOW) == 0)
+				err = record(&l->host, &l->nhost, rel, &st);
+		}
+	return err;
+}
+
 /* Opens dst beneath the new root (cwd), making the missing directories on the way and
  * recording each with the host directory it stands for. */
-static int make_target(struct layout *l, int old_root, const char *dst)
+static int make_target(struct layout *l, const char *dst)
 {
 	char rel[PATH_MAX];
 	size_t len = strlen(dst);
@@ -193,8 +274,7 @@ static int make_target(struct layout *l, int old_root, const char *dst)
 				return -ENOMEM;
 			l->dirs = d;
 			d = &l->dirs[l->ndirs];
-			if (fstatat(old_root, rel, &d->host, AT_SYMLINK_NOFOLLOW) < 0 ||
-			    !S_ISDIR(d->host.st_mode))
+			if (!host_lstat(l, rel, &d->host) || !S_ISDIR(d->host.st_mode))
 				d->host = (struct stat){ .st_mode = S_IFDIR | 0755 };
 			if (mkdirat(AT_FDCWD, rel, 0700) < 0)
 				return -errno;
@@ -206,6 +286,22 @@ static int make_target(struct layout *l, int old_root, const char *dst)
 				l->ndirs++;
 			}
 			fd = openat2_path(AT_FDCWD, rel);
+			if (fd >= 0 && last) {
+				struct host_stat_override *c;
+				struct stat st;
+
+				c = realloc(l->covered, (l->ncovered + 1) * sizeof(*c));
+				if (!c) {
+					close(fd);
+					return -ENOMEM;
+				}
+				l->covered = c;
+				if (fstat(fd, &st) == 0 && host_lstat(l, rel, &c[l->ncovered].host)) {
+					c[l->ncovered].dev = st.st_dev;
+					c[l->ncovered].ino = st.st_ino;
+					l->ncovered++;
+				}
+			}
 		}
 		if (fd < 0 || last)
 			return fd;
@@ -227,6 +323,31 @@ static void copy_attributes(const char *rel, const struct stat *host)
 	utimensat(AT_FDCWD, rel, times, AT_SYMLINK_NOFOLLOW);
 }
 
+/* What the gofer reports for the tmpfs's files is the host files' lstat: the same
+ * sizes, link counts, inode numbers and owners as without confinement. */
+static int override_made(const struct layout *l)
+{
+	struct host_stat_override *ov = calloc(l->ndirs + l->ncovered + 1, sizeof(*ov));
+	size_t n = 0;
+	int err;
+
+	if (!ov)
+		return -ENOMEM;
+	for (size_t i = 0; i < l->ncovered; i++)
+		ov[n++] = l->covered[i];
+	for (size_t i = 0; i < l->ndirs; i++) {
+		struct stat st;
+
+		if (fstatat(AT_FDCWD, l->dirs[i].rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		ov[n++] = (struct host_stat_override){ .dev = st.st_dev, .ino = st.st_ino,
+						       .host = l->dirs[i].host };
+	}
+	err = host_stat_set_overrides(ov, n);
+	free(ov);
+	return err;
+}
+
 /* Fills the tmpfs (the cwd) and mounts the trees. Every name is opened without
  * following a symlink, so nothing planted on the host meanwhile redirects a mount. */
 static int populate(struct layout *l, int old_root, const struct gofer_mount_plan *plan)
@@ -246,14 +367,17 @@ static int populate(struct layout *l, int old_root, const struct gofer_mount_pla
 			target[n] = '\0';
 			if (symlinkat(target, AT_FDCWD, name) < 0)
 				return -errno;
-			if (fstatat(old_root, name, &root_st, AT_SYMLINK_NOFOLLOW) == 0)
-				copy_attributes(name, &root_st);
+			if (host_lstat(l, name, &root_st)) {
+				err = record(&l->dirs, &l->ndirs, name, &root_st);
+				if (err)
+					return err;
+			}
 		}
 	}
 	qsort(l->binds, l->nbinds, sizeof(*l->binds), cmp_depth);
 	for (size_t i = 0; i < l->nbinds; i++) {
 		struct bind *b = &l->binds[i];
-		int target = make_target(l, old_root, b->dst);
+		int target = make_target(l, b->dst);
 
 		if (target < 0)
 			return target;
@@ -263,13 +387,14 @@ static int populate(struct layout *l, int old_root, const struct gofer_mount_pla
 		if (err)
 			return err;
 	}
+	if (!plan->whole_root && host_lstat(l, ".", &root_st)) {
+		err = record(&l->dirs, &l->ndirs, ".", &root_st);
+		if (err)
+			return err;
+	}
 	for (size_t i = 0; i < l->ndirs; i++)
 		copy_attributes(l->dirs[i].rel, &l->dirs[i].host);
-	if (fstat(old_root, &root_st) == 0 && !plan->whole_root)
-		copy_attributes(".", &root_st);
-	else
-		fchmodat(AT_FDCWD, ".", 0755, 0);
-	return 0;
+	return override_made(l);
 }
 
 /* Collects the trees to show and clones them while the host is in view. */
@@ -316,13 +441,23 @@ int gofer_isolate(const struct gofer_mount_plan *plan, const char **served, char
 	int old_root = -1, mnt = -1, fs = -1, err, ret;
 
 	*served = plan->root;
-	ret = enter_namespaces(why, whysz);
-	if (ret)
-		return ret;
-	/* Opened in the new namespace: only its mounts can be cloned. */
 	old_root = open(plan->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (old_root < 0)
 		return -errno;
+	ret = capture_host(&l, old_root, plan);
+	close(old_root);
+	old_root = -1;
+	if (ret)
+		goto out;
+	ret = enter_namespaces(why, whysz);
+	if (ret)
+		goto out;
+	/* Opened in the new namespace: only its mounts can be cloned. */
+	old_root = open(plan->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (old_root < 0) {
+		ret = -errno;
+		goto out;
+	}
 	/* Nothing done here may reach the host's namespace, nor the host's mounts here. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
 		snprintf(why, whysz, "no private mount namespace (%s)", strerror(errno));
@@ -372,7 +507,8 @@ out:
 		close(mnt);
 	if (fs >= 0)
 		close(fs);
-	close(old_root);
+	if (old_root >= 0)
+		close(old_root);
 	return ret;
 }
 

@@ -34,6 +34,19 @@ descendants() {
 		      for (p in seen) if (p != root) print p }'
 }
 
+role() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | cut -d' ' -f1-2; }
+# The gofer under PID: the "ward gofer" process whose parent is not one (an ordinary
+# user's gofer has a child of the same name, its owner helper).
+find_gofer() {
+	local p
+	for p in $(descendants "$1"); do
+		if [ "$(role "$p")" = "ward gofer" ] &&
+			[ "$(role "$(awk '{ print $4 }' "/proc/$p/stat" 2>/dev/null)")" != "ward gofer" ]; then
+			echo "$p"
+		fi
+	done
+}
+
 # check WHO WANT_CAPS [RUNAS...]: runs a sleeping guest and inspects its gofer.
 check() {
 	who=$1 want_caps=$2
@@ -50,11 +63,7 @@ check() {
 		kill -0 "$wpid" 2>/dev/null || break
 		sleep 0.1
 	done
-	for p in $(descendants "$wpid"); do
-		if [ "$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -d' ' -f1-2)" = "ward gofer" ]; then
-			gofer=$p
-		fi
-	done
+	gofer=$(find_gofer "$wpid")
 	if [ -z "$gofer" ]; then
 		fail "no gofer under ward run"
 		cat "$work/err-$who" >&2
@@ -96,6 +105,19 @@ check() {
 		[ -e "/proc/$gofer/root$ro/file" ] || fail "the --ro-bind export is missing"
 		[ "$(ls -A "/proc/$gofer/root/var/tmp")" = "$(basename "$work")" ] ||
 			fail "/var/tmp shows more than the way to the exports"
+		# an ordinary user's gofer has one child, the owner helper, confined too
+		local kids helper
+		kids=$(ps -o pid= --ppid "$gofer" | tr -d ' ')
+		if [ "$who" = root ]; then
+			[ -z "$kids" ] || fail "the gofer has children: $kids"
+		else
+			for helper in $kids; do
+				grep -q '^Seccomp:[[:space:]]*2' "/proc/$helper/status" || fail "the owner helper has no seccomp filter"
+				grep -q '^NoNewPrivs:[[:space:]]*1' "/proc/$helper/status" || fail "the owner helper may gain privileges"
+				[ "$(ls "/proc/$helper/fd" | wc -l)" = 1 ] || fail "the owner helper holds more than its socket"
+			done
+			[ "$(echo "$kids" | grep -c .)" = 1 ] || fail "expected one owner helper under the gofer, found: $kids"
+		fi
 	fi
 	kill -KILL "$wpid" 2>/dev/null || true
 	wait "$wpid" 2>/dev/null || true

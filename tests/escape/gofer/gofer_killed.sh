@@ -35,6 +35,19 @@ descendants() {
 		      for (p in seen) if (p != root) print p }'
 }
 
+role() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | cut -d' ' -f1-2; }
+# The gofer under PID: the "ward gofer" process whose parent is not one (an ordinary
+# user's gofer has a child of the same name, its owner helper).
+find_gofer() {
+	local p
+	for p in $(descendants "$1"); do
+		if [ "$(role "$p")" = "ward gofer" ] &&
+			[ "$(role "$(awk '{ print $4 }' "/proc/$p/stat" 2>/dev/null)")" != "ward gofer" ]; then
+			echo "$p"
+		fi
+	done
+}
+
 (cd "$work" && exec timeout -k 5 "$limit" "$ward" run --ro-bind "$(dirname "$prog")" -- "$prog" file </dev/null >"$work/out" 2>"$work/err") &
 wpid=$!
 for _ in $(seq 1 300); do
@@ -44,12 +57,7 @@ for _ in $(seq 1 300); do
 done
 grep -qx ready "$work/out" || fail "the guest never got going"
 
-gofer=""
-for p in $(descendants "$wpid"); do
-	if [ "$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -d' ' -f1-2)" = "ward gofer" ]; then
-		gofer=$p
-	fi
-done
+gofer=$(find_gofer "$wpid")
 [ -n "$gofer" ] || fail "no gofer under ward run"
 kill -KILL "$gofer"
 
