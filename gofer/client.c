@@ -1,6 +1,8 @@
 /* The sentry's gofer client: one request in flight, answered before the next is sent.
  * Replies are validated like any untrusted input: a reply that does not decode, answers
- * another tag or op, or claims more than was asked for is -EPROTO. */
+ * another tag or op, or claims more than was asked for breaks the connection, as does
+ * the gofer going away. A broken connection answers every call with -EIO at once: the
+ * guest gets an I/O error, never a hang, and nothing a lying gofer says later is read. */
 #include "gofer/client.h"
 #include "gofer/protocol.h"
 
@@ -18,6 +20,7 @@ int gofer_client_init(struct gofer_client *c, int fd)
 {
 	c->fd = fd;
 	c->next_tag = 1;
+	c->failed = 0;
 	c->buf = malloc(GOFER_MSG_MAX);
 	return c->buf ? 0 : -ENOMEM;
 }
@@ -42,8 +45,17 @@ static int wait_fd(int fd, short events)
 	return 0;
 }
 
+/* Marks the connection broken for good (why: a positive errno, EPROTO for a reply that
+ * breaks the protocol). */
+static int broken(struct gofer_client *c, int why)
+{
+	if (!c->failed)
+		c->failed = why > 0 ? why : EIO;
+	return -EIO;
+}
+
 /* Sends req (tag assigned here) and receives its reply into rep, whose pointers refer
- * to c->buf until the next call. Returns 0, the gofer's -errno, or -EPROTO. */
+ * to c->buf until the next call. Returns 0, the gofer's -errno, or -EIO (broken). */
 static int call(struct gofer_client *c, struct gofer_req *req, struct gofer_reply *rep)
 {
 	struct iovec iov;
@@ -53,6 +65,8 @@ static int call(struct gofer_client *c, struct gofer_req *req, struct gofer_repl
 
 	if (!c->buf)
 		return -EBADF;
+	if (c->failed)
+		return -EIO;
 	req->tag = c->next_tag++;
 	len = gofer_encode_req(c->buf, GOFER_MSG_MAX, req);
 	if (len < 0)
@@ -64,13 +78,13 @@ static int call(struct gofer_client *c, struct gofer_req *req, struct gofer_repl
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN)
-			return -errno;
+			return broken(c, errno); /* EPIPE, ECONNRESET: the gofer is gone */
 		err = wait_fd(c->fd, POLLOUT);
 		if (err)
-			return err;
+			return broken(c, -err);
 	}
 	if (n != len)
-		return -EPROTO; /* a seqpacket send is all or nothing */
+		return broken(c, EPROTO); /* a seqpacket send is all or nothing */
 
 	for (;;) {
 		/* No control buffer: descriptors a hostile gofer passes are discarded. */
@@ -82,26 +96,26 @@ static int call(struct gofer_client *c, struct gofer_req *req, struct gofer_repl
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN)
-			return -errno;
+			return broken(c, errno);
 		err = wait_fd(c->fd, POLLIN);
 		if (err)
-			return err;
+			return broken(c, -err);
 	}
 	if (n == 0)
-		return -ECONNRESET;
+		return broken(c, ECONNRESET);
 	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
-		return -EPROTO;
+		return broken(c, EPROTO);
 	if (gofer_decode_reply(c->buf, (size_t)n, rep) || rep->tag != req->tag)
-		return -EPROTO;
+		return broken(c, EPROTO);
 	if (rep->op == GOFER_OP_ERROR) {
 		/* Only errnos a syscall may return: kernel-internal codes (ERESTARTSYS
 		 * and friends, >= 512) would steer the sentry's restart logic. */
-		if (rep->error > EHWPOISON)
-			return -EPROTO;
+		if (rep->error == 0 || rep->error > EHWPOISON)
+			return broken(c, EPROTO);
 		return -(int)rep->error;
 	}
 	if (rep->op != (req->op | GOFER_REPLY))
-		return -EPROTO;
+		return broken(c, EPROTO);
 	return 0;
 }
 
@@ -124,7 +138,7 @@ int gofer_walk(struct gofer_client *c, uint32_t dir_fid, const char *name,
 	if (err)
 		return err;
 	if (rep.walk.fid == GOFER_ROOT_FID)
-		return -EPROTO;
+		return broken(c, EPROTO);
 	*fid_out = rep.walk.fid;
 	if (st_out)
 		*st_out = rep.walk.st;
@@ -187,7 +201,7 @@ long gofer_read(struct gofer_client *c, uint32_t fid, uint64_t off, void *buf, s
 	if (err)
 		return err;
 	if (rep.read.count > req.read.count)
-		return -EPROTO;
+		return broken(c, EPROTO);
 	memcpy(buf, rep.read.data, rep.read.count);
 	return rep.read.count;
 }
@@ -207,8 +221,9 @@ int gofer_readdir(struct gofer_client *c, uint32_t fid, uint64_t off,
 	if (err)
 		return err;
 	if (rep.readdir.count > req.readdir.max)
-		return -EPROTO;
-	return gofer_reply_dirents(&rep, ents, req.readdir.max);
+		return broken(c, EPROTO);
+	err = gofer_reply_dirents(&rep, ents, req.readdir.max);
+	return err < 0 ? broken(c, EPROTO) : err;
 }
 
 long gofer_readlink(struct gofer_client *c, uint32_t fid, char *buf, size_t sz)
@@ -224,7 +239,7 @@ long gofer_readlink(struct gofer_client *c, uint32_t fid, char *buf, size_t sz)
 	if (err)
 		return err;
 	if (rep.readlink.len > req.readlink.size)
-		return -EPROTO;
+		return broken(c, EPROTO);
 	memcpy(buf, rep.readlink.target, rep.readlink.len);
 	return rep.readlink.len;
 }
@@ -265,7 +280,7 @@ static int call_new_fid(struct gofer_client *c, struct gofer_req *req, uint32_t 
 	if (err)
 		return err;
 	if (rep.walk.fid == GOFER_ROOT_FID)
-		return -EPROTO;
+		return broken(c, EPROTO);
 	*fid_out = rep.walk.fid;
 	if (st_out)
 		*st_out = rep.walk.st;
@@ -308,7 +323,7 @@ long gofer_write(struct gofer_client *c, uint32_t fid, uint64_t off, const void 
 	if (err)
 		return err;
 	if (rep.write.count > req.write.count)
-		return -EPROTO;
+		return broken(c, EPROTO);
 	return rep.write.count;
 }
 

@@ -2,8 +2,10 @@
  *
  * Files on the host are named by fids, small integers the gofer maps to host fds it
  * holds. Fid GOFER_ROOT_FID is the export root and exists from the start. Every call
- * returns 0 (or a count) on success and -errno on failure; -EPROTO when the reply is
- * malformed (the gofer is not trusted blindly either). */
+ * returns 0 (or a count) on success and -errno on failure. The gofer is not trusted
+ * blindly: a malformed reply (one that does not decode, answers another request, or
+ * claims more than was asked) breaks the connection like the gofer's death does; from
+ * then on every call is -EIO at once, and c->failed says why. */
 #ifndef WARD_GOFER_CLIENT_H
 #define WARD_GOFER_CLIENT_H
 
@@ -56,6 +58,8 @@ struct gofer_client {
 	int fd;            /* SOCK_SEQPACKET to the gofer */
 	uint32_t next_tag;
 	void *buf;         /* one message buffer, GOFER_MSG_MAX bytes */
+	int failed;        /* 0, or why the connection broke: EPROTO (a malformed reply),
+			    * ECONNRESET/EPIPE (the gofer went away), another errno */
 };
 
 int gofer_client_init(struct gofer_client *c, int fd);

@@ -2,6 +2,8 @@
  * before reading a single request: no other fds, no new privileges, not ptraceable,
  * dies with its parent, and a seccomp allowlist of exactly what the server loop uses. */
 #include "gofer/server.h"
+#include "gofer/isolate.h"
+#include "gofer/host_stat.h"
 #include "gofer/protocol.h"
 
 #include <errno.h>
@@ -62,22 +64,30 @@ bad:
 	return NULL;
 }
 
-/* Closes every fd but a and b. */
-static int close_others(int a, int b)
+static int cmp_int(const void *a, const void *b)
 {
-	unsigned lo = (unsigned)(a < b ? a : b), hi = (unsigned)(a < b ? b : a);
-
-	if (lo > 0 && close_range(0, lo - 1, 0) < 0)
-		return -errno;
-	if (hi > lo + 1 && close_range(lo + 1, hi - 1, 0) < 0)
-		return -errno;
-	if (close_range(hi + 1, ~0u, 0) < 0)
-		return -errno;
-	return 0;
+	return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b);
 }
 
-/* The server loop's syscalls, and glibc's under them (malloc, stdio-free paths). */
-static int seccomp_install(int sock)
+/* Closes every fd but the n in keep (negative entries ignored; keep is sorted). */
+static int close_others(int *keep, size_t n)
+{
+	unsigned next = 0;
+
+	qsort(keep, n, sizeof(*keep), cmp_int);
+	for (size_t i = 0; i < n; i++) {
+		if (keep[i] < 0 || (unsigned)keep[i] < next)
+			continue;
+		if ((unsigned)keep[i] > next && close_range(next, (unsigned)keep[i] - 1, 0) < 0)
+			return -errno;
+		next = (unsigned)keep[i] + 1;
+	}
+	return close_range(next, ~0u, 0) < 0 ? -errno : 0;
+}
+
+/* The server loop's syscalls, and glibc's under them (malloc, stdio-free paths).
+ * helper: the owner helper's socket (host_stat.h), or -1. */
+static int seccomp_install(int sock, int helper)
 {
 	static const int plain[] = {
 		/* the operations */
@@ -117,6 +127,9 @@ static int seccomp_install(int sock)
 	for (size_t i = 0; !err && i < sizeof(sock_calls) / sizeof(sock_calls[0]); i++)
 		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sock_calls[i], 1,
 				       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sock));
+	for (size_t i = 0; !err && helper >= 0 && i < sizeof(sock_calls) / sizeof(sock_calls[0]); i++)
+		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sock_calls[i], 1,
+				       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)helper));
 	/* Memory, but never executable memory. */
 	/* fchmodat2 (Linux 6.6), by number: libseccomp before 2.5.5 does not know it, and
 	 * it is 452 on every architecture. Older kernels answer ENOSYS and the server
@@ -143,6 +156,9 @@ int gofer_main(int argc, char **argv)
 	const char **raw;  /* the --export arguments */
 	const char **wraw; /* the --writable arguments */
 	char **exports = NULL, **writable = NULL, *rroot = NULL;
+	struct gofer_mount_plan plan;
+	const char *served;
+	char why[256];
 	struct rlimit rl;
 	size_t ndeny = 0, nexp = 0, nwr = 0;
 	int sock = -1, type, root_fd, err, ret = 1, i = 1;
@@ -206,10 +222,9 @@ int gofer_main(int argc, char **argv)
 	 * bad one is reported even under --all (which ignores them). */
 	exports = calloc(nexp + 1, sizeof(*exports));
 	writable = calloc(nwr + 1, sizeof(*writable));
-	rroot = nexp + nwr ? realpath(root, NULL) : NULL;
-	if (!exports || !writable || (nexp + nwr && !rroot)) {
-		fprintf(stderr, "ward gofer: %s: %s\n", nexp + nwr ? root : "exports",
-			strerror(errno));
+	rroot = realpath(root, NULL);
+	if (!exports || !writable || !rroot) {
+		fprintf(stderr, "ward gofer: %s: %s\n", root, strerror(errno));
 		goto out;
 	}
 	for (size_t k = 0; k < nexp; k++) {
@@ -233,7 +248,20 @@ int gofer_main(int argc, char **argv)
 		fprintf(stderr, "ward gofer: fd %d is not a SOCK_SEQPACKET socket\n", sock);
 		goto out;
 	}
-	root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* Only what is served stays in view; the paths below the root are the same. */
+	plan = (struct gofer_mount_plan){ .root = rroot, .whole_root = !pol.system_only,
+					  .system_names = gofer_system_names,
+					  .exports = pol.exports, .writable = pol.writable };
+	err = gofer_isolate(&plan, &served, why, sizeof(why));
+	if (err < 0) {
+		fprintf(stderr, "ward gofer: cannot confine the gofer's view of the host: %s\n",
+			strerror(-err));
+		goto out;
+	}
+	if (err > 0)
+		fprintf(stderr, "ward gofer: warning: %s; the gofer sees the host's whole "
+				"filesystem (it still follows no symlink)\n", why);
+	root_fd = open(served, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd < 0) {
 		fprintf(stderr, "ward gofer: %s: %s\n", root, strerror(errno));
 		goto out;
@@ -243,8 +271,11 @@ int gofer_main(int argc, char **argv)
 	umask(0);
 	/* From here on nothing is printed: stderr is gone. */
 	err = prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ? -errno : 0;
-	if (!err)
-		err = close_others(sock, root_fd);
+	if (!err) {
+		int keep[3] = { sock, root_fd, host_stat_helper_fd() };
+
+		err = close_others(keep, 3);
+	}
 	/* Room for two fds (path + open) per fid, if the hard limit allows. */
 	if (!err && getrlimit(RLIMIT_NOFILE, &rl) == 0) {
 		rlim_t want = 2 * (rlim_t)GOFER_MAX_FIDS_DEFAULT + 64;
@@ -256,13 +287,15 @@ int gofer_main(int argc, char **argv)
 	 * does even where wmem_default was lowered (best effort, capped by wmem_max). */
 	if (!err)
 		setsockopt(sock, SOL_SOCKET, SO_SNDBUF, &(int){ 2 * GOFER_MSG_MAX }, sizeof(int));
+	if (!err)
+		err = gofer_drop_capabilities();
 	/* Not ptraceable by the same-uid sentry, and no privilege gain by exec. */
 	if (!err && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		err = -errno;
 	if (!err && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		err = -errno;
 	if (!err)
-		err = seccomp_install(sock);
+		err = seccomp_install(sock, host_stat_helper_fd());
 	if (!err)
 		err = gofer_serve(sock, root_fd, &pol);
 	ret = err ? 1 : 0;

@@ -8,6 +8,7 @@
  * What is visible is decided per fid at walk time from its parent alone (struct gvis),
  * so neither a walk nor a readdir ever rebuilds a path for it. */
 #include "gofer/server.h"
+#include "gofer/host_stat.h"
 #include "gofer/protocol.h"
 
 #include <dirent.h>
@@ -37,8 +38,7 @@ const char *const gofer_default_deny[] = {
 	NULL,
 };
 
-/* What system_only leaves visible under the root. */
-static const char *const system_names[] = {
+const char *const gofer_system_names[] = {
 	"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", "opt", NULL,
 };
 
@@ -184,8 +184,14 @@ static size_t dent_namelen(const struct linux_dirent64 *d)
 	return strnlen(d->d_name, d->d_reclen - offsetof(struct linux_dirent64, d_name));
 }
 
-static void to_gstat(const struct stat *st, struct gofer_stat *g)
+/* st (an fstat of fd) as the sandbox sees it: the host's view where the gofer's own
+ * confinement shows something else (host_stat.h). */
+static void to_gstat(int fd, const struct stat *host_st, struct gofer_stat *g)
 {
+	struct stat fixed = *host_st;
+	const struct stat *st = &fixed;
+
+	host_stat_fix(fd, &fixed);
 	g->dev = st->st_dev;
 	g->ino = st->st_ino;
 	g->nlink = st->st_nlink;
@@ -249,8 +255,8 @@ static bool path_denied(const struct gofer_server *s, const struct gnode *dir, c
 
 static bool is_system_name(const char *name)
 {
-	for (size_t i = 0; system_names[i]; i++)
-		if (strcmp(system_names[i], name) == 0)
+	for (size_t i = 0; gofer_system_names[i]; i++)
+		if (strcmp(gofer_system_names[i], name) == 0)
 			return true;
 	return false;
 }
@@ -787,7 +793,7 @@ static int op_walk(struct gofer_server *s, const struct gofer_req *req)
 	if (err)
 		return err;
 	rep.walk.fid = fid;
-	to_gstat(&st, &rep.walk.st);
+	to_gstat(n->path_fd, &st, &rep.walk.st);
 	return reply(s, &rep, req);
 }
 
@@ -801,7 +807,7 @@ static int op_stat(struct gofer_server *s, const struct gofer_req *req)
 		return -EBADF;
 	if (fstatat(n->path_fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
-	to_gstat(&st, &rep.stat);
+	to_gstat(n->path_fd, &st, &rep.stat);
 	return reply(s, &rep, req);
 }
 
@@ -947,7 +953,7 @@ static int op_readdir(struct gofer_server *s, const struct gofer_req *req)
 			/* "." and ".." fail the name check and are skipped with anything odd. */
 			if (gofer_name_check(d->d_name, nl) || !child_vis(s, n, d->d_name, &vis))
 				continue;
-			err = gofer_dirent_enc_add(&e, d->d_ino, (uint64_t)d->d_off, d->d_type,
+			err = gofer_dirent_enc_add(&e, host_stat_dirent_ino(n->dev, d->d_ino), (uint64_t)d->d_off, d->d_type,
 						   d->d_name, nl);
 			if (err == -ENOSPC) {
 				full = true;
@@ -1050,7 +1056,7 @@ static int reply_new(struct gofer_server *s, const struct gofer_req *req, struct
 	if (out)
 		*out = n;
 	rep.walk.fid = fid;
-	to_gstat(&st, &rep.walk.st);
+	to_gstat(n->path_fd, &st, &rep.walk.st);
 	return reply(s, &rep, req);
 }
 
@@ -1362,7 +1368,7 @@ static int op_setattr(struct gofer_server *s, const struct gofer_req *req)
 	}
 	if (fstatat(n->path_fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
-	to_gstat(&st, &rep.stat);
+	to_gstat(n->path_fd, &st, &rep.stat);
 	return reply(s, &rep, req);
 }
 

@@ -57,6 +57,8 @@ struct gofer_policy {
 };
 
 extern const char *const gofer_default_deny[];
+/* What system_only leaves visible under the root (NULL-terminated). */
+extern const char *const gofer_system_names[];
 
 /* Serves requests on sock_fd (SOCK_SEQPACKET) until the peer closes it. Files are
  * created with the process umask applied (gofer_main sets it to 0). root_dirfd is

@@ -57,7 +57,9 @@ static void help(FILE *out)
 		"  --debug           log every system call on stderr\n"
 		"\n"
 		"Exit status: the guest's; 128+N if a signal N killed it; 126 if COMMAND cannot\n"
-		"be executed, 127 if it is not found, 125 if ward itself failed.\n");
+		"be executed, 127 if it is not found, 125 if ward itself failed (also when the\n"
+		"gofer, which serves the host's files, died while the guest ran: the guest's\n"
+		"file operations failed with EIO from then on).\n");
 }
 
 /* "N", "NK", "NM", "NG" (powers of 1024, either case) to bytes; at least a page. */
@@ -302,11 +304,33 @@ int cli_run(int argc, char **argv)
 	}
 	close(sv[0]);
 
-	int status = 0, code = 125;
-	while (waitpid(spid, &status, 0) < 0 && errno == EINTR) {
-		if (termination) {
-			/* The stubs die with the sentry (PTRACE_O_EXITKILL). */
-			kill(spid, SIGKILL);
+	/* Both children are watched: the gofer dying under a running guest is reported at
+	 * once (the guest's file operations fail with EIO from then on, and it is left to
+	 * finish: what it prints about the failure is the user's best clue), and ward then
+	 * exits with 125 whatever the guest's status, since its work may be incomplete. */
+	int status = 0, code = 125, gstatus = 0;
+	bool sentry_done = false, gofer_done = false;
+	while (!sentry_done) {
+		int st;
+		pid_t p = waitpid(-1, &st, 0);
+		if (p < 0) {
+			if (errno != EINTR)
+				break;
+			if (termination) {
+				/* The stubs die with the sentry (PTRACE_O_EXITKILL). */
+				kill(spid, SIGKILL);
+			}
+			continue;
+		}
+		if (p == spid) {
+			status = st;
+			sentry_done = true;
+		} else if (p == gpid) {
+			gofer_done = true;
+			gstatus = st;
+			if (WIFSIGNALED(st))
+				fprintf(stderr, "ward: the gofer died (signal %d: %s); file access failed\n",
+					WTERMSIG(st), strsignal(WTERMSIG(st)));
 		}
 	}
 	if (termination) {
@@ -321,9 +345,20 @@ int cli_run(int argc, char **argv)
 			strsignal(WTERMSIG(status)));
 		code = 125;
 	}
+	if (gofer_done && WIFEXITED(status) &&
+	    (WIFSIGNALED(gstatus) || (WIFEXITED(gstatus) && WEXITSTATUS(gstatus) != 0))) {
+		if (WIFEXITED(gstatus))
+			fprintf(stderr, "ward: the gofer failed (exit status %d); file access failed\n",
+				WEXITSTATUS(gstatus));
+		fprintf(stderr, "ward: the guest exited with status %d without its gofer; "
+				"exiting with 125\n", code);
+		code = 125;
+	}
 	/* The gofer exits when its socket closes; make sure it is gone either way. */
-	kill(gpid, SIGKILL);
-	while (waitpid(gpid, &status, 0) < 0 && errno == EINTR)
-		;
+	if (!gofer_done) {
+		kill(gpid, SIGKILL);
+		while (waitpid(gpid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
 	return code;
 }
