@@ -81,6 +81,36 @@ static int gofer_lookup(struct inode *dir, const char *name, struct inode **out)
 	return 0;
 }
 
+/* The workspace is shared with the host user, who may create, replace or remove names
+ * while the guest runs: a cached entry is checked against the host at each lookup (the
+ * name still leads to the same file), and missing names are not cached. The read-only
+ * host tree is trusted not to change under a run. */
+static int gofer_revalidate_child(struct inode *dir, const char *name, struct inode *child)
+{
+	if (dir->sb->readonly)
+		return 1;
+	if (!child || child->ops != &gofer_inode_ops)
+		return 0;
+	struct gofer_inode *gd = dir->priv, *gi = child->priv;
+	uint32_t fid;
+	struct gofer_stat st;
+	int err = gofer_walk(gd->c, gd->fid, name, &fid, &st);
+	if (err == -ENOENT || err == -ENOTDIR || err == -EACCES || err == -ELOOP)
+		return 0;
+	if (err < 0)
+		return err;
+	gofer_clunk(gd->c, fid);
+	if (st.ino != gi->st.ino || st.dev != gi->st.dev || ((st.mode ^ gi->st.mode) & S_IFMT))
+		return 0;
+	/* Same file: take the host's view of its attributes, except the size of a file in
+	 * the page cache, which the cache (written through by the sandbox) defines. */
+	if (gi->cached)
+		st.size = gi->st.size;
+	gi->st = st;
+	child->mode = st.mode;
+	return 1;
+}
+
 static long gofer_readlink_op(struct inode *ino, char *buf, size_t sz)
 {
 	struct gofer_inode *gi = ino->priv;
@@ -585,6 +615,7 @@ static int gofer_setattr_op(struct inode *ino, const struct iattr *a)
 }
 
 static const struct inode_ops gofer_inode_ops = {
+	.revalidate_child = gofer_revalidate_child,
 	.lookup = gofer_lookup,
 	.readlink = gofer_readlink_op,
 	.open = gofer_open_op,

@@ -18,6 +18,52 @@ void dentry_mark_deleted(struct dentry *d)
 		dentry_get(d->parent);
 }
 
+bool dentry_subtree_has_mount(const struct dentry *top)
+{
+	/* Iterative: the guest decides how deep the cached tree is. */
+	const struct dentry *d = top;
+	for (;;) {
+		if (d->mounted || (d != top && d->mountpoint))
+			return true;
+		if (d->children) {
+			d = d->children;
+			continue;
+		}
+		while (d != top && !d->next_sibling)
+			d = d->parent;
+		if (d == top)
+			return false;
+		d = d->next_sibling;
+	}
+}
+
+/* Unhooks one childless dentry from its parent, as unlink does. */
+static void drop_leaf(struct dentry *c)
+{
+	for (struct dentry **pp = &c->parent->children; *pp; pp = &(*pp)->next_sibling) {
+		if (*pp == c) {
+			*pp = c->next_sibling;
+			break;
+		}
+	}
+	c->next_sibling = NULL;
+	dentry_mark_deleted(c);
+	dentry_get(c);
+	dentry_put(c); /* frees it now if nobody holds it */
+}
+
+void dentry_drop_stale(struct dentry *top)
+{
+	/* Leaves first, so that each dentry dropped has no cached children left. */
+	while (top->children) {
+		struct dentry *d = top->children;
+		while (d->children)
+			d = d->children;
+		drop_leaf(d);
+	}
+	drop_leaf(top);
+}
+
 static struct dentry *cached_child(struct dentry *dir, const char *name)
 {
 	for (struct dentry *c = dir->children; c; c = c->next_sibling)

@@ -53,6 +53,18 @@ int vfs_lookup_child(struct fs_ctx *fs, struct dentry *dir, const char *name, si
 	if (len > NAME_MAX)
 		return -ENAMETOOLONG;
 	struct dentry *c = cache_find(dir, name, len);
+	if (c && dir->inode->ops->revalidate_child && !c->synthetic && !dentry_subtree_has_mount(c)) {
+		char buf[NAME_MAX + 1];
+		memcpy(buf, name, len);
+		buf[len] = 0;
+		int valid = dir->inode->ops->revalidate_child(dir->inode, buf, c->inode);
+		if (valid < 0)
+			return valid;
+		if (!valid) {
+			dentry_drop_stale(c);
+			c = NULL;
+		}
+	}
 	if (c && c->inode && c->inode->ops->revalidate && !c->inode->ops->revalidate(c->inode)) {
 		inode_put(c->inode);
 		c->inode = NULL;
@@ -78,7 +90,9 @@ int vfs_lookup_child(struct fs_ctx *fs, struct dentry *dir, const char *name, si
 		int err = dir->inode->ops->lookup ? dir->inode->ops->lookup(dir->inode, buf, &ino) : -ENOENT;
 		if (err < 0 && err != -ENOENT)
 			return err;
-		if (err == -ENOENT && dir->inode->ops->revalidate)
+		if (err == -ENOENT && (dir->inode->ops->revalidate ||
+				       (dir->inode->ops->revalidate_child &&
+					dir->inode->ops->revalidate_child(dir->inode, buf, NULL) == 0)))
 			return err; /* dynamic directory: no negative caching */
 		c = calloc(1, sizeof(*c));
 		if (!c) {

@@ -79,6 +79,10 @@ struct inode_ops {
 	/* Whether a cached dentry for this inode is still valid (NULL: always). Directories
 	 * with this op also never cache negative entries. */
 	bool (*revalidate)(struct inode *ino);
+	/* For a directory whose entries can change behind the sentry's back (the workspace,
+	 * which the host user may edit): whether the cached entry name → child (NULL: a
+	 * negative entry) still holds. 1 yes, 0 stale (looked up again), or -errno. */
+	int (*revalidate_child)(struct inode *dir, const char *name, struct inode *child);
 	/* O_TMPFILE: a regular file with no name in dir (NULL: -EOPNOTSUPP, as Linux for a
 	 * filesystem without it). linkable: linkat may give it a name (no O_EXCL). */
 	int (*tmpfile)(struct inode *dir, uint32_t mode, bool linkable, struct inode **out);
@@ -255,6 +259,11 @@ int vfs_link(struct dentry *target, struct dentry *dir, const char *name);
 /* Takes d out of the name space for good ("(deleted)"): it keeps its parent (a
  * reference, dropped when d goes) for its path and for inotify's events. */
 void dentry_mark_deleted(struct dentry *d);
+/* Takes a stale entry and everything cached below it out of the tree, as unlink does
+ * (holders keep their dentries, shown as deleted). Not for a subtree with a mount. */
+void dentry_drop_stale(struct dentry *c);
+/* Whether a mount lies at or below d. */
+bool dentry_subtree_has_mount(const struct dentry *d);
 /* A dentry for an inode that has no name (O_TMPFILE, memfd): out of the tree, shown as
  * "<parent's path>/<name> (deleted)". Takes over the inode reference. */
 struct dentry *dentry_new_unlinked(struct dentry *parent, const char *name, struct inode *ino);
