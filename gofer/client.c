@@ -54,19 +54,12 @@ static int broken(struct gofer_client *c, int why)
 	return -EIO;
 }
 
-/* Sends req (tag assigned here) and receives its reply into rep, whose pointers refer
- * to c->buf until the next call. Returns 0, the gofer's -errno, or -EIO (broken). */
-static int call(struct gofer_client *c, struct gofer_req *req, struct gofer_reply *rep)
+/* Sends req with a fresh tag. 0 or -EIO (broken). */
+static int send_req(struct gofer_client *c, struct gofer_req *req)
 {
-	struct iovec iov;
-	struct msghdr mh;
 	ssize_t n;
 	int len, err;
 
-	if (!c->buf)
-		return -EBADF;
-	if (c->failed)
-		return -EIO;
 	req->tag = c->next_tag++;
 	len = gofer_encode_req(c->buf, GOFER_MSG_MAX, req);
 	if (len < 0)
@@ -85,6 +78,17 @@ static int call(struct gofer_client *c, struct gofer_req *req, struct gofer_repl
 	}
 	if (n != len)
 		return broken(c, EPROTO); /* a seqpacket send is all or nothing */
+	return 0;
+}
+
+/* Receives the reply to the request with tag and opcode op into rep. Returns 0, the
+ * gofer's -errno, or -EIO (broken). */
+static int recv_reply(struct gofer_client *c, uint32_t tag, uint32_t op, struct gofer_reply *rep)
+{
+	struct iovec iov;
+	struct msghdr mh;
+	ssize_t n;
+	int err;
 
 	for (;;) {
 		/* No control buffer: descriptors a hostile gofer passes are discarded. */
@@ -105,7 +109,7 @@ static int call(struct gofer_client *c, struct gofer_req *req, struct gofer_repl
 		return broken(c, ECONNRESET);
 	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
 		return broken(c, EPROTO);
-	if (gofer_decode_reply(c->buf, (size_t)n, rep) || rep->tag != req->tag)
+	if (gofer_decode_reply(c->buf, (size_t)n, rep) || rep->tag != tag)
 		return broken(c, EPROTO);
 	if (rep->op == GOFER_OP_ERROR) {
 		/* Only errnos a syscall may return: kernel-internal codes (ERESTARTSYS
@@ -114,9 +118,41 @@ static int call(struct gofer_client *c, struct gofer_req *req, struct gofer_repl
 			return broken(c, EPROTO);
 		return -(int)rep->error;
 	}
-	if (rep->op != (req->op | GOFER_REPLY))
+	if (rep->op != (op | GOFER_REPLY))
 		return broken(c, EPROTO);
 	return 0;
+}
+
+/* Reads the replies of the requests sent without waiting (their errors do not matter,
+ * a malformed one breaks the connection as any). */
+static int drain_async(struct gofer_client *c)
+{
+	struct gofer_reply rep;
+	for (int i = 0; i < c->nasync; i++) {
+		int err = recv_reply(c, c->async_tags[i], GOFER_OP_CLUNK, &rep);
+		if (err == -EIO && c->failed) {
+			c->nasync = 0;
+			return err;
+		}
+	}
+	c->nasync = 0;
+	return 0;
+}
+
+/* Sends req (tag assigned here) and receives its reply into rep, whose pointers refer
+ * to c->buf until the next call. Returns 0, the gofer's -errno, or -EIO (broken). */
+static int call(struct gofer_client *c, struct gofer_req *req, struct gofer_reply *rep)
+{
+	if (!c->buf)
+		return -EBADF;
+	if (c->failed)
+		return -EIO;
+	int err = send_req(c, req);
+	if (!err)
+		err = drain_async(c);
+	if (err)
+		return err;
+	return recv_reply(c, req->tag, req->op, rep);
 }
 
 int gofer_walk(struct gofer_client *c, uint32_t dir_fid, const char *name,
@@ -250,6 +286,19 @@ int gofer_clunk(struct gofer_client *c, uint32_t fid)
 	struct gofer_reply rep;
 
 	return call(c, &req, &rep);
+}
+
+void gofer_clunk_async(struct gofer_client *c, uint32_t fid)
+{
+	struct gofer_req req = { .op = GOFER_OP_CLUNK, .fid = fid };
+
+	if (!c->buf || c->failed || fid == GOFER_ROOT_FID)
+		return;
+	if (c->nasync == (int)(sizeof(c->async_tags) / sizeof(c->async_tags[0])) &&
+	    drain_async(c) < 0)
+		return;
+	if (send_req(c, &req) == 0)
+		c->async_tags[c->nasync++] = req.tag;
 }
 
 /* ---- write side ---- */

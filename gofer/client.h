@@ -60,6 +60,10 @@ struct gofer_client {
 	void *buf;         /* one message buffer, GOFER_MSG_MAX bytes */
 	int failed;        /* 0, or why the connection broke: EPROTO (a malformed reply),
 			    * ECONNRESET/EPIPE (the gofer went away), another errno */
+	/* Requests sent without waiting for their replies (gofer_clunk_async): their tags,
+	 * oldest first; the replies are read before the next call's. */
+	uint32_t async_tags[64];
+	int nasync;
 };
 
 int gofer_client_init(struct gofer_client *c, int fd);
@@ -85,6 +89,9 @@ int gofer_readdir(struct gofer_client *c, uint32_t fid, uint64_t off,
 long gofer_readlink(struct gofer_client *c, uint32_t fid, char *buf, size_t sz);
 /* Releases a fid (and its host fd). */
 int gofer_clunk(struct gofer_client *c, uint32_t fid);
+/* Releases fid without waiting for the gofer's answer (it is read, and checked, with the
+ * next call's): a released fid's fate does not matter to the caller. */
+void gofer_clunk_async(struct gofer_client *c, uint32_t fid);
 
 /* ---- write side ----
  * Allowed only beneath a writable export (gofer_policy.writable), on the export's own

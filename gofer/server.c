@@ -1572,7 +1572,9 @@ int gofer_serve(int sock_fd, int root_dirfd, const struct gofer_policy *policy)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			err = -errno;
+			/* ECONNRESET: the sentry went away with replies it never read (to
+			 * requests it does not wait for): a normal end, as EOF. */
+			err = errno == ECONNRESET ? 0 : -errno;
 			break;
 		}
 		if (n == 0) {

@@ -75,7 +75,7 @@ static int gofer_lookup(struct inode *dir, const char *name, struct inode **out)
 		return err;
 	*out = gofer_inode_new(dir->sb, gd->c, fid, &st);
 	if (!*out) {
-		gofer_clunk(gd->c, fid);
+		gofer_clunk_async(gd->c, fid);
 		return -ENOMEM;
 	}
 	return 0;
@@ -99,7 +99,7 @@ static int gofer_revalidate_child(struct inode *dir, const char *name, struct in
 		return 0;
 	if (err < 0)
 		return err;
-	gofer_clunk(gd->c, fid);
+	gofer_clunk_async(gd->c, fid);
 	if (st.ino != gi->st.ino || st.dev != gi->st.dev || ((st.mode ^ gi->st.mode) & S_IFMT))
 		return 0;
 	/* Same file: take the host's view of its attributes, except the size of a file in
@@ -146,7 +146,7 @@ static void gofer_release(struct inode *ino)
 		file_data_release(&gi->cache);
 	free(gi->dirty);
 	if (!gi->fid_moved)
-		gofer_clunk(gi->c, gi->fid);
+		gofer_clunk_async(gi->c, gi->fid);
 	free(gi);
 }
 
@@ -522,7 +522,7 @@ static int gofer_create_op(struct inode *dir, const char *name, uint32_t mode, s
 		return err;
 	*out = gofer_inode_new(dir->sb, gd->c, fid, &st);
 	if (!*out) {
-		gofer_clunk(gd->c, fid);
+		gofer_clunk_async(gd->c, fid);
 		return -ENOMEM;
 	}
 	if (S_ISREG(mode)) {
@@ -616,6 +616,7 @@ static int gofer_setattr_op(struct inode *ino, const struct iattr *a)
 
 static const struct inode_ops gofer_inode_ops = {
 	.revalidate_child = gofer_revalidate_child,
+	.create_is_exclusive = true,
 	.lookup = gofer_lookup,
 	.readlink = gofer_readlink_op,
 	.open = gofer_open_op,

@@ -192,6 +192,10 @@ static long do_openat(struct task *t, int dirfd, uint64_t upath, int flags, uint
 			err = permission(t, &dst, 3, false);
 			if (err == 0)
 				err = vfs_create(dir, name, S_IFREG | (mode & 07777 & ~fs->umask), NULL, &d);
+			/* Made meanwhile by someone else (the host user, in the workspace): open
+			 * it, as Linux does when it loses that race. */
+			if (err == -EEXIST && !(flags & O_EXCL))
+				err = vfs_walk(fs, dir, name, 0, &d);
 		}
 		dentry_put(dir);
 		if (err < 0)

@@ -86,7 +86,8 @@ int vfs_create(struct dentry *dir, const char *name, uint32_t mode, const char *
 	if (strlen(name) > 255)
 		return -ENAMETOOLONG;
 	struct dentry *existing;
-	err = di->ops->lookup ? di->ops->lookup(di, name, &ino) : -ENOENT;
+	bool host_checks = di->ops->create_is_exclusive && !di->sb->readonly;
+	err = di->ops->lookup && !host_checks ? di->ops->lookup(di, name, &ino) : -ENOENT;
 	if (err == 0) {
 		inode_put(ino);
 		return -EEXIST;

@@ -83,6 +83,9 @@ struct inode_ops {
 	 * which the host user may edit): whether the cached entry name → child (NULL: a
 	 * negative entry) still holds. 1 yes, 0 stale (looked up again), or -errno. */
 	int (*revalidate_child)(struct inode *dir, const char *name, struct inode *child);
+	/* create, symlink and mkdir fail with -EEXIST themselves (the host's O_EXCL): the
+	 * VFS need not look the name up first. */
+	bool create_is_exclusive;
 	/* O_TMPFILE: a regular file with no name in dir (NULL: -EOPNOTSUPP, as Linux for a
 	 * filesystem without it). linkable: linkat may give it a name (no O_EXCL). */
 	int (*tmpfile)(struct inode *dir, uint32_t mode, bool linkable, struct inode **out);

@@ -2,6 +2,7 @@
 # The workspace (issue 4's commands): git, tar and sqlite write real files into the host
 # directory, and nothing else on the host changes.
 set -eu
+trap 'echo "FAIL: line $LINENO exited with $?" >&2' ERR
 ward=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 ws=$(mktemp -d /var/tmp/ward-ws.XXXXXX)
 outside=$(mktemp -d /var/tmp/ward-outside.XXXXXX)
