@@ -284,10 +284,19 @@ static void cache_resize(struct gofer_inode *gi, uint64_t size)
 		file_data_resize(&gi->cache, size);
 }
 
+/* Small files of the read-only host tree (headers, configuration, scripts) are read
+ * whole into the page cache at their first read, like programs at their first mmap: each
+ * later read, by any process, is a copy instead of a gofer round trip. Larger files are
+ * read through, so reading a big file once does not pin it in memory. */
+#define READ_CACHE_MAX (1u << 20)
+
 static long gofer_file_read(struct file *f, struct task *t, void *buf, size_t len, uint64_t *pos)
 {
 	(void)t;
 	struct gofer_inode *gi = f->inode->priv;
+	if (!gi->cached && f->inode->sb->readonly && S_ISREG(f->inode->mode) &&
+	    gi->st.size <= READ_CACHE_MAX)
+		load_cache(gi);
 	if (gi->cached) {
 		long r = file_data_read(&gi->cache, buf, len, *pos);
 		if (r > 0)

@@ -477,28 +477,39 @@ static int send_flags(struct file *f, int flags)
 	return flags;
 }
 
+/* The data part of a message for sendmsg or recvmsg: the guest's iovec copied in (*iov,
+ * freed by the caller), what a blocked earlier run of the call already moved skipped. */
+static int kmsg_prepare(struct task *t, struct file *f, const struct msghdr *mh, int flags,
+			struct iovec **iov, struct kmsg *m)
+{
+	size_t total;
+	int err;
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if ((err = copy_iov(t, (uint64_t)mh->msg_iov, mh->msg_iovlen, iov, &total)) < 0)
+		return err;
+	iter_init_user(&m->iter, t->tg->mm, *iov, (int)mh->msg_iovlen);
+	m->iter.left = total;
+	m->len = total;
+	m->flags = send_flags(f, flags);
+	if (t->restarting && t->partial)
+		iter_skip(&m->iter, (size_t)t->partial);
+	return 0;
+}
+
 /* One sendmsg: the message header already in sentry memory. */
 static long send_one(struct task *t, struct file *f, struct sock *sk, const struct msghdr *mh, int flags)
 {
 	struct iovec *iov;
-	size_t total;
 	struct kmsg m = {0};
 	int err;
-	if (flags & MSG_OOB)
-		return -EOPNOTSUPP;
-	if ((err = copy_iov(t, (uint64_t)mh->msg_iov, mh->msg_iovlen, &iov, &total)) < 0)
+	if ((err = kmsg_prepare(t, f, mh, flags, &iov, &m)) < 0)
 		return err;
-	iter_init_user(&m.iter, t->tg->mm, iov, (int)mh->msg_iovlen);
-	m.iter.left = total;
-	m.len = total;
-	m.flags = send_flags(f, flags);
 	if (mh->msg_name && mh->msg_namelen &&
 	    (err = copy_addr_in(t, (uint64_t)mh->msg_name, mh->msg_namelen, &m.addr, &m.addrlen)) < 0)
 		goto out;
 	if ((err = parse_control(t, sk, (uint64_t)mh->msg_control, mh->msg_controllen, &m)) < 0)
 		goto out;
-	if (t->restarting && t->partial)
-		iter_skip(&m.iter, (size_t)t->partial);
 	long r = sk->ops->sendmsg(sk, t, &m);
 	kmsg_drop_fds(&m);
 	free(iov);
@@ -515,19 +526,10 @@ static long recv_one(struct task *t, struct file *f, struct sock *sk, struct msg
 		     uint64_t uaddrlenp)
 {
 	struct iovec *iov;
-	size_t total;
 	struct kmsg m = {0};
 	int err;
-	if (flags & MSG_OOB)
-		return -EOPNOTSUPP;
-	if ((err = copy_iov(t, (uint64_t)mh->msg_iov, mh->msg_iovlen, &iov, &total)) < 0)
+	if ((err = kmsg_prepare(t, f, mh, flags, &iov, &m)) < 0)
 		return err;
-	iter_init_user(&m.iter, t->tg->mm, iov, (int)mh->msg_iovlen);
-	m.iter.left = total;
-	m.len = total;
-	m.flags = send_flags(f, flags);
-	if (t->restarting && t->partial)
-		iter_skip(&m.iter, (size_t)t->partial);
 	long r = sk->ops->recvmsg(sk, t, &m);
 	free(iov);
 	if (r < 0) {
