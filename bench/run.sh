@@ -147,7 +147,13 @@ log() { echo "[bench] $*" >&2; }
 # The worker runs one mode; its configuration arrives in WB_* environment variables and
 # it writes one small key=value file per (benchmark, sandbox) under $WB_STATE/$mode/.
 
-# Sets the array P to the command prefix that runs a program inside sandbox $1.
+# Benchmarks that write into the workspace: runsc runs them with -force-overlay=false, so
+# that it writes to the host directory as ward (through its gofer) and native do, instead
+# of into its in-memory overlay (which would compare a disk with RAM).
+RUNSC_HOST_WRITES=(create_delete_ns)
+
+# Sets the array P to the command prefix that runs a program inside sandbox $1 (for
+# benchmark $2, if given).
 sandbox_prefix() {
   case $1 in
     native) P=() ;;
@@ -155,7 +161,8 @@ sandbox_prefix() {
     runsc)
       local -a extra
       read -ra extra <<<"$WB_RUNSC_FLAGS"
-      P=(runsc "${extra[@]}" --network=none --platform=ptrace "do") ;;
+      P=(runsc "${extra[@]}" --network=none --platform=ptrace "do")
+      [[ " ${RUNSC_HOST_WRITES[*]} " == *" ${2:-} "* ]] && P+=(-force-overlay=false) ;;
     proot) P=(proot) ;;
     *) die "unknown sandbox $1" ;;
   esac
@@ -263,7 +270,7 @@ worker() {
       why=$(sandbox_precheck "$sb")
       if [[ -n $why ]]; then put "$f" status=na "reason=$why"; continue; fi
       if [[ $kind == wall && -n $probe && $sb != native ]]; then live+=("$sb"); continue; fi
-      sandbox_prefix "$sb"
+      sandbox_prefix "$sb" "$id"
       if [[ $kind == selftimed ]]; then
         expand_cmd "$tmpl" "${probe:-200}" "$sb"
         stdout=$(timeout -k 5 "$WB_TIMEOUT" "${P[@]}" "${CMD[@]}" </dev/null 2>"$err"); rc=$?
@@ -307,7 +314,7 @@ worker() {
         log "mode $mode: $id: repetition $rep/$WB_REPS"
         for sb in "${live[@]}"; do
           [[ -n ${dead[$sb]:-} ]] && continue
-          sandbox_prefix "$sb"
+          sandbox_prefix "$sb" "$id"
           expand_cmd "$tmpl" "${N[$sb]}" "$sb"
           stdout=$(timeout -k 5 "$WB_TIMEOUT" "${P[@]}" "${CMD[@]}" </dev/null 2>"$err"); rc=$?
           v=$(awk -v k="$id" '$1==k && $2+0>0 {print $2; exit}' <<<"$stdout")
@@ -340,7 +347,7 @@ worker() {
       if ((${#live[@]})); then
         local -a targs=()
         for sb in "${live[@]}"; do
-          sandbox_prefix "$sb"
+          sandbox_prefix "$sb" "$id"
           expand_cmd "$tmpl" "" "$sb"
           ((${#targs[@]})) && targs+=(":::")
           targs+=("${P[@]}" "${CMD[@]}")
@@ -412,7 +419,7 @@ memory_worker() {
       log "memory: $id: run $rep/$WB_MEM_RUNS of: ${live[*]}"
       for sb in "${live[@]}"; do
         [[ -e $out/$id/$sb ]] && continue # failed before
-        sandbox_prefix "$sb"
+        sandbox_prefix "$sb" "$id"
         expand_cmd "$tmpl" "" "$sb"
         line=$("$WB_BINDIR/bench_memtree" -v -t "$WB_TIMEOUT" "${P[@]}" "${CMD[@]}" </dev/null 2>"$err" |
           awk '$1=="peak_rss_kb"')
