@@ -3,6 +3,7 @@
  * exits, then exits with the guest's status. */
 #include "sentry/boot.h"
 #include "sentry/confine.h"
+#include "sentry/net/net.h"
 #include "sentry/fs/fs.h"
 #include "sentry/kernel/kernel.h"
 
@@ -197,11 +198,12 @@ int sentry_main(int argc, char **argv)
 		{"max-tasks", required_argument, NULL, 'm'},
 		{"tmpfs-size", required_argument, NULL, 's'},
 		{"cwd", required_argument, NULL, 'c'},
+		{"net-fd", required_argument, NULL, 'n'},
 		{NULL, 0, NULL, 0},
 	};
 	static char *binds[64];
 	int nbinds = 0;
-	int gofer_fd = -1, c, n = 0, max_tasks = 1024;
+	int gofer_fd = -1, net_fd = -1, c, n = 0, max_tasks = 1024;
 	uint64_t tmpfs_size = 1ull << 30;
 	const char *start_dir = NULL;
 	bool debug = false;
@@ -213,6 +215,9 @@ int sentry_main(int argc, char **argv)
 		switch (c) {
 		case 'g':
 			gofer_fd = atoi(optarg);
+			break;
+		case 'n':
+			net_fd = atoi(optarg);
 			break;
 		case 'p':
 			if (strcmp(optarg, "ptrace") != 0) {
@@ -280,6 +285,11 @@ int sentry_main(int argc, char **argv)
 	struct kernel *k = &kern;
 	if (kernel_init(k, gofer_fd, binds, nbinds, start_dir) < 0)
 		return 125;
+	if (net_fd >= 0 && net_egress_init(k, net_fd) < 0)
+		return 125;
+	int nerr = net_etc_files(k);
+	if (nerr < 0)
+		kernel_log("cannot write the sandbox's /etc/hosts and /etc/resolv.conf: %s", strerror(-nerr));
 	/* Everything the sentry needs from the host is open now (stdio, gofer socket, memory
 	 * file): from here on it could not open anything else even if it wanted to. */
 	int cerr = sentry_confine();
