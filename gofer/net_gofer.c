@@ -649,6 +649,11 @@ int net_gofer_main(int argc, char **argv)
 	if (!g.names || !g.conns)
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
+	/* glibc reads the time zone files on its first time conversion, even for UTC:
+	 * have that done now, while files may still be opened. */
+	struct tm tm0;
+	time_t t0 = 0;
+	gmtime_r(&t0, &tm0);
 	/* Confined before the first request: no other fds, dies with its parent, no new
 	 * privileges, not ptraceable, no capabilities, and a seccomp allowlist without
 	 * any open call. stderr stays: denials are told there without --audit. */

@@ -281,6 +281,9 @@ int sentry_main(int argc, char **argv)
 	if (!env_get(env, n, "TERM"))
 		env_set(env, &n, "TERM=dumb");
 
+	/* A write to a closed pipe (host stdout read by `head`, a relay pipe whose
+	 * connection the net gofer dropped) is EPIPE for the guest, not the sentry's end. */
+	signal(SIGPIPE, SIG_IGN);
 	static struct kernel kern;
 	struct kernel *k = &kern;
 	if (kernel_init(k, gofer_fd, binds, nbinds, start_dir) < 0)
