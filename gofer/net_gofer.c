@@ -49,7 +49,27 @@ struct conn {
 	char comm[NET_COMM_LEN + 1];
 };
 
+#define DNS_PENDING_MAX 64
+#define DNS_SERVERS_MAX 3
+#define DNS_TIMEOUT_MS 2000
+
+/* A name lookup sent to the host's resolver. */
+struct dns_req {
+	uint32_t tag;
+	uint16_t id, qtype;
+	char name[EGRESS_NAME_MAX + 1];
+	char dest[EGRESS_NAME_MAX + 16];
+	uint32_t pid;
+	char comm[NET_COMM_LEN + 1];
+	int fd, server, tries;
+	uint64_t deadline_ms;
+};
+
 struct net_gofer {
+	struct sockaddr_storage servers[DNS_SERVERS_MAX];
+	int nservers;
+	struct dns_req dns[DNS_PENDING_MAX];
+	int ndns;
 	int chan;
 	int audit_fd; /* -1: summaries of denials on stderr */
 	struct egress_rule rules[RULES_MAX];
@@ -413,6 +433,53 @@ static bool pump(struct net_gofer *g, struct conn *c, short up_rev, short sock_r
 
 /* ---- names ---- */
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Sends q to its current server on a fresh socket (a fresh source port each time). */
+static int dns_send(struct net_gofer *g, struct dns_req *q)
+{
+	uint8_t buf[512];
+	if (q->fd >= 0)
+		close(q->fd);
+	const struct sockaddr_storage *srv = &g->servers[q->server % g->nservers];
+	q->fd = socket(srv->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int len = net_dns_build_query(buf, sizeof(buf), &q->id, q->name, q->qtype);
+	if (q->fd < 0 || len < 0 ||
+	    connect(q->fd, (const struct sockaddr *)srv,
+		    srv->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)) < 0 ||
+	    send(q->fd, buf, (size_t)len, MSG_NOSIGNAL) != len) {
+		q->deadline_ms = 0; /* the next server, or failure, on the next turn */
+		return q->fd < 0 || len < 0 ? -EIO : 0;
+	}
+	q->deadline_ms = now_ms() + DNS_TIMEOUT_MS;
+	return 0;
+}
+
+static void dns_finish(struct net_gofer *g, struct dns_req *q, int rcode, uint8_t (*addrs)[16], int n);
+
+/* Lookups past their deadline go to the next server (each server twice), then fail. */
+static void dns_timeouts(struct net_gofer *g)
+{
+	uint64_t now = now_ms();
+	for (int i = 0; i < g->ndns; i++) {
+		struct dns_req *q = &g->dns[i];
+		if (q->deadline_ms > now)
+			continue;
+		if (++q->tries >= 2 * g->nservers) {
+			dns_finish(g, q, NET_RCODE_SERVFAIL, NULL, 0);
+			i--;
+			continue;
+		}
+		q->server++;
+		dns_send(g, q);
+	}
+}
+
 static void do_resolve(struct net_gofer *g, const struct net_msg *m)
 {
 	struct net_msg r = {.op = NET_OP_RESOLVE | NET_REPLY, .tag = m->tag};
@@ -451,14 +518,65 @@ static void do_resolve(struct net_gofer *g, const struct net_msg *m)
 	}
 	r.resolve_rep.count = (uint16_t)kept;
 	r.resolve_rep.rcode = NET_RCODE_NOERROR;
-	if (n == 0) {
-		/* Only the host's /etc/hosts is consulted (see docs/design-notes.md). An
-		 * allowed name it does not list resolves to nothing. */
-		r.resolve_rep.rcode = NET_RCODE_NXDOMAIN;
+	if (n == 0 && g->nservers > 0 && g->ndns < DNS_PENDING_MAX) {
+		/* Not in the host's /etc/hosts: ask the host's resolver. */
+		struct dns_req *q = &g->dns[g->ndns];
+		memset(q, 0, sizeof(*q));
+		q->tag = m->tag;
+		q->qtype = m->resolve.qtype;
+		q->pid = m->resolve.pid;
+		q->fd = -1;
+		snprintf(q->name, sizeof(q->name), "%s", name);
+		snprintf(q->dest, sizeof(q->dest), "%s", dest);
+		snprintf(q->comm, sizeof(q->comm), "%s", m->resolve.comm);
+		if (dns_send(g, q) == 0) {
+			g->ndns++;
+			return;
+		}
 	}
+	if (n == 0)
+		r.resolve_rep.rcode = g->nservers ? NET_RCODE_SERVFAIL : NET_RCODE_NXDOMAIN;
 	audit(g, "dns", m->resolve.pid, m->resolve.comm, dest, name, NULL, 0, true,
 	      n ? NULL : "no address", NULL);
 	send_msg(g, &r);
+}
+
+static void dns_finish(struct net_gofer *g, struct dns_req *q, int rcode, uint8_t (*addrs)[16], int n)
+{
+	struct net_msg r = {.op = NET_OP_RESOLVE | NET_REPLY, .tag = q->tag};
+	int kept = 0;
+	for (int i = 0; i < n && rcode == 0; i++) {
+		if (egress_addr_forbidden(addrs[i]))
+			continue;
+		memcpy(r.resolve_rep.addrs[kept], addrs[i], 16);
+		net_names_remember(g->names, q->name, addrs[i]);
+		kept++;
+	}
+	r.resolve_rep.rcode = (uint16_t)(rcode == 0 || rcode == 3 ? rcode : NET_RCODE_SERVFAIL);
+	r.resolve_rep.count = (uint16_t)kept;
+	audit(g, "dns", q->pid, q->comm, q->dest, q->name, NULL, 0, true,
+	      rcode == 0 ? (kept ? NULL : "no address") : rcode == 3 ? "NXDOMAIN" : "resolver failed", NULL);
+	send_msg(g, &r);
+	if (q->fd >= 0)
+		close(q->fd);
+	*q = g->dns[--g->ndns];
+}
+
+static void dns_response(struct net_gofer *g, struct dns_req *q)
+{
+	uint8_t buf[4096], addrs[NET_RESOLVE_MAX][16];
+	ssize_t len = recv(q->fd, buf, sizeof(buf), 0);
+	if (len < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		q->deadline_ms = 0; /* ECONNREFUSED: try the next server at once */
+		return;
+	}
+	int rcode;
+	int n = net_dns_parse_answer(buf, (size_t)len, q->id, q->qtype, &rcode, addrs, NET_RESOLVE_MAX);
+	if (n < 0)
+		return; /* not the answer: keep waiting */
+	dns_finish(g, q, rcode, addrs, n);
 }
 
 /* ---- the loop ---- */
@@ -505,7 +623,8 @@ static void handle_chan(struct net_gofer *g)
 
 static int serve(struct net_gofer *g)
 {
-	struct pollfd *p = calloc((size_t)(1 + 3 * g->max_conns), sizeof(*p));
+	struct pollfd *p = calloc((size_t)(1 + 3 * g->max_conns + DNS_PENDING_MAX), sizeof(*p));
+	struct dns_req *dsnap[DNS_PENDING_MAX];
 	struct conn **snap = calloc((size_t)g->max_conns, sizeof(*snap));
 	if (!p || !snap)
 		return -ENOMEM;
@@ -532,7 +651,16 @@ static int serve(struct net_gofer *g)
 			p[np++] = (struct pollfd){.fd = c->sock, .events = so};
 			p[np++] = (struct pollfd){.fd = c->down_w, .events = dn};
 		}
-		if (poll(p, (nfds_t)np, -1) < 0) {
+		int nd = g->ndns, timeout = -1;
+		uint64_t now = now_ms();
+		for (int i = 0; i < nd; i++) {
+			struct dns_req *q = dsnap[i] = &g->dns[i];
+			p[np++] = (struct pollfd){.fd = q->fd, .events = POLLIN};
+			int left = q->deadline_ms > now ? (int)(q->deadline_ms - now) : 0;
+			if (timeout < 0 || left < timeout)
+				timeout = left;
+		}
+		if (poll(p, (nfds_t)np, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
@@ -548,6 +676,12 @@ static int serve(struct net_gofer *g)
 			if (cp[0].revents || cp[1].revents || cp[2].revents)
 				pump(g, c, cp[0].revents, cp[1].revents, cp[2].revents);
 		}
+		/* Answers by id, from the back: dns_finish moves the last entry into the
+		 * finished one's place, which only entries already looked at can be. */
+		for (int i = nd - 1; i >= 0; i--)
+			if (p[1 + 3 * ns + i].revents && dsnap[i]->fd == p[1 + 3 * ns + i].fd)
+				dns_response(g, dsnap[i]);
+		dns_timeouts(g);
 		if (p[0].revents)
 			handle_chan(g);
 	}
@@ -583,12 +717,14 @@ static int seccomp_install(int chan)
 	if (!err)
 		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(recvmsg), 1,
 				       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)chan));
-	/* Internet stream sockets only: no unix, netlink, packet or raw socket. */
+	/* Internet stream sockets (connections) and datagram sockets (DNS queries) only: no
+	 * unix, netlink, packet or raw socket. */
 	static const int fams[] = {AF_INET, AF_INET6};
-	for (size_t i = 0; !err && i < 2; i++)
+	static const int types[] = {SOCK_STREAM, SOCK_DGRAM};
+	for (size_t i = 0; !err && i < 4; i++)
 		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
-				       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)fams[i]),
-				       SCMP_A1(SCMP_CMP_EQ, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC));
+				       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)fams[i % 2]),
+				       SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)(types[i / 2] | SOCK_NONBLOCK | SOCK_CLOEXEC)));
 	if (!err)
 		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
 				       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
@@ -645,6 +781,8 @@ int net_gofer_main(int argc, char **argv)
 	if (g.chan < 0)
 		goto usage;
 	g.names = net_names_load(g.nrules ? "/etc/hosts" : NULL);
+	if (g.nrules)
+		g.nservers = net_dns_load_servers("/etc/resolv.conf", g.servers, DNS_SERVERS_MAX);
 	g.conns = calloc((size_t)g.max_conns, sizeof(*g.conns));
 	if (!g.names || !g.conns)
 		return 1;

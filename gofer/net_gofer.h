@@ -26,4 +26,15 @@ void net_names_remember(struct net_names *n, const char *name, const uint8_t add
 /* The i-th remembered name for addr (i from 0), or NULL when there is none more. */
 const char *net_names_for_addr(struct net_names *n, const uint8_t addr[16], int i);
 
+/* ---- the DNS client (gofer/net_dns.c) ---- */
+#include <sys/socket.h>
+/* Nameservers of a resolv.conf (port 53); returns how many. */
+int net_dns_load_servers(const char *path, struct sockaddr_storage *out, int max);
+/* An RD query for name/qtype with a random id; returns its length or -errno. */
+int net_dns_build_query(uint8_t *buf, size_t cap, uint16_t *id, const char *name, uint16_t qtype);
+/* Parses a response to query id: -1 if it is not one (or malformed), else the number of
+ * qtype addresses (v4 mapped) put in addrs, with the response code in rcode. */
+int net_dns_parse_answer(const uint8_t *m, size_t len, uint16_t id, uint16_t qtype, int *rcode,
+			 uint8_t (*addrs)[16], int max);
+
 #endif

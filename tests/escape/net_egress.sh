@@ -34,14 +34,28 @@ cat >"$work/resolv.conf" <<'EOF'
 nameserver 127.0.0.1
 EOF
 cat >"$work/fake_dns.py" <<'EOF'
-import socket, sys
+# Logs the name of every query; answers dns.test A with 10.99.0.1, NXDOMAIN otherwise.
+import socket, struct, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", 53))
 open(sys.argv[1] + ".ready", "w").close()
 while True:
     data, addr = s.recvfrom(4096)
+    off, labels = 12, []
+    while data[off]:
+        labels.append(data[off + 1:off + 1 + data[off]].decode()); off += 1 + data[off]
+    qtype = struct.unpack(">H", data[off + 1:off + 3])[0]
+    name = ".".join(labels)
     with open(sys.argv[1], "a") as f:
-        f.write(data.hex() + "\n")
+        f.write("%s %d\n" % (name, qtype))
+    question = data[12:off + 5]
+    if name == "dns.test":
+        an = [b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + socket.inet_aton("10.99.0.1")] if qtype == 1 else []
+        hdr = struct.pack(">HHHHHH", struct.unpack(">H", data[:2])[0], 0x8180, 1, len(an), 0, 0)
+        s.sendto(hdr + question + b"".join(an), addr)
+    else:
+        hdr = struct.pack(">HHHHHH", struct.unpack(">H", data[:2])[0], 0x8183, 1, 0, 0, 0)
+        s.sendto(hdr + question, addr)
 EOF
 cat >"$work/server.py" <<'EOF'
 # An HTTP server on ADDR:PORT counting its requests, and a sink on PORT+1 counting bytes.
@@ -222,7 +236,18 @@ expect wildcard "sub gaierror True
 still running
 status 0"
 
-# 6. DNS tunnelling: queries for long random names under a name that is not allowed
+# 6. An allowed name the hosts file does not list is asked of the host's resolver, and
+# only that name is.
+run dns 'attempt("dns", get("http://dns.test:18530/"))
+attempt("denied", tcp("nope.test", 18530))' --allow-net dns.test:18530
+expect dns "dns hello from the host
+denied gaierror True
+still running
+status 0"
+[ "$(sort -u "$work/dns.log" | tr '\n' ' ')" = "dns.test 1 dns.test 28 " ] ||
+	fail "the host resolver got other queries than dns.test's: $(cat "$work/dns.log")"
+
+# 7. DNS tunnelling: queries for long random names under a name that is not allowed
 # (a sibling of an allowed one) get NXDOMAIN from the sandbox's resolver and never
 # reach a real resolver (the namespace's fake one records nothing).
 run tunnel 'import random, string
@@ -233,7 +258,7 @@ for n in names:
         socket.getaddrinfo(n, 80); res.append("resolved")
     except socket.gaierror as e:
         res.append("nx" if e.errno == socket.EAI_NONAME else str(e))
-print("tunnel", set(res))' --allow-net svc.test:18530 --audit "$work/tunnel.audit"
+print("tunnel", set(res))' --allow-net svc.test:18530 --allow-net dns.test:80 --audit "$work/tunnel.audit"
 expect tunnel "tunnel {'nx'}
 still running
 status 0"
@@ -241,7 +266,7 @@ status 0"
 [ "$(grep -c '"event":"dns".*other.test.*"decision":"deny"' "$work/tunnel.audit")" -ge 20 ] ||
 	fail "the tunnelling queries are not all in the audit log"
 
-# 7. --max-egress-bytes: the connection that crosses it is reset, the bytes beyond it
+# 8. --max-egress-bytes: the connection that crosses it is reset, the bytes beyond it
 # never leave, later connections are refused, and the audit log says why.
 run limit 'attempt("big", send("host.ward.internal", 18521, 1 << 20))
 attempt("next", tcp("host.ward.internal", 18521))' \
@@ -253,7 +278,7 @@ got=$(cat "$work/lo.log.sink" 2>/dev/null || echo 0)
 [ "$got" -le 65536 ] || fail "limit: the host received $got bytes past a 64K limit"
 grep -q '"reason":"egress byte limit reached"' "$work/limit.audit" || fail "limit: not in the audit log: $(cat "$work/limit.audit")"
 
-# 8. --max-egress-conns: connections beyond it are refused while the others stay open.
+# 9. --max-egress-conns: connections beyond it are refused while the others stay open.
 run conns 'socks = [socket.create_connection(("host.ward.internal", 18521), timeout=5) for _ in range(2)]
 attempt("third", tcp("host.ward.internal", 18521))
 for s in socks: s.close()' --allow-net 'host.ward.internal:*' --max-egress-conns 2 --audit "$work/conns.audit"
