@@ -177,6 +177,7 @@ struct net_state {
 	struct list_head tcp_ports, udp_ports; /* bound inet sockets */
 	uint32_t ephemeral_next;
 	uint32_t netlink_next_portid;
+	struct list_head netlink_bound; /* netlink sockets with a port id (sock.bind_link) */
 	long fds_in_flight; /* SCM_RIGHTS files queued in all sockets */
 	struct net_chan *chan; /* the net gofer (egress.c); NULL: nothing leaves the sandbox */
 };
@@ -244,6 +245,8 @@ int unix_create(struct task *t, int type, int protocol, struct sock **out);
 int unix_socketpair(struct task *t, int type, int protocol, struct sock **a, struct sock **b);
 int inet_create(struct task *t, int family, int type, int protocol, struct sock **out);
 int netlink_create(struct task *t, int type, int protocol, struct sock **out);
+/* SIOCGIFNAME, SIOCGIFINDEX, SIOCGIFFLAGS, SIOCGIFMTU on the sandbox's interfaces. */
+int net_iface_ioctl(struct task *t, unsigned long cmd, uint64_t arg);
 
 /* ---- inet addresses (inet_addr.c) ---- */
 /* The guest's sockaddr (AF_INET or AF_INET6) for a socket of family fam as a
