@@ -302,7 +302,10 @@ int sentry_main(int argc, char **argv)
 	}
 	k->debug = debug;
 	k->max_tasks = max_tasks;
-	k->shmem_limit = tmpfs_size;
+	/* What the sandbox itself wrote at boot (/etc/hosts, /etc/resolv.conf) is not the
+	 * guest's to pay for: the guest gets all of --tmpfs-size. */
+	k->shmem_boot = k->shmem_used;
+	k->shmem_limit = tmpfs_size + k->shmem_boot;
 	catch_terminal_signals(k);
 	struct task *init;
 	if (task_create_init(k, &init) < 0) {

@@ -251,6 +251,8 @@ struct kernel {
 	/* --tmpfs-size: what all memory-backed files (tmpfs, the overlay's upper layer,
 	 * memfd) may hold together, and hold now (pages with data). */
 	uint64_t shmem_limit, shmem_used;
+	uint64_t shmem_boot; /* of which the sandbox's own boot files (/etc/hosts...): not the
+			      * guest's to pay for; limit and statfs leave them out */
 	struct dentry *memfd_root; /* the hidden filesystem memfd files live on */
 	struct inotify_state *inotify; /* watches of every inotify instance (inotify.c) */
 	struct pty_table *ptys; /* pseudo-terminals by index (sentry/fs/pty.c) */
