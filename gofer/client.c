@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int gofer_client_init(struct gofer_client *c, int fd)
@@ -388,6 +389,25 @@ int gofer_mkdir(struct gofer_client *c, uint32_t dir_fid, const char *name, uint
 		return -EINVAL;
 	req.mkdir.mode = mode;
 	return call_new_fid(c, &req, fid_out, st_out);
+}
+
+int gofer_mksock(struct gofer_client *c, uint32_t dir_fid, const char *name, uint32_t mode,
+		 uint32_t *fid_out, struct gofer_stat *st_out)
+{
+	struct gofer_req req = { .op = GOFER_OP_MKSOCK, .fid = dir_fid };
+	int err = copy_name(req.mkdir.name, name);
+
+	if (err)
+		return err;
+	if (mode > GOFER_MODE_MAX)
+		return -EINVAL;
+	req.mkdir.mode = mode;
+	err = call_new_fid(c, &req, fid_out, st_out);
+	if (err == 0 && (st_out->mode & S_IFMT) != S_IFSOCK) {
+		gofer_clunk(c, *fid_out);
+		return broken(c, EPROTO);
+	}
+	return err;
 }
 
 int gofer_symlink(struct gofer_client *c, uint32_t dir_fid, const char *name,

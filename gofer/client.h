@@ -112,6 +112,10 @@ int gofer_create(struct gofer_client *c, uint32_t dir_fid, const char *name, int
 long gofer_write(struct gofer_client *c, uint32_t fid, uint64_t off, const void *buf,
 		 size_t len);
 /* mkdir; returns a new (unopened) fid for the directory and its stat. */
+/* A socket node (S_IFSOCK | mode) named name: the rendezvous name of an AF_UNIX socket
+ * bound in the workspace. Returns its fid and lstat like gofer_mkdir. */
+int gofer_mksock(struct gofer_client *c, uint32_t dir_fid, const char *name, uint32_t mode,
+		 uint32_t *fid_out, struct gofer_stat *st_out);
 int gofer_mkdir(struct gofer_client *c, uint32_t dir_fid, const char *name, uint32_t mode,
 		uint32_t *fid_out, struct gofer_stat *st_out);
 /* symlink name -> target (1..GOFER_SYMLINK_MAX bytes, stored verbatim, never

@@ -136,6 +136,10 @@ static int seccomp_install(int sock, int helper)
 	 * falls back to fchmod. */
 	if (!err)
 		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, 452, 0);
+	/* mknodat for socket nodes only (AF_UNIX binds in the workspace). */
+	if (!err)
+		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mknodat), 1,
+				       SCMP_A2(SCMP_CMP_MASKED_EQ, S_IFMT, S_IFSOCK));
 	if (!err)
 		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
 				       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));

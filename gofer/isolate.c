@@ -512,12 +512,8 @@ out:
 	return ret;
 }
 
-int gofer_drop_capabilities(void)
+static int drop_capabilities_but(uint64_t keep)
 {
-	const uint64_t keep = geteuid() != 0 ? 0
-			      : (1ull << CAP_CHOWN) | (1ull << CAP_DAC_OVERRIDE) |
-					(1ull << CAP_DAC_READ_SEARCH) | (1ull << CAP_FOWNER) |
-					(1ull << CAP_FSETID);
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[2] = { 0 };
 
@@ -541,4 +537,17 @@ int gofer_drop_capabilities(void)
 	if (syscall(SYS_capset, &hdr, data) < 0)
 		return -errno;
 	return 0;
+}
+
+int gofer_drop_capabilities(void)
+{
+	return drop_capabilities_but(geteuid() != 0 ? 0
+				     : (1ull << CAP_CHOWN) | (1ull << CAP_DAC_OVERRIDE) |
+					       (1ull << CAP_DAC_READ_SEARCH) | (1ull << CAP_FOWNER) |
+					       (1ull << CAP_FSETID));
+}
+
+int gofer_drop_all_capabilities(void)
+{
+	return drop_capabilities_but(0);
 }

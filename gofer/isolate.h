@@ -36,5 +36,7 @@ int gofer_isolate(const struct gofer_mount_plan *plan, const char **served, char
  * CAP_FOWNER, CAP_FSETID). The bounding and ambient sets are emptied too. Returns 0 or
  * -errno. */
 int gofer_drop_capabilities(void);
+/* The same, keeping none (the net gofer acts on no file). */
+int gofer_drop_all_capabilities(void);
 
 #endif

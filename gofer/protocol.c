@@ -283,6 +283,7 @@ static int check_req(const struct gofer_req *r)
 			return -EINVAL;
 		return 0;
 	case GOFER_OP_MKDIR:
+	case GOFER_OP_MKSOCK:
 		return r->mkdir.mode > GOFER_MODE_MAX ? -EINVAL : name_ok(r->mkdir.name);
 	case GOFER_OP_SYMLINK:
 		err = name_ok(r->symlink.name);
@@ -378,6 +379,7 @@ int gofer_encode_req(void *buf, size_t cap, const struct gofer_req *r)
 		gofer_put_bytes(&c, r->write.data, r->write.count);
 		break;
 	case GOFER_OP_MKDIR:
+	case GOFER_OP_MKSOCK:
 		gofer_put_u32(&c, r->mkdir.mode);
 		put_name(&c, r->mkdir.name);
 		break;
@@ -490,6 +492,7 @@ int gofer_decode_req(const void *buf, size_t len, struct gofer_req *r)
 			r->write.data = NULL; /* canonical: nothing to point at */
 		break;
 	case GOFER_OP_MKDIR:
+	case GOFER_OP_MKSOCK:
 		r->mkdir.mode = gofer_get_u32(&c);
 		err = get_name(&c, r->mkdir.name);
 		if (err)
@@ -665,6 +668,7 @@ int gofer_encode_reply(void *buf, size_t cap, const struct gofer_reply *r)
 	case GOFER_OP_WALK | GOFER_REPLY:
 	case GOFER_OP_CREATE | GOFER_REPLY:
 	case GOFER_OP_MKDIR | GOFER_REPLY:
+	case GOFER_OP_MKSOCK | GOFER_REPLY:
 	case GOFER_OP_SYMLINK | GOFER_REPLY:
 		if (!stat_valid(&r->walk.st))
 			return -EINVAL;
@@ -764,6 +768,7 @@ int gofer_decode_reply(const void *buf, size_t len, struct gofer_reply *r)
 	case GOFER_OP_WALK | GOFER_REPLY:
 	case GOFER_OP_CREATE | GOFER_REPLY:
 	case GOFER_OP_MKDIR | GOFER_REPLY:
+	case GOFER_OP_MKSOCK | GOFER_REPLY:
 	case GOFER_OP_SYMLINK | GOFER_REPLY:
 		r->walk.fid = gofer_get_u32(&c);
 		if (gofer_get_u32(&c) != 0 || !get_stat(&c, &r->walk.st))

@@ -24,6 +24,8 @@
  *	          rep: u32 fid, u32 rsv, stat         (fid opened read+write)
  *	WRITE     req: u32 fid, u32 count, u64 off, data[count]   rep: u32 count, u32 rsv
  *	MKDIR     req: u32 dir_fid, u32 mode (<= 07777), name     rep: as CREATE
+ *	MKSOCK    as MKDIR: makes a socket node (a bound AF_UNIX name; the socket itself
+ *	          lives in the sentry, the node is only its rendezvous name)
  *	SYMLINK   req: u32 dir_fid, u16 name_len, u16 target_len, name, target
  *	          rep: as CREATE                      (target 1..GOFER_SYMLINK_MAX, no NUL)
  *	LINK      req: u32 target_fid, u32 dir_fid, name          rep: (empty)
@@ -87,7 +89,8 @@ enum {
 	GOFER_OP_FSYNC = 0x0028,
 	GOFER_OP_ALLOCATE = 0x0029,
 	GOFER_OP_STATFS = 0x002a,
-	/* 0x002b-0x003f reserved: write side. 0x0040-0x005f reserved: egress (CONNECT,
+	GOFER_OP_MKSOCK = 0x002b,
+	/* 0x002c-0x003f reserved: write side. 0x0040-0x005f reserved: egress (CONNECT,
 	 * DNS). */
 };
 #define GOFER_REPLY 0x8000u   /* reply opcode = request opcode | GOFER_REPLY */

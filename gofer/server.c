@@ -1156,6 +1156,24 @@ static int op_mkdir(struct gofer_server *s, const struct gofer_req *req)
 	return reply_new(s, req, dir, req->mkdir.name, &vis, NULL, NULL);
 }
 
+/* A socket node for an AF_UNIX bind in the workspace: checked like mkdir (a writable
+ * export, the deny list, one component); no other node type is ever made. */
+static int op_mksock(struct gofer_server *s, const struct gofer_req *req)
+{
+	struct gvis vis;
+	struct gnode *dir;
+	int err;
+
+	dir = wdir(s, req->fid, req->mkdir.name, &vis, &err);
+	if (!dir)
+		return err;
+	if (s->nnodes >= s->max_nodes)
+		return -EMFILE;
+	if (mknodat(dir->path_fd, req->mkdir.name, S_IFSOCK | req->mkdir.mode, 0) < 0)
+		return -errno;
+	return reply_new(s, req, dir, req->mkdir.name, &vis, NULL, NULL);
+}
+
 static int op_symlink(struct gofer_server *s, const struct gofer_req *req)
 {
 	struct gvis vis;
@@ -1448,6 +1466,8 @@ static int dispatch(struct gofer_server *s, const struct gofer_req *req)
 		return op_write(s, req);
 	case GOFER_OP_MKDIR:
 		return op_mkdir(s, req);
+	case GOFER_OP_MKSOCK:
+		return op_mksock(s, req);
 	case GOFER_OP_SYMLINK:
 		return op_symlink(s, req);
 	case GOFER_OP_LINK:

@@ -3,6 +3,7 @@
  * exits, then exits with the guest's status. */
 #include "sentry/boot.h"
 #include "sentry/confine.h"
+#include "sentry/net/net.h"
 #include "sentry/fs/fs.h"
 #include "sentry/kernel/kernel.h"
 
@@ -197,11 +198,12 @@ int sentry_main(int argc, char **argv)
 		{"max-tasks", required_argument, NULL, 'm'},
 		{"tmpfs-size", required_argument, NULL, 's'},
 		{"cwd", required_argument, NULL, 'c'},
+		{"net-fd", required_argument, NULL, 'n'},
 		{NULL, 0, NULL, 0},
 	};
 	static char *binds[64];
 	int nbinds = 0;
-	int gofer_fd = -1, c, n = 0, max_tasks = 1024;
+	int gofer_fd = -1, net_fd = -1, c, n = 0, max_tasks = 1024;
 	uint64_t tmpfs_size = 1ull << 30;
 	const char *start_dir = NULL;
 	bool debug = false;
@@ -213,6 +215,9 @@ int sentry_main(int argc, char **argv)
 		switch (c) {
 		case 'g':
 			gofer_fd = atoi(optarg);
+			break;
+		case 'n':
+			net_fd = atoi(optarg);
 			break;
 		case 'p':
 			if (strcmp(optarg, "ptrace") != 0) {
@@ -276,10 +281,18 @@ int sentry_main(int argc, char **argv)
 	if (!env_get(env, n, "TERM"))
 		env_set(env, &n, "TERM=dumb");
 
+	/* A write to a closed pipe (host stdout read by `head`, a relay pipe whose
+	 * connection the net gofer dropped) is EPIPE for the guest, not the sentry's end. */
+	signal(SIGPIPE, SIG_IGN);
 	static struct kernel kern;
 	struct kernel *k = &kern;
 	if (kernel_init(k, gofer_fd, binds, nbinds, start_dir) < 0)
 		return 125;
+	if (net_fd >= 0 && net_egress_init(k, net_fd) < 0)
+		return 125;
+	int nerr = net_etc_files(k);
+	if (nerr < 0)
+		kernel_log("cannot write the sandbox's /etc/hosts and /etc/resolv.conf: %s", strerror(-nerr));
 	/* Everything the sentry needs from the host is open now (stdio, gofer socket, memory
 	 * file): from here on it could not open anything else even if it wanted to. */
 	int cerr = sentry_confine();
@@ -289,7 +302,10 @@ int sentry_main(int argc, char **argv)
 	}
 	k->debug = debug;
 	k->max_tasks = max_tasks;
-	k->shmem_limit = tmpfs_size;
+	/* What the sandbox itself wrote at boot (/etc/hosts, /etc/resolv.conf) is not the
+	 * guest's to pay for: the guest gets all of --tmpfs-size. */
+	k->shmem_boot = k->shmem_used;
+	k->shmem_limit = tmpfs_size + k->shmem_boot;
 	catch_terminal_signals(k);
 	struct task *init;
 	if (task_create_init(k, &init) < 0) {

@@ -1,5 +1,6 @@
 /* ward: one binary, several roles (as runsc): `ward run` is the control plane the user
  * runs; `ward boot` (the sentry) and `ward gofer` are started by it. */
+#include "gofer/net_gofer.h"
 #include "gofer/server.h"
 #include "sentry/boot.h"
 #include "tools/cli/cli.h"
@@ -39,6 +40,8 @@ int main(int argc, char **argv)
 		return cli_bench(argc - 1, argv + 1);
 	if (strcmp(role, "boot") == 0)
 		return sentry_main(argc - 1, argv + 1);
+	if (strcmp(role, "netgofer") == 0)
+		return net_gofer_main(argc - 1, argv + 1);
 	if (strcmp(role, "gofer") == 0)
 		_exit(gofer_main(argc - 1, argv + 1)); /* no stdio flush: its seccomp forbids write */
 	if (strcmp(role, "help") == 0 || strcmp(role, "--help") == 0 || strcmp(role, "-h") == 0)

@@ -525,6 +525,8 @@ static int gofer_create_op(struct inode *dir, const char *name, uint32_t mode, s
 		err = gofer_mkdir(gd->c, gd->fid, name, mode & 07777, &fid, &st);
 	else if (S_ISREG(mode))
 		err = gofer_create(gd->c, gd->fid, name, O_EXCL, mode & 07777, &fid, &st);
+	else if (S_ISSOCK(mode)) /* an AF_UNIX bind: the node is only a name */
+		err = gofer_mksock(gd->c, gd->fid, name, mode & 07777, &fid, &st);
 	else
 		return -EPERM; /* device nodes and fifos are not made on the host */
 	if (err < 0)

@@ -251,8 +251,60 @@ void host_fd_arm(struct kernel *k, int idx)
 	k->host_armed[idx] = true;
 }
 
+void host_watch_arm(struct kernel *k, struct host_watch *w, uint32_t events)
+{
+	if (!w->added) {
+		if (!k->host_watches.next)
+			list_init(&k->host_watches);
+		list_add_tail(&w->link, &k->host_watches);
+		w->added = true;
+	}
+	if (w->armed && w->events == events)
+		return;
+	struct epoll_event ev = {.events = events | EPOLLONESHOT, .data.fd = w->fd};
+	if (epoll_ctl(k->epfd, EPOLL_CTL_MOD, w->fd, &ev) < 0 && errno == ENOENT)
+		epoll_ctl(k->epfd, EPOLL_CTL_ADD, w->fd, &ev);
+	if (!w->armed)
+		k->host_watches_armed++;
+	w->armed = true;
+	w->events = events;
+}
+
+void host_watch_remove(struct kernel *k, struct host_watch *w)
+{
+	if (!w->added)
+		return;
+	epoll_ctl(k->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+	if (w->armed)
+		k->host_watches_armed--;
+	w->armed = false;
+	list_del_init(&w->link);
+	w->added = false;
+}
+
+/* The watch an epoll event is for (watches are few: the channel and two per outbound
+ * connection). */
+static void host_watch_fire(struct kernel *k, int fd)
+{
+	if (!k->host_watches.next)
+		return;
+	struct list_head *pos;
+	list_for_each(pos, &k->host_watches)
+	{
+		struct host_watch *w = list_entry(pos, struct host_watch, link);
+		if (w->fd != fd || !w->armed)
+			continue;
+		w->armed = false; /* EPOLLONESHOT: disarmed now */
+		k->host_watches_armed--;
+		w->ready(w);
+		return;
+	}
+}
+
 static bool host_waiters(struct kernel *k)
 {
+	if (k->host_watches_armed)
+		return true;
 	for (int i = 0; i < 3; i++)
 		if (!list_empty(&k->host_wq[i].waiters))
 			return true;
@@ -397,6 +449,7 @@ int kernel_run(struct kernel *k)
 					kernel_log("timerfd read: %s", strerror(errno));
 				timers_expire(k);
 			} else {
+				host_watch_fire(k, fd);
 				for (int h = 0; h < 3; h++) {
 					if (fd != k->host_stdio[h] || !k->host_armed[h])
 						continue;

@@ -251,10 +251,25 @@ struct kernel {
 	/* --tmpfs-size: what all memory-backed files (tmpfs, the overlay's upper layer,
 	 * memfd) may hold together, and hold now (pages with data). */
 	uint64_t shmem_limit, shmem_used;
+	uint64_t shmem_boot; /* of which the sandbox's own boot files (/etc/hosts...): not the
+			      * guest's to pay for; limit and statfs leave them out */
 	struct dentry *memfd_root; /* the hidden filesystem memfd files live on */
 	struct inotify_state *inotify; /* watches of every inotify instance (inotify.c) */
 	struct pty_table *ptys; /* pseudo-terminals by index (sentry/fs/pty.c) */
 	struct net_state *net; /* sockets' shared state (sentry/net), made on first use */
+	struct list_head host_watches; /* struct host_watch, armed or not */
+	int host_watches_armed;
+};
+
+/* A host fd the event loop watches for a subsystem (the net gofer's channel and relay
+ * pipes): when it becomes ready for the events asked, ready() runs once (one-shot; arm
+ * again for more). */
+struct host_watch {
+	int fd;
+	void (*ready)(struct host_watch *w);
+	bool armed, added;
+	uint32_t events;
+	struct list_head link;
 };
 
 /* ---- kernel core (sentry/kernel/kernel.c) ---- */
@@ -274,6 +289,10 @@ int task_wait_also(struct task *t, struct waitqueue *wq);
 #define TIMEOUT_RETRY (-10002)
 /* Makes the event loop watch host stdio fd idx and wake host_wq[idx] when readable. */
 void host_fd_arm(struct kernel *k, int idx);
+/* events: EPOLLIN and/or EPOLLOUT. Re-arming an armed watch updates its events. */
+void host_watch_arm(struct kernel *k, struct host_watch *w, uint32_t events);
+/* Stops watching w->fd (call before closing it). */
+void host_watch_remove(struct kernel *k, struct host_watch *w);
 void waitqueue_init(struct waitqueue *wq);
 void waitqueue_wake_all(struct waitqueue *wq);
 void timer_arm(struct kernel *k, struct ktimer *t, uint64_t deadline_ns);

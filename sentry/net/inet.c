@@ -1,7 +1,7 @@
 /* AF_INET and AF_INET6 sockets: creation (TCP or UDP), what the two share (addresses,
  * names, IPPROTO_IP/IPPROTO_IPV6 options), and the rule that only the sandbox's loopback
- * is reachable: a connect or send to any other address is ENETUNREACH (outbound traffic
- * through the gofer's allowlist is a later part of issue 5). */
+ * is reachable in the sentry; TCP to any other address goes through the net gofer
+ * (egress.c), UDP only to the sandbox's resolver (dns.c). */
 #include "sentry/net/inet.h"
 
 #include <arpa/inet.h>
@@ -55,6 +55,12 @@ int inet_create(struct task *t, int family, int type, int protocol, struct sock 
 
 int inet_dest(struct sock *sk, const struct sockaddr_storage *a, socklen_t len, struct sockaddr_in6 *dst)
 {
+	int r = inet_route(sk, a, len, dst);
+	return r == ROUTE_LOCAL ? 0 : r < 0 ? r : -ENETUNREACH;
+}
+
+int inet_route(struct sock *sk, const struct sockaddr_storage *a, socklen_t len, struct sockaddr_in6 *dst)
+{
 	int err = inet_addr_in(sk->family, a, len, dst, false);
 	if (err < 0)
 		return err;
@@ -72,9 +78,11 @@ int inet_dest(struct sock *sk, const struct sockaddr_storage *a, socklen_t len, 
 			dst->sin6_addr.s6_addr[15] = 1;
 		}
 	}
-	if (!inet_is_loopback(&dst->sin6_addr))
-		return -ENETUNREACH;
-	return 0;
+	if (inet_is_loopback(&dst->sin6_addr) || inet_is_v4(&dst->sin6_addr, NET_IF_ADDR))
+		return ROUTE_LOCAL;
+	if (inet_is_v4(&dst->sin6_addr, NET_RESOLVER_ADDR))
+		return ROUTE_RESOLVER;
+	return ROUTE_OUT;
 }
 
 int inet_autobind(struct sock *sk, struct list_head *table, const struct sockaddr_in6 *dst)
@@ -191,6 +199,7 @@ int inet_setsockopt(struct sock *sk, int level, int name, const void *val, sockl
 		if (err < 0)
 			return err;
 		switch (name) {
+		case IP_RECVERR: sk->recverr = v != 0; return 0;
 		case IP_TOS: sk->ip_tos = v & 0xff; return 0;
 		case IP_TTL:
 			if (v == -1) v = 64;
@@ -204,6 +213,7 @@ int inet_setsockopt(struct sock *sk, int level, int name, const void *val, sockl
 			return -EINVAL;
 		memcpy(&v, val, sizeof(v));
 		switch (name) {
+		case IPV6_RECVERR: sk->recverr = v != 0; return 0;
 		case IPV6_V6ONLY:
 			if (sk->bound)
 				return -EINVAL;
@@ -241,6 +251,7 @@ int inet_getsockopt(struct sock *sk, int level, int name, void *val, socklen_t *
 	}
 	if (level == IPPROTO_IP) {
 		switch (name) {
+		case IP_RECVERR: return put_int(val, len, sk->recverr);
 		case IP_TOS: return put_int(val, len, sk->ip_tos);
 		case IP_TTL: return put_int(val, len, sk->ip_ttl);
 		}
@@ -249,6 +260,7 @@ int inet_getsockopt(struct sock *sk, int level, int name, void *val, socklen_t *
 	if (level == IPPROTO_IPV6 && sk->family == AF_INET6) {
 		switch (name) {
 		case IPV6_V6ONLY: return put_int(val, len, sk->v6only);
+		case IPV6_RECVERR: return put_int(val, len, sk->recverr);
 		case IPV6_UNICAST_HOPS: return put_int(val, len, sk->ip_ttl);
 		case IPV6_TCLASS: return put_int(val, len, sk->ip_tos);
 		}

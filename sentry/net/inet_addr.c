@@ -1,6 +1,9 @@
 /* Internet addresses as the socket layer keeps them: every address is a sockaddr_in6,
  * IPv4 ones mapped (::ffff:a.b.c.d), so AF_INET and dual-stack AF_INET6 sockets share one
- * port space. The sandbox has one interface, lo: 127.0.0.0/8 and ::1. */
+ * port space. The sandbox has the loopback (127.0.0.0/8 and ::1) and one interface
+ * address, 10.0.2.15, which reaches the same in-sentry stack; 10.0.2.2
+ * (host.ward.internal) and 10.0.2.3 (the resolver) are routed to the net gofer and the
+ * sentry's DNS server (egress.c, dns.c). */
 #include "sentry/net/net.h"
 
 #include <arpa/inet.h>
@@ -26,9 +29,15 @@ bool inet_is_loopback(const struct in6_addr *a)
 	return IN6_IS_ADDR_LOOPBACK(a);
 }
 
+bool inet_is_v4(const struct in6_addr *a, uint32_t v4)
+{
+	uint32_t be = htonl(v4);
+	return inet_is_v4mapped(a) && memcmp(&a->s6_addr[12], &be, 4) == 0;
+}
+
 bool inet_is_local(const struct in6_addr *a)
 {
-	return inet_is_any(a) || inet_is_loopback(a);
+	return inet_is_any(a) || inet_is_loopback(a) || inet_is_v4(a, NET_IF_ADDR);
 }
 
 int inet_addr_in(int fam, const struct sockaddr_storage *a, socklen_t len, struct sockaddr_in6 *out,

@@ -240,17 +240,21 @@ long rxq_read(struct sock *sk, struct kmsg *m, bool stream, size_t skip)
 	}
 	size_t copied = 0;
 	struct list_head *pos = sk->rxq.next;
+	/* first may be consumed and freed by the loop: compare senders with a copy. */
+	struct skb first_sender = {.has_cred = first->has_cred, .cred = first->cred};
+	bool at_first = true;
 	while (pos != &sk->rxq && m->iter.left) {
 		struct skb *skb = list_entry(pos, struct skb, link);
 		pos = pos->next;
-		if (skb != first && !same_sender(first, skb))
+		if (!at_first && !same_sender(&first_sender, skb))
 			break;
 		size_t avail = skb->len - skb->off;
 		size_t n = avail < m->iter.left ? avail : m->iter.left;
 		if (iter_copy_to(&m->iter, skb->data + skb->off, n) < 0)
 			return copied ? (long)copied : -EFAULT;
-		if (skb == first && take_fds(skb, m, peek, sk->k) < 0)
+		if (at_first && take_fds(skb, m, peek, sk->k) < 0)
 			return copied ? (long)copied : -ENOMEM;
+		at_first = false;
 		copied += n;
 		if (peek)
 			continue;

@@ -165,6 +165,9 @@ struct sock {
 	int tcp_keepidle, tcp_keepintvl, tcp_keepcnt, tcp_maxseg;
 	bool tcp_cork, tcp_quickack, tcp_defer;
 	int tcp_user_timeout;
+	/* TCP to an address off the sandbox: the relay through the net gofer (egress.c) */
+	struct egress *egress;
+	bool recverr; /* IP_RECVERR / IPV6_RECVERR: kept; no error queue is ever filled */
 };
 
 /* Per-sandbox network state (reachable from struct kernel). */
@@ -174,7 +177,9 @@ struct net_state {
 	struct list_head tcp_ports, udp_ports; /* bound inet sockets */
 	uint32_t ephemeral_next;
 	uint32_t netlink_next_portid;
+	struct list_head netlink_bound; /* netlink sockets with a port id (sock.bind_link) */
 	long fds_in_flight; /* SCM_RIGHTS files queued in all sockets */
+	struct net_chan *chan; /* the net gofer (egress.c); NULL: nothing leaves the sandbox */
 };
 
 struct net_state *net_of(struct kernel *k);
@@ -240,6 +245,8 @@ int unix_create(struct task *t, int type, int protocol, struct sock **out);
 int unix_socketpair(struct task *t, int type, int protocol, struct sock **a, struct sock **b);
 int inet_create(struct task *t, int family, int type, int protocol, struct sock **out);
 int netlink_create(struct task *t, int type, int protocol, struct sock **out);
+/* SIOCGIFNAME, SIOCGIFINDEX, SIOCGIFFLAGS, SIOCGIFMTU on the sandbox's interfaces. */
+int net_iface_ioctl(struct task *t, unsigned long cmd, uint64_t arg);
 
 /* ---- inet addresses (inet_addr.c) ---- */
 /* The guest's sockaddr (AF_INET or AF_INET6) for a socket of family fam as a
@@ -271,5 +278,37 @@ bool port_listen_conflict(struct sock *sk, struct list_head *table);
  * or NULL. state_filter: SS_LISTENING, or -1 for any. */
 struct sock *port_lookup(struct list_head *table, const struct sockaddr_in6 *dst, int family_of_sender,
 			 int state_filter);
+
+/* ---- outbound connections and names through the net gofer (egress.c) ---- */
+/* Takes the channel to the net gofer (fd, a SOCK_SEQPACKET socket) at boot. */
+int net_egress_init(struct kernel *k, int fd);
+bool net_egress_available(struct kernel *k);
+/* Writes the sandbox's /etc/hosts and /etc/resolv.conf (etc_files.c). */
+int net_etc_files(struct kernel *k);
+/* TCP connect to dst, off the sandbox: asks the net gofer; the socket is SS_CONNECTING
+ * until it answers. Returns -EINPROGRESS (nonblock), or parks t. */
+int egress_connect(struct sock *sk, struct task *t, const struct sockaddr_in6 *dst, bool nonblock);
+long egress_send(struct sock *sk, struct task *t, struct kmsg *m);
+/* After the guest read: refill the receive queue from the relay. */
+void egress_after_recv(struct sock *sk);
+unsigned egress_poll(struct sock *sk);
+void egress_shutdown_send(struct sock *sk);
+void egress_release(struct sock *sk);
+/* A DNS query (UDP payload in m) the guest sent to the sandbox's resolver from sk;
+ * the answer is queued to sk from src when the net gofer replies. */
+long dns_query(struct sock *sk, struct task *t, struct kmsg *m, const struct sockaddr_in6 *resolver);
+/* Between egress.c (the channel) and dns.c: a query waiting for the net gofer. */
+struct dns_pending;
+struct net_msg;
+int egress_resolve(struct kernel *k, struct dns_pending *d, const char *name, uint16_t qtype, struct task *t);
+void dns_answer(struct dns_pending *d, const struct net_msg *rep);
+/* The net gofer is gone: SERVFAIL. */
+void dns_abandon(struct dns_pending *d);
+
+/* The sandbox's addresses besides the loopback (sentry/net/inet_addr.c). */
+#define NET_IF_ADDR 0x0a00020fu       /* 10.0.2.15: the sandbox's interface address */
+#define NET_HOST_ADDR 0x0a000202u     /* 10.0.2.2: host.ward.internal */
+#define NET_RESOLVER_ADDR 0x0a000203u /* 10.0.2.3: the resolver in the sentry */
+bool inet_is_v4(const struct in6_addr *a, uint32_t v4);
 
 #endif

@@ -22,6 +22,7 @@ struct net_state *net_of(struct kernel *k)
 		list_init(&n->tcp_ports);
 		list_init(&n->udp_ports);
 		n->netlink_next_portid = 1;
+		list_init(&n->netlink_bound);
 		k->net = n;
 	}
 	return k->net;
@@ -243,8 +244,10 @@ static long sock_file_ioctl(struct file *f, struct task *t, unsigned long cmd, u
 		/* Sent bytes live in the receiver's queue here; nothing waits on this side. */
 		v = 0;
 		break;
-	case SIOCGIFCONF: case SIOCGIFFLAGS: case SIOCGIFINDEX: case SIOCGIFNAME:
-		return -ENOTTY; /* interface ioctls are not served: use netlink */
+	case SIOCGIFFLAGS: case SIOCGIFINDEX: case SIOCGIFNAME: case SIOCGIFMTU:
+		return net_iface_ioctl(t, cmd, arg); /* the sandbox's interfaces (netlink.c) */
+	case SIOCGIFCONF:
+		return -ENOTTY; /* not served: use netlink */
 	default:
 		return -ENOTTY;
 	}

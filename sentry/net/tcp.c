@@ -118,9 +118,17 @@ static int tcp_connect(struct sock *sk, struct task *t, const struct sockaddr_st
 	if (sk->state != SS_FREE)
 		return sk->state == SS_CONNECTING ? -EALREADY : -EISCONN;
 	struct sockaddr_in6 dst;
-	int err = inet_dest(sk, a, len, &dst);
+	int err = inet_route(sk, a, len, &dst);
 	if (err < 0)
 		return err;
+	if (err != ROUTE_LOCAL) {
+		/* Off the sandbox: the net gofer decides (the resolver serves no TCP). */
+		if (err == ROUTE_RESOLVER || !net_egress_available(sk->k))
+			return err == ROUTE_RESOLVER ? -ECONNREFUSED : -ENETUNREACH;
+		sk->shutdown = 0;
+		sk->fin = false;
+		return egress_connect(sk, t, &dst, nonblock);
+	}
 	sk->shutdown = 0;
 	sk->fin = false;
 	bool was_bound = sk->bound;
@@ -221,6 +229,8 @@ static long tcp_sendmsg(struct sock *sk, struct task *t, struct kmsg *m)
 			return -EAGAIN;
 		return sock_wait(sk, t, sk->sndtimeo_ns, 0);
 	}
+	if (sk->state == SS_CONNECTED && !(sk->shutdown & SHUT_SEND) && sk->egress)
+		return egress_send(sk, t, m);
 	if (sk->state != SS_CONNECTED || (sk->shutdown & SHUT_SEND) || !sk->peer)
 		return sock_epipe(t, m->flags);
 	struct sock *peer = sk->peer;
@@ -241,7 +251,10 @@ static long tcp_recvmsg(struct sock *sk, struct task *t, struct kmsg *m)
 		return -ENOTCONN;
 	if (sk->state == SS_FREE && !sk->err)
 		return -ENOTCONN;
-	return stream_recv(sk, t, m);
+	long r = stream_recv(sk, t, m);
+	if (sk->egress && r > 0 && !(m->flags & MSG_PEEK))
+		egress_after_recv(sk);
+	return r;
 }
 
 static int tcp_shutdown(struct sock *sk, int how)
@@ -254,6 +267,8 @@ static int tcp_shutdown(struct sock *sk, int how)
 		return 0;
 	}
 	sk->shutdown |= mask;
+	if ((mask & SHUT_SEND) && sk->egress)
+		egress_shutdown_send(sk);
 	if (sk->state != SS_CONNECTED) {
 		sock_wake(sk);
 		return -ENOTCONN;
@@ -270,6 +285,8 @@ static int tcp_shutdown(struct sock *sk, int how)
 static unsigned tcp_poll(struct sock *sk)
 {
 	unsigned mask = 0;
+	if (sk->egress)
+		return egress_poll(sk);
 	if (sk->err)
 		mask |= POLLERR;
 	if (sk->state == SS_LISTENING)
@@ -309,6 +326,7 @@ static void tcp_close_connection(struct sock *sk, bool rst)
 
 static void tcp_release(struct sock *sk)
 {
+	egress_release(sk);
 	port_unbind(sk);
 	if (sk->state == SS_LISTENING || !list_empty(&sk->pendingq) || !list_empty(&sk->acceptq)) {
 		while (!list_empty(&sk->pendingq)) {

@@ -37,9 +37,11 @@ static int udp_connect(struct sock *sk, struct task *t, const struct sockaddr_st
 		return 0;
 	}
 	struct sockaddr_in6 dst;
-	int err = inet_dest(sk, a, len, &dst);
+	int err = inet_route(sk, a, len, &dst);
 	if (err < 0)
 		return err;
+	if (err == ROUTE_OUT || (err == ROUTE_RESOLVER && ntohs(dst.sin6_port) != 53))
+		return -ENETUNREACH; /* no UDP leaves the sandbox, only DNS to its resolver */
 	if ((err = inet_autobind(sk, udp_table(sk), &dst)) < 0)
 		return err;
 	*in6_of(&sk->remote) = dst;
@@ -61,8 +63,10 @@ static long udp_sendmsg(struct sock *sk, struct task *t, struct kmsg *m)
 	struct sockaddr_in6 dst;
 	int err;
 	if (m->addrlen) {
-		if ((err = inet_dest(sk, &m->addr, m->addrlen, &dst)) < 0)
+		if ((err = inet_route(sk, &m->addr, m->addrlen, &dst)) < 0)
 			return err;
+		if (err == ROUTE_OUT || (err == ROUTE_RESOLVER && ntohs(dst.sin6_port) != 53))
+			return -ENETUNREACH;
 	} else if (sk->state == SS_CONNECTED) {
 		dst = *in6_of(&sk->remote);
 	} else {
@@ -72,6 +76,8 @@ static long udp_sendmsg(struct sock *sk, struct task *t, struct kmsg *m)
 		return -EMSGSIZE;
 	if ((err = inet_autobind(sk, udp_table(sk), &dst)) < 0)
 		return err;
+	if (inet_is_v4(&dst.sin6_addr, NET_RESOLVER_ADDR))
+		return dns_query(sk, t, m, &dst);
 	/* The source: our address, or the loopback when bound to the wildcard. */
 	struct sockaddr_in6 src = *in6_of(&sk->local);
 	if (inet_is_any(&src.sin6_addr)) {

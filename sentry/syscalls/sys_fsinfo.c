@@ -22,8 +22,9 @@ static long put_statfs(struct task *t, struct inode *ino, uint64_t ubuf)
 	if (strcmp(ino->sb->fstype, "tmpfs") == 0 && t->k->shmem_limit) {
 		/* Memory-backed: the --tmpfs-size budget all of them share, and what is left. */
 		struct kernel *k = t->k;
-		s.f_blocks = k->shmem_limit / 4096;
-		uint64_t used = (k->shmem_used + 4095) / 4096;
+		s.f_blocks = (k->shmem_limit - k->shmem_boot) / 4096;
+		uint64_t guest = k->shmem_used > k->shmem_boot ? k->shmem_used - k->shmem_boot : 0;
+		uint64_t used = (guest + 4095) / 4096;
 		s.f_bfree = s.f_bavail = s.f_blocks > used ? s.f_blocks - used : 0;
 		s.f_files = s.f_ffree = 1 << 20;
 	}

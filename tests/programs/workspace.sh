@@ -84,4 +84,31 @@ ln -s /etc "$ws/etc-link"
 if run /bin/sh -c 'echo pwned > etc-link/ward-ws-test' 2>/dev/null && [ -e /etc/ward-ws-test ]; then
 	rm -f /etc/ward-ws-test; echo "FAIL: a workspace symlink led to the host's /etc"; exit 1
 fi
+# An AF_UNIX socket bound in the workspace: the gofer makes the socket node (the
+# rendezvous name), the socket itself stays in the sandbox: the host sees a socket node
+# but cannot connect through it to the guest.
+(cd "$ws" && timeout 120 "$ward" run -- python3 -c '
+import os, socket, stat, time
+s = socket.socket(socket.AF_UNIX); s.bind("./s.sock"); s.listen(1)
+c = socket.socket(socket.AF_UNIX); c.connect("./s.sock"); a, _ = s.accept()
+c.send(b"hi"); print(a.recv(2).decode(), stat.S_ISSOCK(os.stat("s.sock").st_mode))
+open("ready", "w").close()
+for _ in range(200):
+    if os.path.exists("probed"): break
+    time.sleep(0.05)
+s.close(); os.unlink("s.sock"); print(os.path.exists("s.sock"))' >"$outside/sock.out" 2>&1) &
+for _ in $(seq 200); do [ -e "$ws/ready" ] && break; sleep 0.05; done
+[ -S "$ws/s.sock" ] || { echo "FAIL: no socket node in the host's workspace"; exit 1; }
+python3 -c "
+import socket, sys
+try:
+    socket.socket(socket.AF_UNIX).connect('$ws/s.sock')
+except OSError:
+    sys.exit(0)
+sys.exit(1)" || { echo "FAIL: the host reached the guest's socket through the workspace"; exit 1; }
+touch "$ws/probed"
+wait
+[ "$(cat "$outside/sock.out")" = "hi True
+False" ] || { echo "FAIL: AF_UNIX bind in the workspace: $(cat "$outside/sock.out")"; exit 1; }
+[ -e "$ws/s.sock" ] && { echo "FAIL: the socket node outlived its unlink"; exit 1; }
 echo PASS

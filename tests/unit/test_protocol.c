@@ -767,14 +767,30 @@ Test(protocol, write_side_request_roundtrips)
 	cr_assert_eq(req_roundtrip(&r, &o), (int)GOFER_HDR_SIZE + 4);
 }
 
+Test(protocol, mksock_roundtrip)
+{
+	struct gofer_req r = { .op = GOFER_OP_MKSOCK, .tag = 3, .fid = 4 }, o;
+	strcpy(r.mkdir.name, "s.sock");
+	r.mkdir.mode = 0755;
+	req_roundtrip(&r, &o);
+	cr_assert_str_eq(o.mkdir.name, "s.sock");
+	cr_assert_eq(o.mkdir.mode, 0755);
+	r.mkdir.mode = 0140755; /* a type in the mode: only permission bits travel */
+	cr_assert_lt(gofer_encode_req(buf, sizeof(buf), &r), 0);
+	strcpy(r.mkdir.name, "..");
+	r.mkdir.mode = 0755;
+	cr_assert_lt(gofer_encode_req(buf, sizeof(buf), &r), 0);
+}
+
 Test(protocol, write_side_reply_roundtrips)
 {
 	struct gofer_stat st = sample_stat();
 	struct gofer_reply r, o;
 	int len;
 
-	static const uint16_t newfid[] = { GOFER_OP_CREATE, GOFER_OP_MKDIR, GOFER_OP_SYMLINK };
-	for (int i = 0; i < 3; i++) {
+	static const uint16_t newfid[] = { GOFER_OP_CREATE, GOFER_OP_MKDIR, GOFER_OP_SYMLINK,
+					   GOFER_OP_MKSOCK };
+	for (int i = 0; i < 4; i++) {
 		r = (struct gofer_reply){ .op = newfid[i] | GOFER_REPLY, .tag = 1 };
 		r.walk.fid = 33;
 		r.walk.st = st;

@@ -3,6 +3,7 @@
  * images of this binary with nothing of the host's environment, and passes the guest's
  * exit status through. */
 #include "tools/cli/cli.h"
+#include "gofer/egress_policy.h"
 #include "gofer/server.h"
 
 #include <errno.h>
@@ -54,6 +55,19 @@ static void help(FILE *out)
 		"  --tmpfs-size N    most bytes memory-backed files (/tmp, /dev/shm, changes to\n"
 		"                    the system directories, memfd) hold together (default 1G;\n"
 		"                    suffixes K, M, G): past it, ENOSPC\n"
+		"  --allow-net HOST:PORT\n"
+		"                    let the guest connect (TCP) to HOST:PORT and resolve HOST;\n"
+		"                    repeatable. HOST: a name (pypi.org), a wildcard name\n"
+		"                    (*.github.com: names below it), an IPv4 address or CIDR\n"
+		"                    (192.0.2.0/24), an IPv6 one in brackets ([2001:db8::/32]),\n"
+		"                    or host.ward.internal (this machine's 127.0.0.1). PORT: a\n"
+		"                    number or *. Everything else is refused (ECONNREFUSED,\n"
+		"                    NXDOMAIN)\n"
+		"  --audit FILE      append one JSON line per connect and name lookup to FILE\n"
+		"                    (default: denials are told on stderr)\n"
+		"  --max-egress-bytes N  most bytes all outbound connections may send (suffixes\n"
+		"                    K, M, G): past it the connection is reset, new ones refused\n"
+		"  --max-egress-conns N  most outbound connections open at once (default 64)\n"
 		"  --debug           log every system call on stderr\n"
 		"\n"
 		"Exit status: the guest's; 128+N if a signal N killed it; 126 if COMMAND cannot\n"
@@ -82,16 +96,19 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* Starts this binary again in a role, with fd kept open as itself and an environment
- * holding only what sanitizers need. */
-static pid_t spawn_role(char *const argv[], int keep_fd)
+/* Starts this binary again in a role, with fd (and fd2, if not -1) kept open as
+ * themselves and an environment holding only what sanitizers need. */
+static pid_t spawn_role2(char *const argv[], int keep_fd, int keep_fd2)
 {
 	pid_t pid = fork();
 	if (pid != 0)
 		return pid;
-	if (keep_fd >= 0) {
-		int flags = fcntl(keep_fd, F_GETFD);
-		fcntl(keep_fd, F_SETFD, flags & ~FD_CLOEXEC);
+	int keep[2] = {keep_fd, keep_fd2};
+	for (int i = 0; i < 2; i++) {
+		if (keep[i] < 0)
+			continue;
+		int flags = fcntl(keep[i], F_GETFD);
+		fcntl(keep[i], F_SETFD, flags & ~FD_CLOEXEC);
 	}
 	char *envp[4];
 	int n = 0;
@@ -109,6 +126,11 @@ static pid_t spawn_role(char *const argv[], int keep_fd)
 	execve("/proc/self/exe", argv, envp);
 	fprintf(stderr, "ward: cannot start '%s': %s\n", argv[1], strerror(errno));
 	_exit(125);
+}
+
+static pid_t spawn_role(char *const argv[], int keep_fd)
+{
+	return spawn_role2(argv, keep_fd, -1);
 }
 
 static volatile sig_atomic_t termination;
@@ -130,10 +152,15 @@ int cli_run(int argc, char **argv)
 		{"tmpfs-size", required_argument, NULL, 's'},
 		{"workspace", required_argument, NULL, 'w'},
 		{"no-workspace", no_argument, NULL, 'W'},
+		{"allow-net", required_argument, NULL, 'a'},
+		{"audit", required_argument, NULL, 'A'},
+		{"max-egress-bytes", required_argument, NULL, 'B'},
+		{"max-egress-conns", required_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct argv_builder gofer = {0}, sentry = {0};
+	struct argv_builder gofer = {0}, sentry = {0}, netgofer = {0};
+	int audit_fd = -1;
 	const char *platform = "ptrace", *rootfs = NULL;
 	char path[PATH_MAX], num[32];
 	bool debug = false, no_workspace = false;
@@ -143,6 +170,8 @@ int cli_run(int argc, char **argv)
 	push(&gofer, "gofer");
 	push(&sentry, "ward");
 	push(&sentry, "boot");
+	push(&netgofer, "ward");
+	push(&netgofer, "netgofer");
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
@@ -206,6 +235,52 @@ int cli_run(int argc, char **argv)
 		case 'W':
 			no_workspace = true;
 			break;
+		case 'a': {
+			struct egress_rule rule;
+			char why[160];
+			if (egress_rule_parse(optarg, &rule, why, sizeof(why)) < 0) {
+				fprintf(stderr, "ward: --allow-net %s: %s\n", optarg, why);
+				return 125;
+			}
+			push(&netgofer, "--allow");
+			if (push(&netgofer, optarg) < 0) {
+				fprintf(stderr, "ward: too many --allow-net rules\n");
+				return 125;
+			}
+			break;
+		}
+		case 'A':
+			if (audit_fd >= 0)
+				close(audit_fd);
+			audit_fd = open(optarg, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+			if (audit_fd < 0) {
+				fprintf(stderr, "ward: --audit %s: %s\n", optarg, strerror(errno));
+				return 125;
+			}
+			break;
+		case 'B': {
+			uint64_t size;
+			if (parse_size(optarg, &size) < 0) {
+				fprintf(stderr, "ward: --max-egress-bytes %s: want a size of at least 4K "
+						"(suffixes K, M, G)\n", optarg);
+				return 125;
+			}
+			snprintf(num, sizeof(num), "%llu", (unsigned long long)size);
+			push(&netgofer, "--max-bytes");
+			push(&netgofer, num);
+			break;
+		}
+		case 'C': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || end == optarg || v < 1 || v > 1024) {
+				fprintf(stderr, "ward: --max-egress-conns %s: want 1-1024\n", optarg);
+				return 125;
+			}
+			push(&netgofer, "--max-conns");
+			push(&netgofer, optarg);
+			break;
+		}
 		case 'h':
 			help(stdout);
 			return 0;
@@ -263,6 +338,23 @@ int cli_run(int argc, char **argv)
 	snprintf(num, sizeof(num), "%d", sv[0]);
 	push(&sentry, "--gofer-fd");
 	push(&sentry, num);
+	/* The net gofer: outbound connections and name lookups, on a channel of its own. */
+	int nv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, nv) < 0) {
+		fprintf(stderr, "ward: socketpair: %s\n", strerror(errno));
+		return 125;
+	}
+	snprintf(num, sizeof(num), "%d", nv[1]);
+	push(&netgofer, "--sock-fd");
+	push(&netgofer, num);
+	if (audit_fd >= 0) {
+		snprintf(num, sizeof(num), "%d", audit_fd);
+		push(&netgofer, "--audit-fd");
+		push(&netgofer, num);
+	}
+	snprintf(num, sizeof(num), "%d", nv[0]);
+	push(&sentry, "--net-fd");
+	push(&sentry, num);
 	push(&sentry, "--platform");
 	push(&sentry, platform);
 	const char *term = getenv("TERM");
@@ -296,13 +388,24 @@ int cli_run(int argc, char **argv)
 		return 125;
 	}
 	close(sv[1]);
-	pid_t spid = spawn_role(sentry.v, sv[0]);
-	if (spid < 0) {
+	pid_t npid = spawn_role2(netgofer.v, nv[1], audit_fd);
+	if (npid < 0) {
 		fprintf(stderr, "ward: fork: %s\n", strerror(errno));
 		kill(gpid, SIGKILL);
 		return 125;
 	}
+	close(nv[1]);
+	if (audit_fd >= 0)
+		close(audit_fd);
+	pid_t spid = spawn_role2(sentry.v, sv[0], nv[0]);
+	if (spid < 0) {
+		fprintf(stderr, "ward: fork: %s\n", strerror(errno));
+		kill(gpid, SIGKILL);
+		kill(npid, SIGKILL);
+		return 125;
+	}
 	close(sv[0]);
+	close(nv[0]);
 
 	/* Both children are watched: the gofer dying under a running guest is reported at
 	 * once (the guest's file operations fail with EIO from then on, and it is left to
@@ -325,6 +428,11 @@ int cli_run(int argc, char **argv)
 		if (p == spid) {
 			status = st;
 			sentry_done = true;
+		} else if (p == npid) {
+			npid = -1;
+			if (WIFSIGNALED(st))
+				fprintf(stderr, "ward: the net gofer died (signal %d: %s); outbound "
+						"connections failed\n", WTERMSIG(st), strsignal(WTERMSIG(st)));
 		} else if (p == gpid) {
 			gofer_done = true;
 			gstatus = st;
@@ -332,6 +440,11 @@ int cli_run(int argc, char **argv)
 				fprintf(stderr, "ward: the gofer died (signal %d: %s); file access failed\n",
 					WTERMSIG(st), strsignal(WTERMSIG(st)));
 		}
+	}
+	if (npid > 0) {
+		kill(npid, SIGKILL);
+		while (waitpid(npid, NULL, 0) < 0 && errno == EINTR)
+			;
 	}
 	if (termination) {
 		kill(gpid, SIGKILL);
