@@ -7,7 +7,7 @@ PACKAGES="
   build-essential cmake pkg-config git
   libseccomp-dev liblz4-dev libcriterion-dev libunwind-dev libcapstone-dev
   busybox-static python3 coreutils bash procps
-  runsc proot gnuplot-nox util-linux tmux
+  runsc proot gnuplot-nox util-linux tmux iproute2
 "
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-deps: run as root (apt-get needs it)" >&2
