@@ -203,7 +203,9 @@ static void build_filter(struct sc_platform *sp)
 	emit(sp, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0));
 	emit(sp, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
 	emit(sp, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NR));
-	emit(sp, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x40000000u /* x32 */, 0, 1));
+	/* x32 calls are [0x40000000, 0x80000000); above, "negative" numbers just get ENOSYS. */
+	emit(sp, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x80000000u, 2, 0));
+	emit(sp, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 0, 1));
 	emit(sp, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
 	emit(sp, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 					      offsetof(struct seccomp_data, instruction_pointer) + 4));
