@@ -4,6 +4,7 @@
  * [STUB_BASE, +4K)     the ptrace platform's code page: the control thread's syscalls
  * [STUB_BATCH, +4K)    the batch page (read-only in the stub), as for ptrace
  * [SC_CODE, +4K)       this platform's code: signal handler, restorer, thread entry
+ * [SC_FILTER, +4K)     the guest threads' seccomp filter, read-only (one page for all)
  * [SC_MSG_BASE, ...)   one message area per guest thread (SC_MSG_SLOTS of them) */
 #ifndef WARD_PLATFORM_SECCOMP_LAYOUT_H
 #define WARD_PLATFORM_SECCOMP_LAYOUT_H
@@ -18,6 +19,9 @@
 
 #define SC_CODE (SC_STUB_BASE + 0x2000)
 #define SC_CODE_SIZE 0x1000
+/* The guest threads' seccomp filter (struct sock_fprog, then the program), read-only. */
+#define SC_FILTER (SC_STUB_BASE + 0x3000)
+#define SC_FILTER_SIZE 0x1000
 #define SC_MSG_BASE (SC_STUB_BASE + 0x100000)
 /* A message area: a header page, then the alternate signal stack the host kernel writes
  * the guest's register and xsave state onto. Aligned to its size, so the handler finds

@@ -6,8 +6,10 @@
  *
  * Address-space operations (mmap of the memory file, munmap, mprotect) and the creation of
  * threads still run on the stub's control thread, which is traced as on the ptrace
- * platform: those syscalls are allowed only through SECCOMP_RET_TRACE, so a guest thread
- * (never traced) that jumps to them just gets ENOSYS. */
+ * platform. Two filters: every stub thread has the control filter (syscalls allowed from
+ * the stub's pages only); guest threads add the guest filter on themselves when they
+ * start, which traps everything but the handler's own calls (so a guest thread that
+ * jumps to the control thread's syscall instructions just makes a guest syscall). */
 #include "platform/platform.h"
 #include "platform/seccomp/layout.h"
 
@@ -43,7 +45,7 @@ _Static_assert(SC_CODE >= STUB_BATCH + STUB_BATCH_SIZE, "the code page overlaps 
 extern char ward_stub_start[], ward_stub_syscall[], ward_stub_batch[], ward_stub_batch_ip[];
 extern char ward_sc_start[], ward_sc_end[], ward_sc_handler[], ward_sc_restorer[], ward_sc_clone[],
 	ward_sc_clone_ip[], ward_sc_write_ip[], ward_sc_futex_ip[], ward_sc_exit_ip[],
-	ward_sc_sigreturn_ip[], ward_sc_altstack_ip[], ward_sc_entry[];
+	ward_sc_sigreturn_ip[], ward_sc_altstack_ip[], ward_sc_seccomp_ip[], ward_sc_entry[];
 
 #define STUB_MEMFD 3
 #define SA_RESTORER_FLAG 0x04000000
@@ -95,8 +97,11 @@ struct sc_platform {
 	struct context *run_head, *run_tail;
 	/* Contexts whose stub died: reported as STOP_GONE one by one. */
 	struct context *gone_head;
-	struct sock_fprog filter;
+	struct sock_fprog filter; /* the guest filter, built here, copied to the filter page */
 	struct sock_filter insns[96];
+	struct sock_fprog ctl_filter;
+	struct sock_filter ctl_insns[8];
+	uint64_t filter_off;
 };
 
 struct msg_slot {
@@ -192,9 +197,9 @@ static void rule(struct sc_platform *sp, uint64_t ip, uint32_t action, const str
 #define ARG_LO(i) (offsetof(struct seccomp_data, args) + 8 * (i))
 #define ARG_HI(i) (offsetof(struct seccomp_data, args) + 8 * (i) + 4)
 
-/* Everything traps but: the control thread's calls (RET_TRACE: ENOSYS for an untraced
- * guest thread that jumps there), and the handler's own calls, each pinned to the one
- * instruction that makes it and, where they are fixed, to its arguments. */
+/* The guest filter: everything traps but the handler's own calls, each pinned to the one
+ * instruction that makes it and, where they are fixed, to its arguments; another call
+ * from one of those instructions kills the process. */
 static void build_filter(struct sc_platform *sp)
 {
 	sp->filter.len = 0;
@@ -212,9 +217,12 @@ static void build_filter(struct sc_platform *sp)
 	emit(sp, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(STUB_BASE >> 32), 1, 0));
 	emit(sp, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP));
 
-	rule(sp, ptrace_code_addr(ward_stub_syscall) + 2, SECCOMP_RET_TRACE, NULL, 0);
-	rule(sp, ptrace_code_addr(ward_stub_batch_ip), SECCOMP_RET_TRACE, NULL, 0);
-	rule(sp, code_addr(ward_sc_clone_ip), SECCOMP_RET_TRACE, NULL, 0);
+	/* The control thread's instructions (and the thread entry's seccomp): for a guest
+	 * thread, a syscall there is a guest syscall like any other, served by the sentry. */
+	rule(sp, ptrace_code_addr(ward_stub_syscall) + 2, SECCOMP_RET_TRAP, NULL, 0);
+	rule(sp, ptrace_code_addr(ward_stub_batch_ip), SECCOMP_RET_TRAP, NULL, 0);
+	rule(sp, code_addr(ward_sc_clone_ip), SECCOMP_RET_TRAP, NULL, 0);
+	rule(sp, code_addr(ward_sc_seccomp_ip), SECCOMP_RET_TRAP, NULL, 0);
 	const struct cond write_c[] = {{NR, SYS_write}, {ARG_LO(0), SC_EVENTFD}, {ARG_HI(0), 0},
 				       {ARG_LO(2), 8},	{ARG_HI(2), 0}};
 	rule(sp, code_addr(ward_sc_write_ip), SECCOMP_RET_ALLOW, write_c, 5);
@@ -225,9 +233,46 @@ static void build_filter(struct sc_platform *sp)
 	rule(sp, code_addr(ward_sc_exit_ip), SECCOMP_RET_ALLOW, exit_c, 1);
 	const struct cond sigret_c[] = {{NR, SYS_rt_sigreturn}};
 	rule(sp, code_addr(ward_sc_sigreturn_ip), SECCOMP_RET_ALLOW, sigret_c, 1);
+	/* Only before the thread confines itself, in fact: listed for a guest that jumps there. */
 	const struct cond alt_c[] = {{NR, SYS_sigaltstack}, {ARG_LO(1), 0}, {ARG_HI(1), 0}};
 	rule(sp, code_addr(ward_sc_altstack_ip), SECCOMP_RET_ALLOW, alt_c, 3);
 	emit(sp, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP));
+}
+
+/* The control filter, on every thread of a stub: syscalls from the stub's pages run (the
+ * control thread runs nothing else), others trap. On a guest thread the guest filter
+ * decides, being stricter wherever it matters (the strictest action of all filters wins). */
+static void build_ctl_filter(struct sc_platform *sp)
+{
+	const struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer) + 4),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(STUB_BASE >> 32), 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+	};
+	_Static_assert(sizeof(f) <= sizeof(((struct sc_platform *)0)->ctl_insns), "ctl filter too long");
+	memcpy(sp->ctl_insns, f, sizeof(f));
+	sp->ctl_filter.len = sizeof(f) / sizeof(f[0]);
+	sp->ctl_filter.filter = sp->ctl_insns;
+}
+
+/* The guest filter in its page, as the thread entry hands it to seccomp(2). */
+static int filter_page_fill(struct sc_platform *sp)
+{
+	void *view;
+	int err = sp->mem.alloc(sp->mem.opaque, SC_FILTER_SIZE, &sp->filter_off, &view);
+	if (err < 0)
+		return err;
+	struct {
+		uint64_t len, ptr;
+	} prog = {sp->filter.len, SC_FILTER + 16};
+	_Static_assert(16 + sizeof(((struct sc_platform *)0)->insns) <= SC_FILTER_SIZE, "filter page");
+	memcpy(view, &prog, sizeof(prog));
+	memcpy((uint8_t *)view + 16, sp->insns, sizeof(struct sock_filter) * sp->filter.len);
+	return 0;
 }
 
 /* ---- the control thread (as on the ptrace platform) ------------------------------------ */
@@ -261,11 +306,6 @@ static long run_control(struct address_space *as, arch_regs *r, pid_t *new_pid)
 			return -ECHILD;
 		}
 		int event = status >> 16;
-		if (event == PTRACE_EVENT_SECCOMP) {
-			/* One of the control thread's own calls: let it run. */
-			ptrace(PTRACE_CONT, as->pid, 0, 0);
-			continue;
-		}
 		if (event == PTRACE_EVENT_FORK) {
 			unsigned long msg = 0;
 			ptrace(PTRACE_GETEVENTMSG, as->pid, 0, &msg);
@@ -390,7 +430,7 @@ static void __attribute__((noreturn)) factory_child(struct sc_platform *sp, pid_
 			_exit(1);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		_exit(1);
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &sp->filter) < 0)
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &sp->ctl_filter) < 0)
 		_exit(1);
 	((void (*)(void))code_addr(ward_sc_entry))();
 	__builtin_unreachable();
@@ -426,7 +466,7 @@ static int factory_create(struct sc_platform *sp)
 		goto fail;
 	}
 	if (ptrace(PTRACE_SETOPTIONS, pid, 0,
-		   PTRACE_O_EXITKILL | PTRACE_O_TRACEFORK | PTRACE_O_TRACESECCOMP) < 0 ||
+		   PTRACE_O_EXITKILL | PTRACE_O_TRACEFORK) < 0 ||
 	    ptrace(PTRACE_GETREGS, pid, 0, &as->ctl_regs) < 0) {
 		err = -errno;
 		goto fail;
@@ -436,7 +476,9 @@ static int factory_create(struct sc_platform *sp)
 	if (control_syscall(as, SYS_munmap, 0, STUB_BASE, 0, 0, 0, 0) < 0 ||
 	    control_syscall(as, SYS_munmap, STUB_BASE + STUB_SIZE, SC_CODE - STUB_BASE - STUB_SIZE, 0,
 			    0, 0, 0) < 0 ||
-	    control_syscall(as, SYS_munmap, keep_end, 0x7ffffffff000ULL - keep_end, 0, 0, 0, 0) < 0) {
+	    control_syscall(as, SYS_munmap, keep_end, 0x7ffffffff000ULL - keep_end, 0, 0, 0, 0) < 0 ||
+	    control_syscall(as, SYS_mmap, SC_FILTER, SC_FILTER_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED,
+			    STUB_MEMFD, sp->filter_off) != (long)SC_FILTER) {
 		err = -EFAULT;
 		goto fail;
 	}
@@ -480,7 +522,7 @@ static int sc_new_address_space(struct platform *p, struct address_space **out)
 		err = err < 0 ? err : -ECHILD;
 		goto fail;
 	}
-	if (ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_EXITKILL | PTRACE_O_TRACESECCOMP) < 0 ||
+	if (ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_EXITKILL) < 0 ||
 	    ptrace(PTRACE_GETREGS, pid, 0, &as->ctl_regs) < 0) {
 		err = -errno;
 		goto fail;
@@ -1152,6 +1194,9 @@ int seccomp_platform_create(int memfd, const struct platform_memory *mem, struct
 	sp->base.memfd = memfd;
 	sp->mem = *mem;
 	build_filter(sp);
+	build_ctl_filter(sp);
+	if ((err = filter_page_fill(sp)) < 0)
+		goto fail;
 	choose_spin(sp);
 	unsigned a, b, c, d;
 	sp->fpsize = 512 + 64;

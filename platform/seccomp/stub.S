@@ -97,7 +97,9 @@ ward_sc_sigreturn_ip:
 	ud2
 
 	/* The control thread makes a guest thread here: clone(...) with the child's stack
-	 * at the top of its message area. The parent traps back to the sentry. */
+	 * at the top of its message area. The parent traps back to the sentry; the child
+	 * sets up its signal stack, confines itself with the guest filter and makes its
+	 * first stop. */
 	.globl ward_sc_clone
 ward_sc_clone:
 	syscall
@@ -121,6 +123,16 @@ ward_sc_clone_ip:
 	syscall
 	.globl ward_sc_altstack_ip
 ward_sc_altstack_ip:
+	test %rax, %rax
+	jnz ward_sc_bad
+	/* seccomp(SECCOMP_SET_MODE_FILTER, 0, SC_FILTER): from here on, this thread traps. */
+	mov $317, %eax
+	mov $1, %edi
+	xor %esi, %esi
+	mov $SC_FILTER, %rdx
+	syscall
+	.globl ward_sc_seccomp_ip
+ward_sc_seccomp_ip:
 	test %rax, %rax
 	jnz ward_sc_bad
 	/* The first stop: a trapped syscall, where the sentry gives the guest registers. */
