@@ -128,6 +128,7 @@ struct context {
 	struct address_space *as;
 	int slot;
 	pid_t tid;
+	int cpu; /* the CPU this host thread is bound to, -1 = none yet */
 	void *owner;
 	bool running, doomed, gone;
 	struct context *run_prev, *run_next, *gone_next, *next_in_as;
@@ -780,6 +781,7 @@ static int sc_new_context(struct address_space *as, struct context **out)
 	}
 	ctx->as = as;
 	ctx->slot = slot;
+	ctx->cpu = -1;
 	uint8_t *h = as->slots[slot].view;
 	memset(h, 0, SC_H_SIZE);
 	__atomic_store_n((uint32_t *)(h + SC_H_WAKE), 1, __ATOMIC_RELAXED);
@@ -879,6 +881,21 @@ static void sc_release_address_space(struct address_space *as)
 	free(as);
 }
 
+/* As on the ptrace platform: a wake-up on another core costs far more than one on the
+ * sentry's own on this kind of VM, so each stub thread is kept on the sentry's CPU (guest
+ * threads then do not compute in parallel). Measured: see docs/design-notes.md. */
+static void bind_to_sentry_cpu(struct context *ctx)
+{
+	int cpu = sched_getcpu();
+	if (cpu < 0 || cpu == ctx->cpu)
+		return;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(ctx->tid, sizeof(set), &set) == 0)
+		ctx->cpu = cpu;
+}
+
 static int sc_resume(struct context *ctx, const arch_regs *regs)
 {
 	struct address_space *as = ctx->as;
@@ -889,6 +906,7 @@ static int sc_resume(struct context *ctx, const arch_regs *regs)
 	int err = flush_batch(as);
 	if (err < 0)
 		return err;
+	bind_to_sentry_cpu(ctx);
 	write_frame(ctx, regs);
 	run_add(ctx);
 	answer(ctx, SC_ACT_RETURN);
