@@ -18,7 +18,7 @@
 #                       count from a calibration run (default 150, quick 50)
 #   --modes LIST        comma list of pinned,unpinned (default both)
 #   --cpu N             CPU used in pinned mode (default 0)
-#   --sandboxes LIST    comma list of native,ward,runsc,proot (default all; native is
+#   --sandboxes LIST    comma list of native,ward,ward-seccomp,runsc,proot (default all; native is
 #                       always run, as it is the ratio reference)
 #   --only LIST         comma list of benchmark ids to run (default all; see BENCHMARKS)
 #   --mem-runs K        runs per sandbox of each memory measurement (default 3, quick 1;
@@ -134,7 +134,7 @@ MEMORY=(python_import_wall_ns gcc_wall_ns)
 # Programs built from bench/micro/<name>.c as bench_<name>.
 BENCH_PROGS=(getppid fork_wait fork_exec pipe_pingpong open_close stat pread_4k write_null
   mmap_munmap page_fault futex_pingpong tcp_rr clock_gettime create_delete tcp_stream timeit memtree)
-ALL_SANDBOXES=(native ward runsc proot)
+ALL_SANDBOXES=(native ward ward-seccomp runsc proot)
 
 SELF=$(readlink -f "${BASH_SOURCE[0]}")
 BENCH_DIR=$(dirname "$SELF")
@@ -158,6 +158,7 @@ sandbox_prefix() {
   case $1 in
     native) P=() ;;
     ward) P=("$WB_WARD" run --platform=ptrace --ro-bind "$WB_BINDIR" --ro-bind "$WB_SRCDIR" --workspace "$WB_WSDIR" --) ;;
+    ward-seccomp) P=("$WB_WARD" run --platform=seccomp --ro-bind "$WB_BINDIR" --ro-bind "$WB_SRCDIR" --workspace "$WB_WSDIR" --) ;;
     runsc)
       local -a extra
       read -ra extra <<<"$WB_RUNSC_FLAGS"
@@ -172,7 +173,7 @@ sandbox_prefix() {
 sandbox_precheck() {
   case $1 in
     native) ;;
-    ward)
+    ward | ward-seccomp)
       if [[ ! -e $WB_WARD ]]; then echo "ward failed: $WB_WARD: not found (not built?)"
       elif [[ ! -x $WB_WARD ]]; then echo "ward failed: $WB_WARD: not executable"
       fi ;;
@@ -186,7 +187,7 @@ sandbox_precheck() {
 # into the array CMD.
 expand_cmd() {
   local t=$1 tmpfs=/dev/shm
-  [[ ${3:-} == ward ]] && tmpfs=/tmp
+  [[ ${3:-} == ward* ]] && tmpfs=/tmp
   t=${t//@BIN@/$(printf %q "$WB_BINDIR")}
   t=${t//@SRC@/$(printf %q "$WB_SRCDIR")}
   t=${t//@WS@/$(printf %q "$WB_WSDIR")}
@@ -764,8 +765,8 @@ fmt_time() { # ns -> 3 significant digits in a fitting unit
 }
 fmt_ratio() { awk -v r="$1" 'BEGIN{ if (r < 0.1) printf "%.2g", r; else if (r < 10) printf "%.2f", r; else if (r < 100) printf "%.1f", r; else printf "%.0f", r }'; }
 
-COLS=(native ward runsc proot)
-declare -A HEAD=([native]=native [ward]=ward-ptrace [runsc]=runsc-ptrace [proot]=proot)
+COLS=(native ward ward-seccomp runsc proot)
+declare -A HEAD=([native]=native [ward]=ward-ptrace [ward-seccomp]=ward-seccomp [runsc]=runsc-ptrace [proot]=proot)
 
 report() {
   echo "## $DATE"

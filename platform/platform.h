@@ -88,4 +88,23 @@ struct platform_memory {
  * pages of it. Call before the sentry confines itself (it forks the stub factory). */
 int ptrace_platform_create(int memfd, const struct platform_memory *mem, struct platform **out);
 
+/* Creates the seccomp-trap platform (platform/seccomp). Same contract as ptrace's. */
+int seccomp_platform_create(int memfd, const struct platform_memory *mem, struct platform **out);
+/* 0 if this host can run the seccomp platform, else -ENOSYS and *why says why not. */
+int seccomp_platform_available(const char **why);
+
+/* The platforms this build has, by name (platform/platforms.c). */
+struct platform_kind {
+	const char *name;
+	const char *summary;
+	int (*create)(int memfd, const struct platform_memory *mem, struct platform **out);
+	/* 0 if usable here; else -errno with *why set. NULL: always usable. */
+	int (*available)(const char **why);
+};
+extern const struct platform_kind platform_kinds[];
+extern const size_t platform_nkinds;
+const struct platform_kind *platform_kind_by_name(const char *name);
+/* The platform `ward run` uses without --platform, and why (a sentence). */
+const struct platform_kind *platform_default(const char **why);
+
 #endif

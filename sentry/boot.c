@@ -5,6 +5,7 @@
 #include "sentry/confine.h"
 #include "sentry/net/net.h"
 #include "sentry/fs/fs.h"
+#include "platform/platform.h"
 #include "sentry/kernel/kernel.h"
 
 #include <errno.h>
@@ -33,7 +34,7 @@ static const char *const default_env[] = {
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: ward boot --gofer-fd N [--platform=ptrace] [--env K=V]... [--term T] "
+	fprintf(stderr, "usage: ward boot --gofer-fd N [--platform=NAME] [--env K=V]... [--term T] "
 			"[--debug] -- CMD [ARGS...]\n");
 	return 2;
 }
@@ -115,8 +116,8 @@ static void platform_page_free(void *opaque, uint64_t off, uint64_t len)
 	memfile_free(opaque, off, len);
 }
 
-static int kernel_init(struct kernel *k, int gofer_fd, char *const binds[], int nbinds,
-		       const char *workspace)
+static int kernel_init(struct kernel *k, const struct platform_kind *pk, int gofer_fd,
+		       char *const binds[], int nbinds, const char *workspace)
 {
 	int err;
 	memset(k, 0, sizeof(*k));
@@ -142,8 +143,8 @@ static int kernel_init(struct kernel *k, int gofer_fd, char *const binds[], int 
 	}
 	k->mf.owner = k;
 	const struct platform_memory mem = {&k->mf, platform_page_alloc, platform_page_free};
-	if ((err = ptrace_platform_create(k->mf.fd, &mem, &k->plat)) < 0) {
-		fprintf(stderr, "ward: cannot start the ptrace platform: %s\n", strerror(-err));
+	if ((err = pk->create(k->mf.fd, &mem, &k->plat)) < 0) {
+		fprintf(stderr, "ward: cannot start the %s platform: %s\n", pk->name, strerror(-err));
 		return err;
 	}
 	if ((err = gofer_client_init(&k->gofer, gofer_fd)) < 0) {
@@ -204,6 +205,8 @@ int sentry_main(int argc, char **argv)
 	static char *binds[64];
 	int nbinds = 0;
 	int gofer_fd = -1, net_fd = -1, c, n = 0, max_tasks = 1024;
+	const char *default_why;
+	const struct platform_kind *pk = platform_default(&default_why);
 	uint64_t tmpfs_size = 1ull << 30;
 	const char *start_dir = NULL;
 	bool debug = false;
@@ -220,8 +223,8 @@ int sentry_main(int argc, char **argv)
 			net_fd = atoi(optarg);
 			break;
 		case 'p':
-			if (strcmp(optarg, "ptrace") != 0) {
-				fprintf(stderr, "ward: unknown platform '%s' (available: ptrace)\n", optarg);
+			if (!(pk = platform_kind_by_name(optarg))) {
+				fprintf(stderr, "ward: unknown platform '%s' (see ward platforms)\n", optarg);
 				return 2;
 			}
 			break;
@@ -286,7 +289,7 @@ int sentry_main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	static struct kernel kern;
 	struct kernel *k = &kern;
-	if (kernel_init(k, gofer_fd, binds, nbinds, start_dir) < 0)
+	if (kernel_init(k, pk, gofer_fd, binds, nbinds, start_dir) < 0)
 		return 125;
 	if (net_fd >= 0 && net_egress_init(k, net_fd) < 0)
 		return 125;

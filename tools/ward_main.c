@@ -23,6 +23,7 @@ const char *__asan_default_options(void)
 static int usage(FILE *out)
 {
 	fprintf(out, "usage: ward run [OPTIONS] -- COMMAND [ARGS...]\n"
+		     "       ward platforms\n"
 		     "       ward bench [--quick] [bench/run.sh OPTIONS]\n"
 		     "       ward help\n"
 		     "Run 'ward run --help' for the options.\n");
@@ -38,6 +39,8 @@ int main(int argc, char **argv)
 		return cli_run(argc - 1, argv + 1);
 	if (strcmp(role, "bench") == 0)
 		return cli_bench(argc - 1, argv + 1);
+	if (strcmp(role, "platforms") == 0)
+		return cli_platforms(argc - 1, argv + 1);
 	if (strcmp(role, "boot") == 0)
 		return sentry_main(argc - 1, argv + 1);
 	if (strcmp(role, "netgofer") == 0)

@@ -34,6 +34,8 @@ ward_stub_batch:
 	mov 40(%r13), %r8
 	mov 48(%r13), %r9
 	syscall
+	.globl ward_stub_batch_ip
+ward_stub_batch_ip:
 	cmp $-4095, %rax
 	jae 2f
 	add $56, %r13

@@ -5,6 +5,7 @@
 #include "tools/cli/cli.h"
 #include "gofer/egress_policy.h"
 #include "gofer/server.h"
+#include "platform/platform.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -43,7 +44,8 @@ static void help(FILE *out)
 		"usage: ward run [OPTIONS] [--] COMMAND [ARGS...]\n"
 		"Runs COMMAND in a sandbox: every system call is served by ward's own kernel.\n"
 		"\n"
-		"  --platform=NAME   how guest code is trapped: ptrace (default)\n"
+		"  --platform=NAME   how guest code is trapped: ptrace or seccomp (`ward\n"
+		"                    platforms` lists them and says which is the default)\n"
 		"  --rootfs DIR      serve DIR as the sandbox's / (default: the host's system\n"
 		"                    directories /usr /bin /sbin /lib* /etc /opt, read-only)\n"
 		"  --ro-bind DIR     also show host directory DIR, read-only, at the same path\n"
@@ -161,7 +163,8 @@ int cli_run(int argc, char **argv)
 	};
 	struct argv_builder gofer = {0}, sentry = {0}, netgofer = {0};
 	int audit_fd = -1;
-	const char *platform = "ptrace", *rootfs = NULL;
+	const char *platform_why;
+	const char *platform = platform_default(&platform_why)->name, *rootfs = NULL;
 	char path[PATH_MAX], num[32];
 	bool debug = false, no_workspace = false;
 	const char *workspace = NULL;
@@ -293,8 +296,14 @@ int cli_run(int argc, char **argv)
 		help(stderr);
 		return 125;
 	}
-	if (strcmp(platform, "ptrace") != 0) {
-		fprintf(stderr, "ward: unknown platform '%s' (available: ptrace)\n", platform);
+	const struct platform_kind *pk = platform_kind_by_name(platform);
+	const char *why = NULL;
+	if (!pk) {
+		fprintf(stderr, "ward: unknown platform '%s' (see ward platforms)\n", platform);
+		return 125;
+	}
+	if (pk->available && pk->available(&why) < 0) {
+		fprintf(stderr, "ward: the %s platform cannot run here: %s\n", platform, why);
 		return 125;
 	}
 	if (rootfs && (nbinds > 0 || workspace)) {

@@ -3,7 +3,7 @@
 # capped in the program itself and, where cgroup v2 allows it, by a pids cgroup around
 # the whole run, so a regression fails the test instead of exhausting the machine.
 set -eu
-ward=$1 prog=$2
+ward=$1 prog=$2 platform=${3:-ptrace}
 dir=$(cd "$(dirname "$prog")" && pwd)
 limit=64
 cg=""
@@ -22,8 +22,8 @@ run() {
 		"$@"
 	fi
 }
-out=$(run timeout 120 "$ward" run --max-tasks "$limit" --ro-bind "$dir" -- "$dir/$(basename "$prog")" "$limit")
+out=$(run timeout 120 "$ward" run --platform="$platform" --max-tasks "$limit" --ro-bind "$dir" -- "$dir/$(basename "$prog")" "$limit")
 echo "$out"
 echo "$out" | grep -qx "ESCAPE-TEST PASS"
 # ward still answers afterwards
-[ "$(timeout 30 "$ward" run -- /bin/busybox echo alive)" = alive ]
+[ "$(timeout 30 "$ward" run --platform="$platform" -- /bin/busybox echo alive)" = alive ]

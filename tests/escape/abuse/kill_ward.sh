@@ -2,9 +2,9 @@
 # Killing `ward run` from the host (SIGTERM, then SIGKILL) leaves no sentry, gofer, stub
 # or guest process behind.
 set -eu
-ward=$1
+ward=$1 platform=${2:-ptrace}
 for sig in TERM KILL; do
-	"$ward" run -- /bin/sh -c 'sleep 300 & sleep 300 & sleep 300' &
+	"$ward" run --platform="$platform" -- /bin/sh -c 'sleep 300 & sleep 300 & sleep 300' &
 	wpid=$!
 	sleep 1.5
 	# everything below ward run: the gofer, the sentry and the sentry's stubs

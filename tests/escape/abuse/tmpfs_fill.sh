@@ -4,7 +4,7 @@
 # default 1 GiB limit (reserving with fallocate, which touches no memory, so the test
 # stays cheap). A memory cgroup bounds the runs where cgroup v2 allows it.
 set -eu
-ward=$1 prog=$2
+ward=$1 prog=$2 platform=${3:-ptrace}
 dir=$(cd "$(dirname "$prog")" && pwd)
 cg=""
 if [ "$(id -u)" = 0 ] && [ -w /sys/fs/cgroup ] && grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
@@ -22,19 +22,19 @@ run() {
 		"$@"
 	fi
 }
-out=$(run timeout 120 "$ward" run --tmpfs-size 16M -- /bin/sh -c \
+out=$(run timeout 120 "$ward" run --platform="$platform" --tmpfs-size 16M -- /bin/sh -c \
 	'dd if=/dev/zero of=/tmp/f bs=1M count=64 2>&1; echo "dd status $?"; ls -l /tmp/f | cut -d" " -f5')
 echo "$out"
 echo "$out" | grep -q "No space left on device"
 echo "$out" | grep -qx "dd status 1"
 echo "$out" | grep -qx 16777216
-out=$(run timeout 120 "$ward" run --tmpfs-size 8M --ro-bind "$dir" -- "$dir/$(basename "$prog")" $((8 << 20)) write)
+out=$(run timeout 120 "$ward" run --platform="$platform" --tmpfs-size 8M --ro-bind "$dir" -- "$dir/$(basename "$prog")" $((8 << 20)) write)
 echo "$out"
 echo "$out" | grep -qx "ESCAPE-TEST PASS"
-out=$(run timeout 120 "$ward" run --ro-bind "$dir" -- "$dir/$(basename "$prog")" $((1 << 30)) fallocate)
+out=$(run timeout 120 "$ward" run --platform="$platform" --ro-bind "$dir" -- "$dir/$(basename "$prog")" $((1 << 30)) fallocate)
 echo "$out"
 echo "$out" | grep -qx "ESCAPE-TEST PASS"
 # bad sizes are refused before anything runs
-if "$ward" run --tmpfs-size 12X -- /bin/true 2>/dev/null; then exit 1; fi
-if "$ward" run --tmpfs-size 0 -- /bin/true 2>/dev/null; then exit 1; fi
-[ "$(timeout 30 "$ward" run --tmpfs-size 64k -- /bin/busybox echo alive)" = alive ]
+if "$ward" run --platform="$platform" --tmpfs-size 12X -- /bin/true 2>/dev/null; then exit 1; fi
+if "$ward" run --platform="$platform" --tmpfs-size 0 -- /bin/true 2>/dev/null; then exit 1; fi
+[ "$(timeout 30 "$ward" run --platform="$platform" --tmpfs-size 64k -- /bin/busybox echo alive)" = alive ]

@@ -1,0 +1,30 @@
+/* The list of platforms, and which one `ward run` picks when not told. */
+#include "platform/platform.h"
+
+#include <string.h>
+
+const struct platform_kind platform_kinds[] = {
+	{"ptrace", "guest threads stopped by PTRACE_SYSEMU at every system call (the reference)",
+	 ptrace_platform_create, NULL},
+	{"seccomp", "guest system calls trapped by a seccomp filter (SIGSYS) in the stub and handed "
+		    "to the sentry through shared memory",
+	 seccomp_platform_create, seccomp_platform_available},
+};
+const size_t platform_nkinds = sizeof(platform_kinds) / sizeof(platform_kinds[0]);
+
+const struct platform_kind *platform_kind_by_name(const char *name)
+{
+	for (size_t i = 0; i < platform_nkinds; i++)
+		if (strcmp(platform_kinds[i].name, name) == 0)
+			return &platform_kinds[i];
+	return NULL;
+}
+
+const struct platform_kind *platform_default(const char **why)
+{
+	/* seccomp passes the same suite, but measured no faster than ptrace on the 2-core VM
+	 * it was built on (both are bound by two context switches per trap there). */
+	*why = "ptrace is the reference platform, and seccomp, which passes the same tests, "
+	       "was measured no faster than it (docs/design-notes.md, Platform: seccomp)";
+	return platform_kind_by_name("ptrace");
+}

@@ -1,0 +1,1266 @@
+/* The seccomp platform: guest threads are host threads of a stub process whose seccomp
+ * filter traps every system call (SIGSYS) except the few the stub code makes itself. The
+ * stub's signal handler hands the trap to the sentry through the thread's message area
+ * (pages of the memory file, mapped in the stub and in the sentry) and waits for the
+ * answer there: no ptrace stop on the way. See docs/design-notes.md "Platform: seccomp".
+ *
+ * Address-space operations (mmap of the memory file, munmap, mprotect) and the creation of
+ * threads still run on the stub's control thread, which is traced as on the ptrace
+ * platform. Two filters: every stub thread has the control filter (syscalls allowed from
+ * the stub's pages only); guest threads add the guest filter on themselves when they
+ * start, which traps everything but the handler's own calls (so a guest thread that
+ * jumps to the control thread's syscall instructions just makes a guest syscall). */
+#include "platform/platform.h"
+#include "platform/seccomp/layout.h"
+
+#include <cpuid.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/futex.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/rseq.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+_Static_assert(SC_STUB_BASE == 0x7ffbff000000ULL, "layout.h and stub_layout.h disagree");
+_Static_assert(SC_CODE >= STUB_BATCH + STUB_BATCH_SIZE, "the code page overlaps the batch page");
+
+extern char ward_stub_start[], ward_stub_syscall[], ward_stub_batch[], ward_stub_batch_ip[];
+extern char ward_sc_start[], ward_sc_end[], ward_sc_handler[], ward_sc_restorer[], ward_sc_clone[],
+	ward_sc_clone_ip[], ward_sc_write_ip[], ward_sc_futex_ip[], ward_sc_exit_ip[],
+	ward_sc_sigreturn_ip[], ward_sc_altstack_ip[], ward_sc_seccomp_ip[], ward_sc_entry[];
+
+#define STUB_MEMFD 3
+#define SA_RESTORER_FLAG 0x04000000
+#define SC_FP_XSTATE_MAGIC1 0x46505853u
+#define USER_CS 0x33
+#define USER_DS 0x2b
+/* How long a new thread may take to reach its first stop. */
+#define NEW_THREAD_TIMEOUT_MS 10000
+
+/* The batch page, as the ptrace platform's stub reads it. */
+struct stub_batch_op {
+	uint64_t nr, a[6];
+};
+#define STUB_BATCH_OPS ((STUB_BATCH_SIZE - 8) / sizeof(struct stub_batch_op))
+struct stub_batch {
+	uint64_t count;
+	struct stub_batch_op ops[STUB_BATCH_OPS];
+};
+
+/* The kernel's x86-64 signal frame pieces (arch/x86/include/uapi/asm/sigcontext.h). */
+struct k_sigcontext {
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+	uint16_t cs, gs, fs, ss;
+	uint64_t err, trapno, oldmask, cr2, fpstate;
+	uint64_t reserved1[8];
+};
+struct k_ucontext {
+	uint64_t uc_flags, uc_link;
+	uint64_t ss_sp;
+	int32_t ss_flags, pad;
+	uint64_t ss_size;
+	struct k_sigcontext mc;
+	uint64_t sigmask;
+};
+
+struct sc_platform {
+	struct platform base;
+	struct platform_memory mem;
+	struct address_space *factory;
+	struct address_space *spaces; /* every live stub, for routing waitpid results */
+	int sigchld_fd, wake_fd, epfd;
+	size_t fpsize;
+	uint64_t xfeatures;  /* XCR0: what an xsave header may name */
+	uint32_t mxcsr_mask; /* MXCSR bits a state may set */
+	uint32_t spin;	     /* stub-side polls before FUTEX_WAIT */
+	uint32_t sentry_spin; /* sentry-side scans before sleeping */
+	/* Contexts running guest code, oldest resume first (fair scanning). */
+	struct context *run_head, *run_tail;
+	/* Contexts whose stub died: reported as STOP_GONE one by one. */
+	struct context *gone_head;
+	struct sock_fprog filter; /* the guest filter, built here, copied to the filter page */
+	struct sock_filter insns[96];
+	struct sock_fprog ctl_filter;
+	struct sock_filter ctl_insns[8];
+	uint64_t filter_off;
+};
+
+struct msg_slot {
+	uint64_t off;	/* memory-file offset of the area */
+	uint8_t *view;	/* the sentry's view of it */
+	bool used;	/* a context owns it (or its thread may still be alive) */
+};
+
+struct address_space {
+	struct sc_platform *sp;
+	pid_t pid; /* the control thread, traced */
+	bool dead; /* its exit has been collected: never signal the pid again */
+	arch_regs ctl_regs;
+	struct stub_batch *batch;
+	uint64_t batch_off;
+	int nrunning;
+	struct context *contexts;
+	struct msg_slot *slots;
+	int nslots;
+	struct address_space *next;
+};
+
+struct context {
+	struct address_space *as;
+	int slot;
+	pid_t tid;
+	int cpu; /* the CPU this host thread is bound to, -1 = none yet */
+	void *owner;
+	bool running, doomed, gone;
+	struct context *run_prev, *run_next, *gone_next, *next_in_as;
+	/* Where the current frame is in the area (checked when it was posted). */
+	size_t uctx_off, fp_off, fp_frame_len;
+	uint64_t fs_base, gs_base;
+	size_t fplen;
+	bool fp_dirty;
+	_Alignas(64) uint8_t fp[ARCH_FPSTATE_MAX];
+};
+
+static inline uint64_t code_addr(const char *sym)
+{
+	return SC_CODE + (uint64_t)(sym - ward_sc_start);
+}
+
+static inline uint64_t ptrace_code_addr(const char *sym)
+{
+	return STUB_BASE + (uint64_t)(sym - ward_stub_start);
+}
+
+static inline uint64_t slot_addr(int slot)
+{
+	return SC_MSG_BASE + (uint64_t)slot * SC_MSG_SIZE;
+}
+
+static inline uint32_t *hdr32(struct context *ctx, size_t off)
+{
+	return (uint32_t *)(ctx->as->slots[ctx->slot].view + off);
+}
+
+static inline uint64_t *hdr64(struct context *ctx, size_t off)
+{
+	return (uint64_t *)(ctx->as->slots[ctx->slot].view + off);
+}
+
+/* ---- the filter --------------------------------------------------------------------- */
+
+struct cond {
+	uint32_t off, val;
+};
+
+static void emit(struct sc_platform *sp, struct sock_filter f)
+{
+	sp->insns[sp->filter.len++] = f;
+}
+
+/* "If the syscall comes from ip: if every cond holds, return action, else kill." */
+static void rule(struct sc_platform *sp, uint64_t ip, uint32_t action, const struct cond *c, int n)
+{
+	emit(sp, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+					      offsetof(struct seccomp_data, instruction_pointer)));
+	/* The block after the jump: 2 per condition, then the action (and the kill). */
+	uint8_t block = (uint8_t)(n ? 2 * n + 2 : 1);
+	emit(sp, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)ip, 0, block));
+	for (int i = 0; i < n; i++) {
+		emit(sp, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, c[i].off));
+		emit(sp, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, c[i].val, 0,
+						      (uint8_t)(2 * (n - 1 - i) + 1)));
+	}
+	emit(sp, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, action));
+	if (n)
+		emit(sp, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+}
+
+#define NR offsetof(struct seccomp_data, nr)
+#define ARG_LO(i) (offsetof(struct seccomp_data, args) + 8 * (i))
+#define ARG_HI(i) (offsetof(struct seccomp_data, args) + 8 * (i) + 4)
+
+/* The guest filter: everything traps but the handler's own calls, each pinned to the one
+ * instruction that makes it and, where they are fixed, to its arguments; another call
+ * from one of those instructions kills the process. */
+static void build_filter(struct sc_platform *sp)
+{
+	sp->filter.len = 0;
+	sp->filter.filter = sp->insns;
+	emit(sp, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)));
+	emit(sp, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0));
+	emit(sp, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+	emit(sp, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NR));
+	/* x32 calls are [0x40000000, 0x80000000); above, "negative" numbers just get ENOSYS. */
+	emit(sp, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x80000000u, 2, 0));
+	emit(sp, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 0, 1));
+	emit(sp, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+	emit(sp, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+					      offsetof(struct seccomp_data, instruction_pointer) + 4));
+	emit(sp, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(STUB_BASE >> 32), 1, 0));
+	emit(sp, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP));
+
+	/* The control thread's instructions (and the thread entry's seccomp): for a guest
+	 * thread, a syscall there is a guest syscall like any other, served by the sentry. */
+	rule(sp, ptrace_code_addr(ward_stub_syscall) + 2, SECCOMP_RET_TRAP, NULL, 0);
+	rule(sp, ptrace_code_addr(ward_stub_batch_ip), SECCOMP_RET_TRAP, NULL, 0);
+	rule(sp, code_addr(ward_sc_clone_ip), SECCOMP_RET_TRAP, NULL, 0);
+	rule(sp, code_addr(ward_sc_seccomp_ip), SECCOMP_RET_TRAP, NULL, 0);
+	const struct cond write_c[] = {{NR, SYS_write}, {ARG_LO(0), SC_EVENTFD}, {ARG_HI(0), 0},
+				       {ARG_LO(2), 8},	{ARG_HI(2), 0}};
+	rule(sp, code_addr(ward_sc_write_ip), SECCOMP_RET_ALLOW, write_c, 5);
+	const struct cond futex_c[] = {{NR, SYS_futex}, {ARG_LO(1), FUTEX_WAIT}, {ARG_HI(1), 0},
+				       {ARG_LO(3), 0},	 {ARG_HI(3), 0}};
+	rule(sp, code_addr(ward_sc_futex_ip), SECCOMP_RET_ALLOW, futex_c, 5);
+	const struct cond exit_c[] = {{NR, SYS_exit}};
+	rule(sp, code_addr(ward_sc_exit_ip), SECCOMP_RET_ALLOW, exit_c, 1);
+	const struct cond sigret_c[] = {{NR, SYS_rt_sigreturn}};
+	rule(sp, code_addr(ward_sc_sigreturn_ip), SECCOMP_RET_ALLOW, sigret_c, 1);
+	/* Only before the thread confines itself, in fact: listed for a guest that jumps there. */
+	const struct cond alt_c[] = {{NR, SYS_sigaltstack}, {ARG_LO(1), 0}, {ARG_HI(1), 0}};
+	rule(sp, code_addr(ward_sc_altstack_ip), SECCOMP_RET_ALLOW, alt_c, 3);
+	emit(sp, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP));
+}
+
+/* The control filter, on every thread of a stub: syscalls from the stub's pages run (the
+ * control thread runs nothing else), others trap. On a guest thread the guest filter
+ * decides, being stricter wherever it matters (the strictest action of all filters wins). */
+static void build_ctl_filter(struct sc_platform *sp)
+{
+	const struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer) + 4),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(STUB_BASE >> 32), 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+	};
+	_Static_assert(sizeof(f) <= sizeof(((struct sc_platform *)0)->ctl_insns), "ctl filter too long");
+	memcpy(sp->ctl_insns, f, sizeof(f));
+	sp->ctl_filter.len = sizeof(f) / sizeof(f[0]);
+	sp->ctl_filter.filter = sp->ctl_insns;
+}
+
+/* The guest filter in its page, as the thread entry hands it to seccomp(2). */
+static int filter_page_fill(struct sc_platform *sp)
+{
+	void *view;
+	int err = sp->mem.alloc(sp->mem.opaque, SC_FILTER_SIZE, &sp->filter_off, &view);
+	if (err < 0)
+		return err;
+	struct {
+		uint64_t len, ptr;
+	} prog = {sp->filter.len, SC_FILTER + 16};
+	_Static_assert(16 + sizeof(((struct sc_platform *)0)->insns) <= SC_FILTER_SIZE, "filter page");
+	memcpy(view, &prog, sizeof(prog));
+	memcpy((uint8_t *)view + 16, sp->insns, sizeof(struct sock_filter) * sp->filter.len);
+	return 0;
+}
+
+/* ---- the control thread (as on the ptrace platform) ------------------------------------ */
+
+static int wait_tid(pid_t tid, int *status)
+{
+	for (;;) {
+		pid_t r = waitpid(tid, status, __WALL);
+		if (r == tid)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+/* Runs the control thread from r until it traps back (int3); r gets its registers then.
+ * A process it forks goes to *new_pid. */
+static long run_control(struct address_space *as, arch_regs *r, pid_t *new_pid)
+{
+	int status;
+	if (as->dead)
+		return -ESRCH;
+	if (ptrace(PTRACE_SETREGS, as->pid, 0, r) < 0 || ptrace(PTRACE_CONT, as->pid, 0, 0) < 0)
+		return -errno;
+	for (;;) {
+		int err = wait_tid(as->pid, &status);
+		if (err < 0)
+			return err;
+		if (!WIFSTOPPED(status)) {
+			as->dead = true;
+			return -ECHILD;
+		}
+		int event = status >> 16;
+		if (event == PTRACE_EVENT_FORK) {
+			unsigned long msg = 0;
+			ptrace(PTRACE_GETEVENTMSG, as->pid, 0, &msg);
+			if (new_pid)
+				*new_pid = (pid_t)msg;
+			ptrace(PTRACE_CONT, as->pid, 0, 0);
+			continue;
+		}
+		if (event == 0 && WSTOPSIG(status) == SIGTRAP)
+			break;
+		siginfo_t si;
+		if (event == 0 && ptrace(PTRACE_GETSIGINFO, as->pid, 0, &si) == 0 && si.si_code > 0)
+			return -EFAULT; /* the control thread itself faulted */
+		ptrace(PTRACE_CONT, as->pid, 0, 0); /* a stray signal: discard it */
+	}
+	if (ptrace(PTRACE_GETREGS, as->pid, 0, r) < 0)
+		return -errno;
+	return 0;
+}
+
+static int flush_batch(struct address_space *as)
+{
+	if (!as->batch || as->batch->count == 0)
+		return 0;
+	uint64_t count = as->batch->count;
+	arch_regs r = as->ctl_regs;
+	r.rip = ptrace_code_addr(ward_stub_batch);
+	r.orig_rax = (uint64_t)-1;
+	long err = run_control(as, &r, NULL);
+	as->batch->count = 0;
+	if (err < 0)
+		return (int)err;
+	if (r.r14 != count)
+		return (long)r.rax < 0 && (long)r.rax > -4096 ? (int)r.rax : -EFAULT;
+	return 0;
+}
+
+/* One host syscall on the control thread at the instruction 'at', after what is queued. */
+static long control_syscall_at(struct address_space *as, uint64_t at, long nr, uint64_t a0,
+			       uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5,
+			       pid_t *new_pid)
+{
+	int err = flush_batch(as);
+	if (err < 0)
+		return err;
+	arch_regs r = as->ctl_regs;
+	r.rip = at;
+	r.rax = (uint64_t)nr;
+	r.orig_rax = (uint64_t)-1;
+	r.rdi = a0;
+	r.rsi = a1;
+	r.rdx = a2;
+	r.r10 = a3;
+	r.r8 = a4;
+	r.r9 = a5;
+	long e = run_control(as, &r, new_pid);
+	return e < 0 ? e : (long)r.rax;
+}
+
+static long control_syscall(struct address_space *as, long nr, uint64_t a0, uint64_t a1,
+			    uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	return control_syscall_at(as, ptrace_code_addr(ward_stub_syscall), nr, a0, a1, a2, a3, a4,
+				  a5, NULL);
+}
+
+/* Queued while no guest thread of the stub runs (they run before one does), at once
+ * otherwise, so that a running thread never sees a page the sentry has freed. */
+static long stub_op(struct address_space *as, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
+		    uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	if (!as->batch || as->nrunning > 0)
+		return control_syscall(as, nr, a0, a1, a2, a3, a4, a5);
+	if (as->batch->count == STUB_BATCH_OPS) {
+		int err = flush_batch(as);
+		if (err < 0)
+			return err;
+	}
+	as->batch->ops[as->batch->count++] = (struct stub_batch_op){(uint64_t)nr, {a0, a1, a2, a3, a4, a5}};
+	return 0;
+}
+
+/* ---- stubs -------------------------------------------------------------------------- */
+
+struct k_sigaction {
+	uint64_t handler, flags, restorer, mask;
+};
+
+/* The factory: a fork of the sentry, confined, with the handlers installed (every stub
+ * forked from it inherits them), nothing but fds 3 (memory file) and 4 (the eventfd). */
+static void __attribute__((noreturn)) factory_child(struct sc_platform *sp, pid_t parent)
+{
+	sigset_t none;
+	setsid();
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
+	for (int s = 1; s < NSIG; s++)
+		signal(s, SIG_DFL);
+	signal(SIGCHLD, SIG_IGN);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	int fds[2] = {sp->base.memfd, sp->wake_fd};
+	int tmp0 = fcntl(fds[0], F_DUPFD_CLOEXEC, 16), tmp1 = fcntl(fds[1], F_DUPFD_CLOEXEC, 16);
+	if (tmp0 < 0 || tmp1 < 0 || dup2(tmp0, STUB_MEMFD) < 0 || dup2(tmp1, SC_EVENTFD) < 0)
+		_exit(1);
+	syscall(SYS_close_range, 0, STUB_MEMFD - 1, 0);
+	syscall(SYS_close_range, SC_EVENTFD + 1, ~0u, 0);
+	if (ptrace(PTRACE_TRACEME, 0, 0, 0) < 0)
+		_exit(1);
+	if (__rseq_size > 0) {
+		void *area = (char *)__builtin_thread_pointer() + __rseq_offset;
+		if (syscall(SYS_rseq, area, 32, 1 /* RSEQ_FLAG_UNREGISTER */, RSEQ_SIG) < 0 &&
+		    syscall(SYS_rseq, area, __rseq_size, 1, RSEQ_SIG) < 0 && errno != EINVAL)
+			_exit(1);
+	}
+	struct k_sigaction act = {code_addr(ward_sc_handler), SA_SIGINFO | SA_ONSTACK | SA_RESTORER_FLAG,
+				  code_addr(ward_sc_restorer), ~0ull};
+	const int sigs[] = {SIGSYS, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGURG};
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (syscall(SYS_rt_sigaction, sigs[i], &act, NULL, 8) < 0)
+			_exit(1);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		_exit(1);
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &sp->ctl_filter) < 0)
+		_exit(1);
+	((void (*)(void))code_addr(ward_sc_entry))();
+	__builtin_unreachable();
+}
+
+static void kill_and_reap(pid_t pid)
+{
+	int status;
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &status, __WALL) == pid && WIFSTOPPED(status))
+		;
+}
+
+static int factory_create(struct sc_platform *sp)
+{
+	struct address_space *as = calloc(1, sizeof(*as));
+	int status, err;
+	if (!as)
+		return -ENOMEM;
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0) {
+		free(as);
+		return -errno;
+	}
+	if (pid == 0)
+		factory_child(sp, parent);
+	as->sp = sp;
+	as->pid = pid;
+	err = wait_tid(pid, &status);
+	if (err < 0 || !WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP) {
+		err = err < 0 ? err : -ECHILD;
+		goto fail;
+	}
+	if (ptrace(PTRACE_SETOPTIONS, pid, 0,
+		   PTRACE_O_EXITKILL | PTRACE_O_TRACEFORK) < 0 ||
+	    ptrace(PTRACE_GETREGS, pid, 0, &as->ctl_regs) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	/* Everything but the two code pages goes: the sentry's memory, vDSO, vvar. */
+	const uint64_t keep_end = SC_CODE + SC_CODE_SIZE;
+	if (control_syscall(as, SYS_munmap, 0, STUB_BASE, 0, 0, 0, 0) < 0 ||
+	    control_syscall(as, SYS_munmap, STUB_BASE + STUB_SIZE, SC_CODE - STUB_BASE - STUB_SIZE, 0,
+			    0, 0, 0) < 0 ||
+	    control_syscall(as, SYS_munmap, keep_end, 0x7ffffffff000ULL - keep_end, 0, 0, 0, 0) < 0 ||
+	    control_syscall(as, SYS_mmap, SC_FILTER, SC_FILTER_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED,
+			    STUB_MEMFD, sp->filter_off) != (long)SC_FILTER) {
+		err = -EFAULT;
+		goto fail;
+	}
+	sp->factory = as;
+	return 0;
+fail:
+	kill_and_reap(pid);
+	free(as);
+	return err;
+}
+
+static int sc_new_address_space(struct platform *p, struct address_space **out)
+{
+	struct sc_platform *sp = (struct sc_platform *)p;
+	struct address_space *as = calloc(1, sizeof(*as));
+	int status, err;
+	void *batch;
+	if (!as)
+		return -ENOMEM;
+	if (!sp->factory || sp->factory->dead) {
+		free(as);
+		return -EAGAIN;
+	}
+	err = sp->mem.alloc(sp->mem.opaque, STUB_BATCH_SIZE, &as->batch_off, &batch);
+	if (err < 0) {
+		free(as);
+		return err;
+	}
+	pid_t pid = 0;
+	long r = control_syscall_at(sp->factory, ptrace_code_addr(ward_stub_syscall), SYS_fork, 0, 0,
+				    0, 0, 0, 0, &pid);
+	if (r < 0 || pid <= 0) {
+		sp->mem.free(sp->mem.opaque, as->batch_off, STUB_BATCH_SIZE);
+		free(as);
+		return r < 0 ? (int)r : -ECHILD;
+	}
+	as->sp = sp;
+	as->pid = pid;
+	err = wait_tid(pid, &status);
+	if (err < 0 || !WIFSTOPPED(status)) {
+		err = err < 0 ? err : -ECHILD;
+		goto fail;
+	}
+	if (ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_EXITKILL) < 0 ||
+	    ptrace(PTRACE_GETREGS, pid, 0, &as->ctl_regs) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	r = control_syscall(as, SYS_mmap, STUB_BATCH, STUB_BATCH_SIZE, PROT_READ,
+			    MAP_SHARED | MAP_FIXED, STUB_MEMFD, as->batch_off);
+	if (r != (long)STUB_BATCH) {
+		err = r < 0 ? (int)r : -EFAULT;
+		goto fail;
+	}
+	as->batch = batch;
+	as->next = sp->spaces;
+	sp->spaces = as;
+	*out = as;
+	return 0;
+fail:
+	kill_and_reap(pid);
+	sp->mem.free(sp->mem.opaque, as->batch_off, STUB_BATCH_SIZE);
+	free(as);
+	return err;
+}
+
+static int sc_map(struct address_space *as, uint64_t addr, uint64_t len, int prot, uint64_t off)
+{
+	long r = stub_op(as, SYS_mmap, addr, len, (uint64_t)prot, MAP_SHARED | MAP_FIXED, STUB_MEMFD, off);
+	if (r < 0 && r > -4096)
+		return (int)r;
+	return r == 0 || r == (long)addr ? 0 : -EFAULT;
+}
+
+static int sc_unmap(struct address_space *as, uint64_t addr, uint64_t len)
+{
+	return (int)stub_op(as, SYS_munmap, addr, len, 0, 0, 0, 0);
+}
+
+static int sc_protect(struct address_space *as, uint64_t addr, uint64_t len, int prot)
+{
+	return (int)stub_op(as, SYS_mprotect, addr, len, (uint64_t)prot, 0, 0, 0);
+}
+
+/* ---- the running list ---------------------------------------------------------------- */
+
+static void run_add(struct context *ctx)
+{
+	struct sc_platform *sp = ctx->as->sp;
+	ctx->running = true;
+	ctx->as->nrunning++;
+	ctx->run_next = NULL;
+	ctx->run_prev = sp->run_tail;
+	if (sp->run_tail)
+		sp->run_tail->run_next = ctx;
+	else
+		sp->run_head = ctx;
+	sp->run_tail = ctx;
+}
+
+static void run_remove(struct context *ctx)
+{
+	struct sc_platform *sp = ctx->as->sp;
+	if (!ctx->running)
+		return;
+	ctx->running = false;
+	ctx->as->nrunning--;
+	if (ctx->run_prev)
+		ctx->run_prev->run_next = ctx->run_next;
+	else
+		sp->run_head = ctx->run_next;
+	if (ctx->run_next)
+		ctx->run_next->run_prev = ctx->run_prev;
+	else
+		sp->run_tail = ctx->run_prev;
+	ctx->run_prev = ctx->run_next = NULL;
+}
+
+static void gone_push(struct context *ctx)
+{
+	struct sc_platform *sp = ctx->as->sp;
+	if (ctx->gone)
+		return;
+	ctx->gone = true;
+	struct context **pp = &sp->gone_head;
+	while (*pp)
+		pp = &(*pp)->gone_next;
+	ctx->gone_next = NULL;
+	*pp = ctx;
+}
+
+static void gone_remove(struct context *ctx)
+{
+	for (struct context **pp = &ctx->as->sp->gone_head; *pp; pp = &(*pp)->gone_next) {
+		if (*pp == ctx) {
+			*pp = ctx->gone_next;
+			break;
+		}
+	}
+}
+
+/* ---- messages ------------------------------------------------------------------------- */
+
+/* Copies the posted frame into ctx (once), checking every pointer the area holds: it is
+ * writable by guest code. False if it makes no sense (reported as a spurious interrupt
+ * with the registers ctx had). */
+static bool read_frame(struct context *ctx, arch_regs *regs, int *signo, siginfo_t *info)
+{
+	const uint8_t *area = ctx->as->slots[ctx->slot].view;
+	const uint64_t base = slot_addr(ctx->slot);
+	uint64_t uctx = __atomic_load_n(hdr64(ctx, SC_H_UCTX), __ATOMIC_RELAXED);
+	uint64_t inf = __atomic_load_n(hdr64(ctx, SC_H_INFO), __ATOMIC_RELAXED);
+	*signo = (int)__atomic_load_n(hdr32(ctx, SC_H_SIGNO), __ATOMIC_RELAXED);
+	ctx->fs_base = __atomic_load_n(hdr64(ctx, SC_H_FSBASE), __ATOMIC_RELAXED);
+	ctx->gs_base = __atomic_load_n(hdr64(ctx, SC_H_GSBASE), __ATOMIC_RELAXED);
+	const uint64_t lo = base + SC_H_SIZE, hi = base + SC_MSG_SIZE;
+	if (uctx < lo || uctx > hi - sizeof(struct k_ucontext) || uctx % 8 || inf < lo ||
+	    inf > hi - sizeof(siginfo_t) || inf % 8)
+		return false;
+	struct k_ucontext uc;
+	memcpy(&uc, area + (uctx - base), sizeof(uc));
+	memcpy(info, area + (inf - base), sizeof(*info));
+	ctx->uctx_off = uctx - base;
+	const struct k_sigcontext *m = &uc.mc;
+	memset(regs, 0, sizeof(*regs));
+	regs->r8 = m->r8, regs->r9 = m->r9, regs->r10 = m->r10, regs->r11 = m->r11;
+	regs->r12 = m->r12, regs->r13 = m->r13, regs->r14 = m->r14, regs->r15 = m->r15;
+	regs->rdi = m->rdi, regs->rsi = m->rsi, regs->rbp = m->rbp, regs->rbx = m->rbx;
+	regs->rdx = m->rdx, regs->rax = m->rax, regs->rcx = m->rcx, regs->rsp = m->rsp;
+	regs->rip = m->rip, regs->eflags = m->eflags;
+	regs->cs = USER_CS, regs->ss = USER_DS;
+	regs->fs_base = ctx->fs_base, regs->gs_base = ctx->gs_base;
+	regs->orig_rax = (uint64_t)-1;
+
+	/* The xsave area: where the frame says, inside the area, 64-aligned, with the size
+	 * its software-reserved bytes give (or the legacy 512 bytes). */
+	ctx->fp_frame_len = 0;
+	uint64_t fp = m->fpstate;
+	if (fp < lo || fp % 64 || fp > hi - 512)
+		return false;
+	uint32_t sw[5];
+	memcpy(sw, area + (fp - base) + 464, sizeof(sw));
+	size_t len = 512;
+	if (sw[0] == SC_FP_XSTATE_MAGIC1 && sw[4] >= 576 && sw[4] <= ARCH_FPSTATE_MAX && fp + sw[4] <= hi)
+		len = sw[4];
+	memcpy(ctx->fp, area + (fp - base), len);
+	ctx->fp_off = fp - base;
+	ctx->fp_frame_len = len;
+	ctx->fplen = len;
+	ctx->fp_dirty = false;
+	return true;
+}
+
+/* Writes the answer into the frame and lets the thread go. */
+static void answer(struct context *ctx, uint32_t action)
+{
+	__atomic_store_n(hdr32(ctx, SC_H_ACTION), action, __ATOMIC_RELAXED);
+	__atomic_store_n(hdr32(ctx, SC_H_WAKE), 0, __ATOMIC_RELAXED);
+	__atomic_exchange_n(hdr32(ctx, SC_H_STATE), SC_ANSWERED, __ATOMIC_SEQ_CST);
+	if (__atomic_exchange_n(hdr32(ctx, SC_H_SLEEPING), 0, __ATOMIC_SEQ_CST))
+		syscall(SYS_futex, hdr32(ctx, SC_H_STATE), FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+static void write_frame(struct context *ctx, const arch_regs *r)
+{
+	uint8_t *area = ctx->as->slots[ctx->slot].view;
+	struct k_sigcontext m;
+	uint8_t *mp = area + ctx->uctx_off + offsetof(struct k_ucontext, mc);
+	memcpy(&m, mp, sizeof(m));
+	m.r8 = r->r8, m.r9 = r->r9, m.r10 = r->r10, m.r11 = r->r11;
+	m.r12 = r->r12, m.r13 = r->r13, m.r14 = r->r14, m.r15 = r->r15;
+	m.rdi = r->rdi, m.rsi = r->rsi, m.rbp = r->rbp, m.rbx = r->rbx;
+	m.rdx = r->rdx, m.rax = r->rax, m.rcx = r->rcx, m.rsp = r->rsp;
+	m.rip = r->rip, m.eflags = r->eflags;
+	m.cs = USER_CS, m.ss = USER_DS, m.fs = 0, m.gs = 0;
+	m.fpstate = slot_addr(ctx->slot) + ctx->fp_off;
+	memcpy(mp, &m, sizeof(m));
+	uint64_t none = 0; /* the guest's signal mask is the sentry's business: none on the host */
+	memcpy(area + ctx->uctx_off + offsetof(struct k_ucontext, sigmask), &none, sizeof(none));
+	__atomic_store_n(hdr64(ctx, SC_H_FSBASE), r->fs_base, __ATOMIC_RELAXED);
+	__atomic_store_n(hdr64(ctx, SC_H_GSBASE), r->gs_base, __ATOMIC_RELAXED);
+	if (ctx->fp_dirty && ctx->fp_frame_len) {
+		/* Keep the frame's software-reserved bytes: they describe the frame. */
+		size_t n = ctx->fplen < ctx->fp_frame_len ? ctx->fplen : ctx->fp_frame_len;
+		memcpy(area + ctx->fp_off, ctx->fp, n < 464 ? n : 464);
+		if (n > 512)
+			memcpy(area + ctx->fp_off + 512, ctx->fp + 512, n - 512);
+		ctx->fp_dirty = false;
+	}
+}
+
+/* ---- contexts ----------------------------------------------------------------------- */
+
+static int slot_get(struct address_space *as)
+{
+	struct sc_platform *sp = as->sp;
+	for (int i = 0; i < as->nslots; i++) {
+		struct msg_slot *s = &as->slots[i];
+		/* A released slot is free once its thread is gone (the kernel zeroes the tid
+		 * word at exit; guest code could zero it early, and then only shares its own
+		 * process's areas). */
+		if (!s->used && __atomic_load_n((uint32_t *)(s->view + SC_H_TID), __ATOMIC_ACQUIRE) == 0)
+			return i;
+	}
+	if (as->nslots == SC_MSG_SLOTS)
+		return -EAGAIN;
+	struct msg_slot *n = realloc(as->slots, sizeof(*n) * (size_t)(as->nslots + 1));
+	if (!n)
+		return -ENOMEM;
+	as->slots = n;
+	struct msg_slot *s = &as->slots[as->nslots];
+	void *view;
+	int err = sp->mem.alloc(sp->mem.opaque, SC_MSG_SIZE, &s->off, &view);
+	if (err < 0)
+		return err;
+	s->view = view;
+	s->used = false;
+	err = sc_map(as, slot_addr(as->nslots), SC_MSG_SIZE, PROT_READ | PROT_WRITE, s->off);
+	if (err < 0) {
+		sp->mem.free(sp->mem.opaque, s->off, SC_MSG_SIZE);
+		return err;
+	}
+	return as->nslots++;
+}
+
+static long wait_first_post(struct context *ctx)
+{
+	struct sc_platform *sp = ctx->as->sp;
+	uint64_t deadline = 0;
+	for (int i = 0;; i++) {
+		if (__atomic_load_n(hdr32(ctx, SC_H_STATE), __ATOMIC_ACQUIRE) == SC_POSTED)
+			return 0;
+		struct pollfd pfd = {sp->wake_fd, POLLIN, 0};
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		uint64_t now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+		if (i == 0)
+			deadline = now + NEW_THREAD_TIMEOUT_MS;
+		else if (now > deadline)
+			return -EAGAIN;
+		if (poll(&pfd, 1, 10) > 0) {
+			uint64_t v;
+			if (read(sp->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				return -errno;
+		}
+	}
+}
+
+static int sc_new_context(struct address_space *as, struct context **out)
+{
+	struct context *ctx = aligned_alloc(64, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	memset(ctx, 0, sizeof(*ctx));
+	int slot = slot_get(as);
+	if (slot < 0) {
+		free(ctx);
+		return slot;
+	}
+	ctx->as = as;
+	ctx->slot = slot;
+	ctx->cpu = -1;
+	uint8_t *h = as->slots[slot].view;
+	memset(h, 0, SC_H_SIZE);
+	__atomic_store_n((uint32_t *)(h + SC_H_WAKE), 1, __ATOMIC_RELAXED);
+	__atomic_store_n((uint32_t *)(h + SC_H_SPIN), as->sp->spin, __ATOMIC_RELAXED);
+	long tid = control_syscall_at(as, code_addr(ward_sc_clone), SYS_clone,
+				      CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+					      CLONE_SYSVSEM | CLONE_UNTRACED | CLONE_CHILD_SETTID |
+					      CLONE_CHILD_CLEARTID,
+				      slot_addr(slot) + SC_MSG_SIZE, 0, slot_addr(slot) + SC_H_TID, 0, 0,
+				      NULL);
+	if (tid <= 0) {
+		free(ctx);
+		return tid < 0 ? (int)tid : -ECHILD;
+	}
+	as->slots[slot].used = true;
+	ctx->tid = (pid_t)tid;
+	ctx->next_in_as = as->contexts;
+	as->contexts = ctx;
+	long err = wait_first_post(ctx);
+	arch_regs r;
+	int signo;
+	siginfo_t si;
+	if (err == 0 && !read_frame(ctx, &r, &signo, &si))
+		err = -EFAULT;
+	if (err < 0) {
+		/* The stub is in an unknown state: the address space will be released. */
+		ctx->doomed = true;
+		return (int)err;
+	}
+	*out = ctx;
+	return 0;
+}
+
+static void unlink_context(struct context *ctx)
+{
+	for (struct context **pp = &ctx->as->contexts; *pp; pp = &(*pp)->next_in_as) {
+		if (*pp == ctx) {
+			*pp = ctx->next_in_as;
+			break;
+		}
+	}
+}
+
+/* ctx's thread waits for an answer: tell it to exit, and forget it. */
+static void retire(struct context *ctx)
+{
+	struct address_space *as = ctx->as;
+	if (!as->dead)
+		answer(ctx, SC_ACT_EXIT);
+	as->slots[ctx->slot].used = false;
+	gone_remove(ctx);
+	unlink_context(ctx);
+	free(ctx);
+}
+
+static void sc_release_context(struct context *ctx)
+{
+	ctx->owner = NULL;
+	if (ctx->running && !ctx->as->dead) {
+		/* Running guest code: it exits at its next stop, which a kick brings soon. */
+		ctx->doomed = true;
+		syscall(SYS_tgkill, ctx->as->pid, ctx->tid, SIGURG);
+		return;
+	}
+	run_remove(ctx);
+	retire(ctx);
+}
+
+static void sc_release_address_space(struct address_space *as)
+{
+	struct sc_platform *sp = as->sp;
+	if (!as->dead) {
+		kill(as->pid, SIGKILL);
+		int status;
+		while (waitpid(as->pid, &status, __WALL) == as->pid && WIFSTOPPED(status))
+			;
+		as->dead = true;
+	}
+	while (as->contexts) {
+		struct context *ctx = as->contexts;
+		as->contexts = ctx->next_in_as;
+		run_remove(ctx);
+		gone_remove(ctx);
+		free(ctx);
+	}
+	for (struct address_space **pp = &sp->spaces; *pp; pp = &(*pp)->next) {
+		if (*pp == as) {
+			*pp = as->next;
+			break;
+		}
+	}
+	for (int i = 0; i < as->nslots; i++)
+		sp->mem.free(sp->mem.opaque, as->slots[i].off, SC_MSG_SIZE);
+	free(as->slots);
+	if (as->batch)
+		sp->mem.free(sp->mem.opaque, as->batch_off, STUB_BATCH_SIZE);
+	free(as);
+}
+
+/* As on the ptrace platform: a wake-up on another core costs far more than one on the
+ * sentry's own on this kind of VM, so each stub thread is kept on the sentry's CPU (guest
+ * threads then do not compute in parallel). Measured: see docs/design-notes.md. */
+static void bind_to_sentry_cpu(struct context *ctx)
+{
+	int cpu = sched_getcpu();
+	if (cpu < 0 || cpu == ctx->cpu)
+		return;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(ctx->tid, sizeof(set), &set) == 0)
+		ctx->cpu = cpu;
+}
+
+static int sc_resume(struct context *ctx, const arch_regs *regs)
+{
+	struct address_space *as = ctx->as;
+	if (as->dead) {
+		gone_push(ctx);
+		return 0;
+	}
+	int err = flush_batch(as);
+	if (err < 0)
+		return err;
+	bind_to_sentry_cpu(ctx);
+	write_frame(ctx, regs);
+	run_add(ctx);
+	answer(ctx, SC_ACT_RETURN);
+	return 0;
+}
+
+/* ---- waiting --------------------------------------------------------------------------- */
+
+/* Collects the exits of stubs (and discards stray stops of their control threads). */
+static void reap_stubs(struct sc_platform *sp)
+{
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, __WALL | WNOHANG)) > 0) {
+		struct address_space *as = NULL;
+		for (struct address_space *a = sp->spaces; a; a = a->next)
+			if (a->pid == pid)
+				as = a;
+		if (!as && sp->factory && sp->factory->pid == pid)
+			as = sp->factory;
+		if (WIFSTOPPED(status)) {
+			ptrace(PTRACE_CONT, pid, 0, 0);
+			continue;
+		}
+		if (!as)
+			continue;
+		as->dead = true;
+		for (struct context *c = as->contexts; c; c = c->next_in_as) {
+			if (c->running) {
+				run_remove(c);
+				gone_push(c);
+			}
+		}
+	}
+}
+
+static void drain(int fd)
+{
+	uint8_t buf[sizeof(struct signalfd_siginfo) * 4];
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+/* The first running context that has posted, taken off the running list. Doomed ones
+ * are told to exit on the way. */
+static struct context *scan(struct sc_platform *sp)
+{
+	struct context *ctx = sp->run_head;
+	while (ctx) {
+		struct context *next = ctx->run_next;
+		if (__atomic_load_n(hdr32(ctx, SC_H_STATE), __ATOMIC_ACQUIRE) == SC_POSTED) {
+			run_remove(ctx);
+			if (!ctx->doomed)
+				return ctx;
+			retire(ctx);
+		}
+		ctx = next;
+	}
+	return NULL;
+}
+
+static int report(struct context *ctx, struct context **ctx_out, arch_regs *regs, struct stop *stop)
+{
+	int signo;
+	siginfo_t si;
+	memset(stop, 0, sizeof(*stop));
+	*ctx_out = ctx;
+	if (!read_frame(ctx, regs, &signo, &si)) {
+		/* Guest code scribbled over its area: its thread's state is lost. */
+		stop->kind = STOP_GONE;
+		return 0;
+	}
+	if (signo == SIGSYS && si.si_signo == SIGSYS && si.si_code == 1 /* SYS_SECCOMP */) {
+		stop->kind = STOP_SYSCALL;
+		regs->orig_rax = regs->rax;
+		regs->rax = (uint64_t)-ENOSYS;
+		return 0;
+	}
+	if ((signo == SIGSEGV || signo == SIGBUS || signo == SIGFPE || signo == SIGILL ||
+	     signo == SIGTRAP) &&
+	    si.si_signo == signo && si.si_code > 0) {
+		stop->kind = STOP_FAULT;
+		stop->info = si;
+		return 0;
+	}
+	/* Our kick, or a signal from outside the sandbox: the guest never sees those. */
+	stop->kind = STOP_INTERRUPT;
+	return 0;
+}
+
+static int sc_wait_stop(struct platform *p, bool block, struct context **ctx_out, arch_regs *regs,
+			struct stop *stop)
+{
+	struct sc_platform *sp = (struct sc_platform *)p;
+	for (;;) {
+		if (sp->gone_head) {
+			struct context *ctx = sp->gone_head;
+			sp->gone_head = ctx->gone_next;
+			memset(stop, 0, sizeof(*stop));
+			*ctx_out = ctx;
+			stop->kind = STOP_GONE;
+			return 0;
+		}
+		struct context *ctx = scan(sp);
+		for (uint32_t i = 0; !ctx && i < sp->sentry_spin && sp->run_head; i++) {
+			__builtin_ia32_pause();
+			ctx = scan(sp);
+		}
+		if (ctx)
+			return report(ctx, ctx_out, regs, stop);
+		/* About to sleep: ask every running thread to ring, then look once more. */
+		for (struct context *c = sp->run_head; c; c = c->run_next)
+			__atomic_exchange_n(hdr32(c, SC_H_WAKE), 1, __ATOMIC_SEQ_CST);
+		if ((ctx = scan(sp)))
+			return report(ctx, ctx_out, regs, stop);
+		struct epoll_event ev[2];
+		int n = epoll_wait(sp->epfd, ev, 2, block ? -1 : 0);
+		if (n < 0)
+			return errno == EINTR ? -EINTR : -errno;
+		if (n == 0)
+			return -EAGAIN;
+		for (int i = 0; i < n; i++) {
+			if (ev[i].data.fd == sp->wake_fd) {
+				uint64_t v;
+				if (read(sp->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+					return -errno;
+				continue;
+			}
+			drain(ev[i].data.fd);
+			reap_stubs(sp);
+		}
+	}
+}
+
+static int sc_event_fd(struct platform *p)
+{
+	return ((struct sc_platform *)p)->epfd;
+}
+
+static long sc_get_fpstate(struct context *ctx, void *buf, size_t len)
+{
+	size_t n = ctx->fplen < len ? ctx->fplen : len;
+	memcpy(buf, ctx->fp, n);
+	if (len > n)
+		memset((uint8_t *)buf + n, 0, len - n);
+	return (long)(len > n ? len : n);
+}
+
+/* What xrstor in rt_sigreturn would refuse (PTRACE_SETREGSET checks the same). */
+static int sc_set_fpstate(struct context *ctx, const void *buf, size_t len)
+{
+	struct sc_platform *sp = ctx->as->sp;
+	const uint8_t *b = buf;
+	if (len < 512 || len > ARCH_FPSTATE_MAX)
+		return -EINVAL;
+	uint32_t mxcsr;
+	memcpy(&mxcsr, b + 24, 4);
+	if (mxcsr & ~sp->mxcsr_mask)
+		return -EINVAL;
+	if (len >= 576) {
+		uint64_t hdr[8];
+		memcpy(hdr, b + 512, sizeof(hdr));
+		if ((hdr[0] & ~sp->xfeatures) || hdr[1] != 0)
+			return -EINVAL;
+		for (int i = 2; i < 8; i++)
+			if (hdr[i])
+				return -EINVAL;
+	}
+	memcpy(ctx->fp, buf, len);
+	ctx->fplen = len;
+	ctx->fp_dirty = true;
+	return 0;
+}
+
+static int sc_interrupt(struct context *ctx)
+{
+	if (ctx->as->dead)
+		return 0;
+	return syscall(SYS_tgkill, ctx->as->pid, ctx->tid, SIGURG) < 0 ? -errno : 0;
+}
+
+static void sc_set_owner(struct context *ctx, void *owner)
+{
+	ctx->owner = owner;
+}
+
+static void *sc_owner(struct context *ctx)
+{
+	return ctx->owner;
+}
+
+static size_t sc_fpstate_size(struct platform *p)
+{
+	return ((struct sc_platform *)p)->fpsize;
+}
+
+static int sc_cpu_time(struct address_space *as, uint64_t *user_ns, uint64_t *total_ns)
+{
+	struct timespec ts;
+	if (as->dead) {
+		*user_ns = *total_ns = 0;
+		return 0;
+	}
+	clockid_t prof = (clockid_t)((~(unsigned)as->pid) << 3 | 0);
+	clockid_t virt = (clockid_t)((~(unsigned)as->pid) << 3 | 1);
+	if (clock_gettime(prof, &ts) < 0)
+		return -errno;
+	*total_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (clock_gettime(virt, &ts) < 0)
+		return -errno;
+	*user_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return 0;
+}
+
+static const struct platform_ops seccomp_ops = {
+	.name = "seccomp",
+	.new_address_space = sc_new_address_space,
+	.release_address_space = sc_release_address_space,
+	.map = sc_map,
+	.unmap = sc_unmap,
+	.protect = sc_protect,
+	.new_context = sc_new_context,
+	.release_context = sc_release_context,
+	.resume = sc_resume,
+	.wait_stop = sc_wait_stop,
+	.event_fd = sc_event_fd,
+	.get_fpstate = sc_get_fpstate,
+	.set_fpstate = sc_set_fpstate,
+	.interrupt = sc_interrupt,
+	.set_owner = sc_set_owner,
+	.owner = sc_owner,
+	.cpu_time = sc_cpu_time,
+	.fpstate_size = sc_fpstate_size,
+};
+
+static int code_page_install(void)
+{
+	if ((size_t)(ward_sc_end - ward_sc_start) != SC_CODE_SIZE)
+		return -EINVAL;
+	void *p = mmap((void *)SC_CODE, SC_CODE_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	if (p != (void *)SC_CODE) {
+		munmap(p, SC_CODE_SIZE);
+		return -EEXIST;
+	}
+	memcpy(p, ward_sc_start, SC_CODE_SIZE);
+	return mprotect(p, SC_CODE_SIZE, PROT_READ | PROT_EXEC) < 0 ? -errno : 0;
+}
+
+int seccomp_platform_available(const char **why)
+{
+#ifndef HWCAP2_FSGSBASE
+#define HWCAP2_FSGSBASE (1 << 1)
+#endif
+	if (!(getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE)) {
+		*why = "the CPU or kernel does not let user code use rdfsbase/wrfsbase";
+		return -ENOSYS;
+	}
+	unsigned a, b, c, d;
+	if (__get_cpuid_count(0xd, 0, &a, &b, &c, &d) && b + 2048 > SC_MSG_SIZE - SC_H_SIZE) {
+		*why = "the xsave area does not fit the stub's signal stack";
+		return -ENOSYS;
+	}
+	*why = NULL;
+	return 0;
+}
+
+/* How long each side polls before it sleeps, in pause instructions (~60 ns each here).
+ * Measured on this 2-core VM under the usual load of parallel builds (getppid round trip,
+ * docs/design-notes.md): any spinning made things worse, on one core (the other side
+ * cannot run while we spin) and on two (the other core is rarely free, and a vCPU that
+ * spins is one the host deschedules), so both default to 0. On an idle multi-core host,
+ * a stub spin of ~2000 and a sentry spin of ~2000 took a round trip from ~15 us to ~12. */
+#ifndef SC_STUB_SPIN
+#define SC_STUB_SPIN 0
+#endif
+#ifndef SC_SENTRY_SPIN
+#define SC_SENTRY_SPIN 0
+#endif
+static void choose_spin(struct sc_platform *sp)
+{
+	cpu_set_t set;
+	int ncpu = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+	sp->spin = ncpu > 1 ? SC_STUB_SPIN : 0;
+	sp->sentry_spin = ncpu > 1 ? SC_SENTRY_SPIN : 0;
+}
+
+int seccomp_platform_create(int memfd, const struct platform_memory *mem, struct platform **out)
+{
+	const char *why;
+	int err = seccomp_platform_available(&why);
+	if (err < 0)
+		return err;
+	struct sc_platform *sp = calloc(1, sizeof(*sp));
+	if (!sp)
+		return -ENOMEM;
+	sp->sigchld_fd = sp->wake_fd = sp->epfd = -1;
+	if ((err = stub_page_install()) < 0 || (err = code_page_install()) < 0)
+		goto fail;
+	sp->base.ops = &seccomp_ops;
+	sp->base.memfd = memfd;
+	sp->mem = *mem;
+	build_filter(sp);
+	build_ctl_filter(sp);
+	if ((err = filter_page_fill(sp)) < 0)
+		goto fail;
+	choose_spin(sp);
+	unsigned a, b, c, d;
+	sp->fpsize = 512 + 64;
+	if (__get_cpuid_count(0xd, 0, &a, &b, &c, &d) && b > sp->fpsize)
+		sp->fpsize = b;
+	uint32_t lo, hi;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	sp->xfeatures = (uint64_t)hi << 32 | lo;
+	_Alignas(16) uint8_t fx[512] = {0};
+	__asm__ volatile("fxsave %0" : "=m"(fx));
+	memcpy(&sp->mxcsr_mask, fx + 28, 4);
+	if (!sp->mxcsr_mask)
+		sp->mxcsr_mask = 0xffbf;
+
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	sp->sigchld_fd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+	sp->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	sp->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (sp->sigchld_fd < 0 || sp->wake_fd < 0 || sp->epfd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = sp->sigchld_fd};
+	if (epoll_ctl(sp->epfd, EPOLL_CTL_ADD, sp->sigchld_fd, &ev) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	ev.data.fd = sp->wake_fd;
+	if (epoll_ctl(sp->epfd, EPOLL_CTL_ADD, sp->wake_fd, &ev) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	if ((err = factory_create(sp)) < 0)
+		goto fail;
+	*out = &sp->base;
+	return 0;
+fail:
+	if (sp->sigchld_fd >= 0)
+		close(sp->sigchld_fd);
+	if (sp->wake_fd >= 0)
+		close(sp->wake_fd);
+	if (sp->epfd >= 0)
+		close(sp->epfd);
+	free(sp);
+	return err;
+}
