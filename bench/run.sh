@@ -12,10 +12,10 @@
 #   --ward PATH         ward binary (default: <repo>/build/ward)
 #   --build DIR         build directory holding bench/micro/ (default: <repo>/build)
 #   --reps K            runs per sandbox of each self-timed benchmark (default 7, quick 3)
-#   --runs R            timed runs per sandbox of each wall-time benchmark (default 11,
+#   --runs R            timed runs per sandbox of each wall-time benchmark (default 9,
 #                       quick 5; the heavy workloads use fewer, see BENCHMARKS)
 #   --budget-ms MS      target duration of one self-timed run; sets each sandbox's loop
-#                       count from a calibration run (default 150, quick 50)
+#                       count from a calibration run (default 120, quick 50)
 #   --modes LIST        comma list of pinned,unpinned (default both)
 #   --cpu N             CPU used in pinned mode (default 0)
 #   --sandboxes LIST    comma list of native,ward,ward-seccomp,runsc,proot (default all; native is
@@ -488,7 +488,7 @@ while (($#)); do
   shift
 done
 if ((QUICK)); then : "${REPS:=3}" "${RUNS:=5}" "${BUDGET:=50}" "${MEM_RUNS:=1}"
-else : "${REPS:=7}" "${RUNS:=11}" "${BUDGET:=150}" "${MEM_RUNS:=3}"; fi
+else : "${REPS:=7}" "${RUNS:=9}" "${BUDGET:=120}" "${MEM_RUNS:=3}"; fi
 ((SAVE)) || RECORD=0
 [[ -z $WARD ]] && WARD="$BUILD/ward"
 [[ $WARD == /* ]] || WARD="$PWD/$WARD"
