@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <sys/user.h>
 
 /* x86-64 general registers, in the kernel's user_regs_struct layout. */
@@ -106,5 +107,8 @@ extern const size_t platform_nkinds;
 const struct platform_kind *platform_kind_by_name(const char *name);
 /* The platform `ward run` uses without --platform, and why (a sentence). */
 const struct platform_kind *platform_default(const char **why);
+
+/* CPU time of host process pid (a stub), user and user+system, in ns. */
+int platform_process_cpu_time(pid_t pid, uint64_t *user_ns, uint64_t *total_ns);
 
 #endif

@@ -1,7 +1,9 @@
 /* The list of platforms, and which one `ward run` picks when not told. */
 #include "platform/platform.h"
 
+#include <errno.h>
 #include <string.h>
+#include <time.h>
 
 const struct platform_kind platform_kinds[] = {
 	{"ptrace", "guest threads stopped by PTRACE_SYSEMU at every system call (the reference)",
@@ -27,4 +29,20 @@ const struct platform_kind *platform_default(const char **why)
 	*why = "ptrace is the reference platform, and seccomp, which passes the same tests, "
 	       "was measured no faster than it (docs/design-notes.md, Platform: seccomp)";
 	return platform_kind_by_name("ptrace");
+}
+
+/* A stub's process CPU clocks (Linux's MAKE_PROCESS_CPUCLOCK: PROF = user+system, VIRT =
+ * user), read by pid: the sentry may read any process's, not another's threads'. */
+int platform_process_cpu_time(pid_t pid, uint64_t *user_ns, uint64_t *total_ns)
+{
+	struct timespec ts;
+	clockid_t prof = (clockid_t)((~(unsigned)pid) << 3 | 0);
+	clockid_t virt = (clockid_t)((~(unsigned)pid) << 3 | 1);
+	if (clock_gettime(prof, &ts) < 0)
+		return -errno;
+	*total_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (clock_gettime(virt, &ts) < 0)
+		return -errno;
+	*user_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return 0;
 }

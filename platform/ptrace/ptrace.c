@@ -671,19 +671,9 @@ static size_t pt_fpstate_size(struct platform *p)
 	return ((struct ptrace_platform *)p)->fpsize;
 }
 
-/* The stub's process CPU clocks (Linux's MAKE_PROCESS_CPUCLOCK): readable by its parent. */
 static int pt_cpu_time(struct address_space *as, uint64_t *user_ns, uint64_t *total_ns)
 {
-	struct timespec ts;
-	clockid_t prof = (clockid_t)((~(unsigned)as->pid) << 3 | 0); /* CPUCLOCK_PROF */
-	clockid_t virt = (clockid_t)((~(unsigned)as->pid) << 3 | 1); /* CPUCLOCK_VIRT */
-	if (clock_gettime(prof, &ts) < 0)
-		return -errno;
-	*total_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	if (clock_gettime(virt, &ts) < 0)
-		return -errno;
-	*user_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	return 0;
+	return platform_process_cpu_time(as->pid, user_ns, total_ns);
 }
 
 static const struct platform_ops ptrace_ops = {

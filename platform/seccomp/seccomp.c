@@ -1105,20 +1105,11 @@ static size_t sc_fpstate_size(struct platform *p)
 
 static int sc_cpu_time(struct address_space *as, uint64_t *user_ns, uint64_t *total_ns)
 {
-	struct timespec ts;
 	if (as->dead) {
 		*user_ns = *total_ns = 0;
 		return 0;
 	}
-	clockid_t prof = (clockid_t)((~(unsigned)as->pid) << 3 | 0);
-	clockid_t virt = (clockid_t)((~(unsigned)as->pid) << 3 | 1);
-	if (clock_gettime(prof, &ts) < 0)
-		return -errno;
-	*total_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	if (clock_gettime(virt, &ts) < 0)
-		return -errno;
-	*user_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	return 0;
+	return platform_process_cpu_time(as->pid, user_ns, total_ns);
 }
 
 static const struct platform_ops seccomp_ops = {
