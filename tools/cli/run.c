@@ -3,6 +3,7 @@
  * images of this binary with nothing of the host's environment, and passes the guest's
  * exit status through. */
 #include "tools/cli/cli.h"
+#include "tools/cli/sandbox_cpu.h"
 #include "gofer/egress_policy.h"
 #include "gofer/server.h"
 #include "platform/platform.h"
@@ -70,6 +71,10 @@ static void help(FILE *out)
 		"  --max-egress-bytes N  most bytes all outbound connections may send (suffixes\n"
 		"                    K, M, G): past it the connection is reset, new ones refused\n"
 		"  --max-egress-conns N  most outbound connections open at once (default 64)\n"
+		"  --cpu auto|all|N  the CPU the whole sandbox runs on: auto (default) binds it\n"
+		"                    to the core it starts on (guest syscalls and file operations\n"
+		"                    are round trips between ward's processes, much slower\n"
+		"                    across cores), N to CPU N, all to the CPUs ward may use\n"
 		"  --debug           log every system call on stderr\n"
 		"\n"
 		"Exit status: the guest's; 128+N if a signal N killed it; 126 if COMMAND cannot\n"
@@ -158,6 +163,7 @@ int cli_run(int argc, char **argv)
 		{"audit", required_argument, NULL, 'A'},
 		{"max-egress-bytes", required_argument, NULL, 'B'},
 		{"max-egress-conns", required_argument, NULL, 'C'},
+		{"cpu", required_argument, NULL, 'c'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -168,7 +174,7 @@ int cli_run(int argc, char **argv)
 	char path[PATH_MAX], num[32];
 	bool debug = false, no_workspace = false;
 	const char *workspace = NULL;
-	int c, nbinds = 0;
+	int c, nbinds = 0, cpu = SANDBOX_CPU_AUTO;
 	push(&gofer, "ward");
 	push(&gofer, "gofer");
 	push(&sentry, "ward");
@@ -284,6 +290,12 @@ int cli_run(int argc, char **argv)
 			push(&netgofer, optarg);
 			break;
 		}
+		case 'c':
+			if (sandbox_cpu_parse(optarg, &cpu) < 0) {
+				fprintf(stderr, "ward: --cpu %s: want auto, all or a CPU number\n", optarg);
+				return 125;
+			}
+			break;
 		case 'h':
 			help(stdout);
 			return 0;
@@ -304,6 +316,11 @@ int cli_run(int argc, char **argv)
 	}
 	if (pk->available && pk->available(&why) < 0) {
 		fprintf(stderr, "ward: the %s platform cannot run here: %s\n", platform, why);
+		return 125;
+	}
+	char cpu_why[160];
+	if (sandbox_cpu_apply(cpu, cpu_why, sizeof(cpu_why)) < 0) {
+		fprintf(stderr, "ward: --cpu: %s\n", cpu_why);
 		return 125;
 	}
 	if (rootfs && (nbinds > 0 || workspace)) {
