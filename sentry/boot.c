@@ -200,6 +200,7 @@ int sentry_main(int argc, char **argv)
 		{"tmpfs-size", required_argument, NULL, 's'},
 		{"cwd", required_argument, NULL, 'c'},
 		{"net-fd", required_argument, NULL, 'n'},
+		{"log-fd", required_argument, NULL, 'l'},
 		{NULL, 0, NULL, 0},
 	};
 	static char *binds[64];
@@ -221,6 +222,9 @@ int sentry_main(int argc, char **argv)
 			break;
 		case 'n':
 			net_fd = atoi(optarg);
+			break;
+		case 'l':
+			kernel_log_fd = atoi(optarg);
 			break;
 		case 'p':
 			if (!(pk = platform_kind_by_name(optarg))) {

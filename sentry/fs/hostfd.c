@@ -1,6 +1,8 @@
 /* The guest's inherited stdio: files over the host descriptors `ward run` was given
- * (terminal, pipes or regular files). Reads that would block park the task and wait in
- * the event loop, so one guest reading its terminal never stalls the others. */
+ * (terminal, pipes or regular files). Reads and writes that would block park the task and
+ * wait in the event loop, so one guest reading its terminal, or writing to a pipe nobody
+ * drains, never stalls the others: `ward run` gives the sentry its own non-blocking open
+ * file descriptions of pipes and terminals (tools/cli/sandbox_stdio.c). */
 #include "sentry/fs/fs.h"
 
 #include <errno.h>
@@ -97,13 +99,19 @@ static long hostfd_read(struct file *f, struct task *t, void *buf, size_t len, u
 		return bg;
 	if (h->pollable) {
 		struct pollfd p = {h->fd, POLLIN, 0};
-		int r = poll(&p, 1, 0);
-		if (r == 0) {
-			if (!t || (f->flags & O_NONBLOCK))
-				return -EAGAIN;
-			host_fd_arm(h->k, h->idx);
-			return task_block(t, &h->k->host_wq[h->idx], 0);
+		while (poll(&p, 1, 0) > 0) {
+			ssize_t n = read(h->fd, buf, len);
+			if (n >= 0)
+				return n;
+			if (errno == EAGAIN)
+				break; /* another reader of the terminal was first */
+			if (errno != EINTR)
+				return -errno;
 		}
+		if (!t || (f->flags & O_NONBLOCK))
+			return -EAGAIN;
+		host_fd_arm(h->k, h->idx, EPOLLIN);
+		return task_block(t, &h->k->host_wq[h->idx], 0);
 	}
 	ssize_t n = read(h->fd, buf, len);
 	return n < 0 ? -errno : n;
@@ -116,12 +124,26 @@ static long hostfd_write(struct file *f, struct task *t, const void *buf, size_t
 	long bg = tty_background_check(h, t, SIGTTOU);
 	if (bg)
 		return bg;
-	size_t done = 0;
+	/* A blocking write that already moved some bytes before waiting resumes after them. */
+	size_t done = t ? (size_t)t->partial : 0;
+	if (t)
+		t->partial = 0; /* taken: the next buffer of a writev starts at its beginning */
 	while (done < len) {
 		ssize_t n = write(h->fd, (const char *)buf + done, len - done);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EAGAIN && h->pollable) {
+				if (!t || (f->flags & O_NONBLOCK))
+					return done ? (long)done : -EAGAIN;
+				/* Linux's blocking write returns only when everything is written. */
+				host_fd_arm(h->k, h->idx, EPOLLOUT);
+				t->partial = (long)done;
+				long r = task_block(t, &h->k->host_wq[h->idx], 0);
+				if (done)
+					t->intr_result = (long)done;
+				return r;
+			}
 			if (done)
 				break;
 			if (errno == EPIPE && t)
@@ -219,8 +241,9 @@ static unsigned hostfd_poll(struct file *f, struct poll_table *pt)
 	if (poll(&p, 1, 0) < 0)
 		return POLLERR;
 	unsigned m = (unsigned)p.revents;
-	if (pt && !(m & POLLIN)) {
-		host_fd_arm(h->k, h->idx);
+	if (pt && (m & (POLLIN | POLLOUT)) != (POLLIN | POLLOUT)) {
+		/* What a waiter can still wait for (a writer ignores POLLIN and vice versa). */
+		host_fd_arm(h->k, h->idx, (m & POLLIN ? 0 : EPOLLIN) | (m & POLLOUT ? 0 : EPOLLOUT));
 		poll_wait(pt, &h->k->host_wq[h->idx]);
 	}
 	return m;

@@ -104,6 +104,8 @@ static long pipe_write(struct file *f, struct task *t, const void *buf, size_t l
 	struct pipe *p = f->inode->priv;
 	/* A blocking write that already moved some bytes before waiting resumes after them. */
 	size_t done = t ? (size_t)t->partial : 0;
+	if (t)
+		t->partial = 0; /* taken: the next buffer of a writev starts at its beginning */
 	if (p->readers == 0) {
 		if (t) {
 			siginfo_t si = {0};

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+int kernel_log_fd = 2;
+
 void kernel_log(const char *fmt, ...)
 {
 	char buf[1024];
@@ -26,7 +28,7 @@ void kernel_log(const char *fmt, ...)
 		n = sizeof(buf) - 2;
 	buf[n++] = '\n';
 	/* One write, so lines from the sentry do not interleave with the guest's output. */
-	dprintf(2, "ward: %.*s", n, buf);
+	dprintf(kernel_log_fd, "ward: %.*s", n, buf);
 }
 
 uint64_t now_ns(void)
@@ -241,14 +243,15 @@ void waitqueue_wake_all(struct waitqueue *wq)
 	}
 }
 
-void host_fd_arm(struct kernel *k, int idx)
+void host_fd_arm(struct kernel *k, int idx, uint32_t events)
 {
-	if (k->host_armed[idx])
+	if ((k->host_armed[idx] & events) == events)
 		return;
-	struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.fd = k->host_stdio[idx]};
+	events |= k->host_armed[idx];
+	struct epoll_event ev = {.events = events | EPOLLONESHOT, .data.fd = k->host_stdio[idx]};
 	if (epoll_ctl(k->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0 && errno == EEXIST)
 		epoll_ctl(k->epfd, EPOLL_CTL_MOD, ev.data.fd, &ev);
-	k->host_armed[idx] = true;
+	k->host_armed[idx] = events;
 }
 
 void host_watch_arm(struct kernel *k, struct host_watch *w, uint32_t events)
@@ -453,7 +456,7 @@ int kernel_run(struct kernel *k)
 				for (int h = 0; h < 3; h++) {
 					if (fd != k->host_stdio[h] || !k->host_armed[h])
 						continue;
-					k->host_armed[h] = false; /* EPOLLONESHOT: disarmed now */
+					k->host_armed[h] = 0; /* EPOLLONESHOT: disarmed now */
 					waitqueue_wake_all(&k->host_wq[h]);
 				}
 			}

@@ -242,8 +242,8 @@ struct kernel {
 
 	/* host stdio, inherited by the sentry; wrapped as the guest's fds 0-2 */
 	int host_stdio[3];
-	struct waitqueue host_wq[3]; /* tasks waiting for host stdio fd i to be readable */
-	bool host_armed[3];          /* fd i is in the epoll set */
+	struct waitqueue host_wq[3]; /* tasks waiting for host stdio fd i to be ready */
+	uint32_t host_armed[3];      /* epoll events fd i is armed for (0: none) */
 	struct task *current; /* the task whose syscall is being served */
 	int fg_pgrp;          /* the console's foreground process group (TIOCSPGRP) */
 	volatile unsigned host_signals; /* terminal signals (bit per signal) for the guest */
@@ -287,8 +287,9 @@ void task_wake(struct task *t, bool has_result, long result);
 int task_wait_also(struct task *t, struct waitqueue *wq);
 /* A deadline result that re-runs the syscall with t->timed_out set instead. */
 #define TIMEOUT_RETRY (-10002)
-/* Makes the event loop watch host stdio fd idx and wake host_wq[idx] when readable. */
-void host_fd_arm(struct kernel *k, int idx);
+/* Makes the event loop watch host stdio fd idx and wake host_wq[idx] when it is ready
+ * for events (EPOLLIN and/or EPOLLOUT, added to what it already waits for). */
+void host_fd_arm(struct kernel *k, int idx, uint32_t events);
 /* events: EPOLLIN and/or EPOLLOUT. Re-arming an armed watch updates its events. */
 void host_watch_arm(struct kernel *k, struct host_watch *w, uint32_t events);
 /* Stops watching w->fd (call before closing it). */
@@ -384,5 +385,8 @@ int fs_setup_root(struct kernel *k, char *const binds[], int nbinds, const char 
 
 /* Logs a line on stderr prefixed "ward: " (the sentry's only channel to the user). */
 void kernel_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Where kernel_log writes: a blocking descriptor of ward's stderr (the guest's stdio
+ * ones are non-blocking, see tools/cli/sandbox_stdio.c). */
+extern int kernel_log_fd;
 
 #endif

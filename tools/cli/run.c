@@ -4,6 +4,7 @@
  * exit status through. */
 #include "tools/cli/cli.h"
 #include "tools/cli/sandbox_cpu.h"
+#include "tools/cli/sandbox_stdio.h"
 #include "gofer/egress_policy.h"
 #include "gofer/server.h"
 #include "platform/platform.h"
@@ -103,20 +104,21 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* Starts this binary again in a role, with fd (and fd2, if not -1) kept open as
- * themselves and an environment holding only what sanitizers need. */
-static pid_t spawn_role2(char *const argv[], int keep_fd, int keep_fd2)
+/* Starts this binary again in a role, with the nkeep fds of keep (those that are not -1)
+ * kept open as themselves and an environment holding only what sanitizers need. */
+static pid_t spawn_role(char *const argv[], const int *keep, int nkeep, bool sentry)
 {
 	pid_t pid = fork();
 	if (pid != 0)
 		return pid;
-	int keep[2] = {keep_fd, keep_fd2};
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < nkeep; i++) {
 		if (keep[i] < 0)
 			continue;
 		int flags = fcntl(keep[i], F_GETFD);
 		fcntl(keep[i], F_SETFD, flags & ~FD_CLOEXEC);
 	}
+	if (sentry)
+		sandbox_stdio_reopen_nonblocking();
 	char *envp[4];
 	int n = 0;
 	static char asan[512], ubsan[512];
@@ -133,11 +135,6 @@ static pid_t spawn_role2(char *const argv[], int keep_fd, int keep_fd2)
 	execve("/proc/self/exe", argv, envp);
 	fprintf(stderr, "ward: cannot start '%s': %s\n", argv[1], strerror(errno));
 	_exit(125);
-}
-
-static pid_t spawn_role(char *const argv[], int keep_fd)
-{
-	return spawn_role2(argv, keep_fd, -1);
 }
 
 static volatile sig_atomic_t termination;
@@ -391,6 +388,14 @@ int cli_run(int argc, char **argv)
 	}
 	if (debug)
 		push(&sentry, "--debug");
+	/* The sentry's own messages go to a blocking descriptor of stderr: its stdio ones
+	 * become non-blocking (sandbox_stdio.c), and a message must not be dropped. */
+	int log_fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+	if (log_fd >= 0) {
+		snprintf(num, sizeof(num), "%d", log_fd);
+		push(&sentry, "--log-fd");
+		push(&sentry, num);
+	}
 	push(&sentry, "--");
 	for (int i = optind; i < argc; i++)
 		if (push(&sentry, argv[i]) < 0) {
@@ -408,13 +413,13 @@ int cli_run(int argc, char **argv)
 	sa.sa_handler = on_termination;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	pid_t gpid = spawn_role(gofer.v, sv[1]);
+	pid_t gpid = spawn_role(gofer.v, (int[]){sv[1]}, 1, false);
 	if (gpid < 0) {
 		fprintf(stderr, "ward: fork: %s\n", strerror(errno));
 		return 125;
 	}
 	close(sv[1]);
-	pid_t npid = spawn_role2(netgofer.v, nv[1], audit_fd);
+	pid_t npid = spawn_role(netgofer.v, (int[]){nv[1], audit_fd}, 2, false);
 	if (npid < 0) {
 		fprintf(stderr, "ward: fork: %s\n", strerror(errno));
 		kill(gpid, SIGKILL);
@@ -423,7 +428,7 @@ int cli_run(int argc, char **argv)
 	close(nv[1]);
 	if (audit_fd >= 0)
 		close(audit_fd);
-	pid_t spid = spawn_role2(sentry.v, sv[0], nv[0]);
+	pid_t spid = spawn_role(sentry.v, (int[]){sv[0], nv[0], log_fd}, 3, true);
 	if (spid < 0) {
 		fprintf(stderr, "ward: fork: %s\n", strerror(errno));
 		kill(gpid, SIGKILL);
@@ -432,6 +437,8 @@ int cli_run(int argc, char **argv)
 	}
 	close(sv[0]);
 	close(nv[0]);
+	if (log_fd >= 0)
+		close(log_fd);
 
 	/* Both children are watched: the gofer dying under a running guest is reported at
 	 * once (the guest's file operations fail with EIO from then on, and it is left to
