@@ -195,6 +195,14 @@ static int map_file_pages(struct mm *mm, uint64_t addr, uint64_t len, int prot, 
 	int err = file_data_reserve(d, off + len);
 	if (err < 0)
 		return -ENOMEM;
+	/* A VMA may point at lazily filled data only while its file reference keeps the
+	 * data alive: without one, the pages are filled now. */
+	bool lazy = file_data_is_lazy(d);
+	if (lazy && !f->dentry) {
+		if (file_data_fill(d, off, len) < 0)
+			return -EIO;
+		lazy = false;
+	}
 	if (flags & MAP_FIXED)
 		vma_remove_range(&mm->vmas, addr, addr + len, release_pages, mm);
 	uint64_t done = 0;
@@ -212,7 +220,7 @@ static int map_file_pages(struct mm *mm, uint64_t addr, uint64_t len, int prot, 
 			.memfile_off = e->memfile_off + in,
 			.file = f->dentry,
 			.file_off = fpos,
-			.lazy = file_data_is_lazy(d) ? d : NULL,
+			.lazy = lazy ? d : NULL,
 		};
 		if ((err = memfile_share(&k->mf, v.memfile_off, n)) < 0)
 			break;
