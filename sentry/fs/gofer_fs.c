@@ -2,8 +2,9 @@
  * inode holds a gofer fid; its attributes are those the gofer returned (cached: only the
  * sandbox changes the files it serves, and through these inodes).
  *
- * The page cache: a file that is mapped is read whole into the memory file once, and
- * from then on its reads come from there and its writes go to both (write-through), so
+ * The page cache: a file that is mapped gets its storage in the memory file once (a
+ * read-only host file is filled from the gofer on demand, a workspace file is read whole),
+ * and from then on its reads come from there and its writes go to both (write-through), so
  * that mappings and read/write see the same bytes. What shared mappings write reaches the
  * host at msync, fsync, munmap (also exit and exec) and mprotect taking PROT_WRITE away:
  * write-back copies the pages marked dirty by write faults (the mappings are read-only in
@@ -150,8 +151,19 @@ static void gofer_release(struct inode *ino)
 	free(gi);
 }
 
-/* Reads the whole file into the memory file once; later reads and mappings use it. */
-static struct file_data *load_cache(struct gofer_inode *gi)
+/* Where a read-only host file's page cache is filled from: the gofer, at most one
+ * message's worth per call (file_data reads on from a short count). */
+static long read_source(void *ctx, uint64_t off, void *buf, size_t len)
+{
+	struct gofer_inode *gi = ctx;
+	return gofer_read(gi->c, gi->fid, off, buf, len < GOFER_IO_MAX ? len : GOFER_IO_MAX);
+}
+
+/* Sets up the page cache once; later reads and mappings use it. A file of the read-only
+ * host tree is filled on demand, a chunk at a time (a compile touches a few MB of cc1's
+ * 33); a workspace file is read whole now (its write-back and dirty tracking assume every
+ * cached page holds the file). */
+static struct file_data *load_cache(struct gofer_inode *gi, bool lazy)
 {
 	if (gi->cached)
 		return &gi->cache;
@@ -159,6 +171,14 @@ static struct file_data *load_cache(struct gofer_inode *gi)
 	uint64_t size = gi->st.size;
 	if (size > (1ull << 32)) /* keep the cache for programs and libraries */
 		return NULL;
+	if (lazy) {
+		if (file_data_init_lazy(&gi->cache, size, read_source, gi) < 0) {
+			file_data_release(&gi->cache);
+			return NULL;
+		}
+		gi->cached = true;
+		return &gi->cache;
+	}
 	if (file_data_reserve(&gi->cache, size) < 0) {
 		file_data_release(&gi->cache);
 		return NULL;
@@ -186,13 +206,13 @@ static struct file_data *load_cache(struct gofer_inode *gi)
 /* The read-only host tree: the cache never goes stale. */
 static struct file_data *gofer_cache_data(struct file *f)
 {
-	return f->inode->sb->readonly ? load_cache(f->inode->priv) : NULL;
+	return f->inode->sb->readonly ? load_cache(f->inode->priv, true) : NULL;
 }
 
 /* The workspace: mappings are the page cache's pages, kept coherent with read/write. */
 static struct file_data *gofer_shared_data(struct file *f)
 {
-	return f->inode->sb->readonly ? NULL : load_cache(f->inode->priv);
+	return f->inode->sb->readonly ? NULL : load_cache(f->inode->priv, false);
 }
 
 #define PAGE 4096ULL
@@ -296,7 +316,7 @@ static long gofer_file_read(struct file *f, struct task *t, void *buf, size_t le
 	struct gofer_inode *gi = f->inode->priv;
 	if (!gi->cached && f->inode->sb->readonly && S_ISREG(f->inode->mode) &&
 	    gi->st.size <= READ_CACHE_MAX)
-		load_cache(gi);
+		load_cache(gi, true);
 	if (gi->cached) {
 		long r = file_data_read(&gi->cache, buf, len, *pos);
 		if (r > 0)

@@ -74,17 +74,21 @@ static int map_elf(struct mm *mm, struct file *f, const struct elf_image *img, u
 		int prot = s->prot;
 		int err;
 		if (s->filesz) {
-			err = mm_map(mm, start, PAGE_UP(file_end) - start, prot | PROT_WRITE,
+			/* Writable only while the loader zeroes a bss tail: a read-only segment
+			 * stays the page cache's pages (a writable private mapping is a copy,
+			 * read whole at once). */
+			bool padzero = mem_end > file_end && PAGE_UP(file_end) > file_end;
+			err = mm_map(mm, start, PAGE_UP(file_end) - start, padzero ? prot | PROT_WRITE : prot,
 				     MAP_PRIVATE | MAP_FIXED, f, PAGE_DOWN(s->offset), NULL, &addr);
 			if (err < 0)
 				return err;
 			/* The rest of the last file page belongs to the bss: zero it (padzero). */
-			if (mem_end > file_end && PAGE_UP(file_end) > file_end) {
+			if (padzero) {
 				uint8_t *p = user_ptr(mm, file_end, PAGE_UP(file_end) - file_end, PROT_WRITE);
 				if (p)
 					memset(p, 0, PAGE_UP(file_end) - file_end);
 			}
-			if (!(prot & PROT_WRITE)) {
+			if (padzero && !(prot & PROT_WRITE)) {
 				err = mm_protect(mm, start, PAGE_UP(file_end) - start, prot);
 				if (err < 0)
 					return err;

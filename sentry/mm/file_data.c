@@ -20,6 +20,7 @@ void file_data_release(struct file_data *d)
 	for (int i = 0; i < d->next; i++)
 		memfile_free(d->mf, d->ext[i].memfile_off, d->ext[i].len);
 	free(d->ext);
+	free(d->filled);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -63,6 +64,131 @@ static void each_piece(struct file_data *d, uint64_t pos, uint64_t len,
 	}
 }
 
+static void zero_piece(void *ctx, uint8_t *p, size_t n)
+{
+	(void)ctx;
+	memset(p, 0, n);
+}
+
+/* Zeroes [off, off+len) (within the storage) and lets the memory of its whole pages go. */
+static void punch_range(struct file_data *d, uint64_t off, uint64_t len)
+{
+	uint64_t first = PAGE_UP(off), last = (off + len) & ~(PAGE - 1);
+	if (first >= last) {
+		each_piece(d, off, len, zero_piece, NULL);
+		return;
+	}
+	each_piece(d, off, first - off, zero_piece, NULL);
+	each_piece(d, last, off + len - last, zero_piece, NULL);
+	for (int i = 0; i < d->next; i++) {
+		struct file_extent *e = &d->ext[i];
+		uint64_t a = first > e->file_off ? first : e->file_off;
+		uint64_t b = last < e->file_off + e->len ? last : e->file_off + e->len;
+		if (a < b)
+			fallocate(d->mf->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				  (off_t)(e->memfile_off + (a - e->file_off)), (off_t)(b - a));
+	}
+}
+
+int file_data_init_lazy(struct file_data *d, uint64_t size, file_data_source_fn source, void *ctx)
+{
+	int err = file_data_reserve(d, size);
+	if (err < 0)
+		return err;
+	uint64_t nchunks = (size + FILE_DATA_CHUNK - 1) / FILE_DATA_CHUNK;
+	d->filled = calloc(nchunks / 64 + 1, sizeof(*d->filled));
+	if (!d->filled)
+		return -ENOMEM;
+	d->nchunks = nchunks;
+	d->source = source;
+	d->source_ctx = ctx;
+	d->size = size;
+	return 0;
+}
+
+static bool chunk_filled(const struct file_data *d, uint64_t c)
+{
+	return !d->filled || c >= d->nchunks || (d->filled[c / 64] >> (c % 64) & 1);
+}
+
+bool file_data_filled(const struct file_data *d, uint64_t off)
+{
+	return chunk_filled(d, off / FILE_DATA_CHUNK);
+}
+
+uint64_t file_data_run_end(const struct file_data *d, uint64_t off, uint64_t limit)
+{
+	if (!d->filled || off >= limit)
+		return limit;
+	uint64_t c = off / FILE_DATA_CHUNK;
+	bool state = chunk_filled(d, c);
+	/* Past the bitmap every chunk counts as filled: one run to the limit. */
+	while (++c < d->nchunks && c * FILE_DATA_CHUNK < limit && chunk_filled(d, c) == state)
+		;
+	uint64_t end = c >= d->nchunks && state ? limit : c * FILE_DATA_CHUNK;
+	return end < limit ? end : limit;
+}
+
+/* Reads chunk c from the source straight into its pages. Past the source's end (a host
+ * file that shrank) the chunk reads as zeros, whatever an earlier failed try left. */
+static int fill_chunk(struct file_data *d, uint64_t c)
+{
+	uint64_t pos = c * FILE_DATA_CHUNK, to = pos + FILE_DATA_CHUNK;
+	if (to > d->alloc)
+		to = d->alloc;
+	while (pos < to) {
+		const struct file_extent *e = NULL;
+		for (int i = 0; i < d->next && !e; i++)
+			if (pos >= d->ext[i].file_off && pos < d->ext[i].file_off + d->ext[i].len)
+				e = &d->ext[i];
+		if (!e)
+			return -EIO; /* storage was reserved for the whole file: cannot happen */
+		uint64_t stop = e->file_off + e->len < to ? e->file_off + e->len : to;
+		uint8_t *p = memfile_ptr(d->mf, e->memfile_off + (pos - e->file_off));
+		long n = d->source(d->source_ctx, pos, p, (size_t)(stop - pos));
+		if (n < 0)
+			return n >= -4095 ? (int)n : -EIO;
+		if ((uint64_t)n > stop - pos)
+			return -EIO; /* a source that says it read more than it was asked */
+		if (n == 0) {
+			punch_range(d, pos, to - pos);
+			break;
+		}
+		pos += (uint64_t)n;
+	}
+	d->filled[c / 64] |= 1ULL << (c % 64);
+	return 0;
+}
+
+int file_data_fill(struct file_data *d, uint64_t off, uint64_t len)
+{
+	if (!d->filled || len == 0)
+		return 0;
+	uint64_t end = off + len < off ? UINT64_MAX : off + len;
+	for (uint64_t c = off / FILE_DATA_CHUNK; c < d->nchunks && c * FILE_DATA_CHUNK < end; c++) {
+		if (chunk_filled(d, c))
+			continue;
+		int err = fill_chunk(d, c);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+/* Fills the whole file and stops being lazy (before changes its source cannot follow). */
+static int fill_all(struct file_data *d)
+{
+	if (!d->filled)
+		return 0;
+	int err = file_data_fill(d, 0, d->nchunks * FILE_DATA_CHUNK);
+	if (err < 0)
+		return err;
+	free(d->filled);
+	d->filled = NULL;
+	d->nchunks = 0;
+	return 0;
+}
+
 struct copy {
 	uint8_t *buf;
 	int to_file;
@@ -84,6 +210,9 @@ long file_data_read(struct file_data *d, void *buf, size_t len, uint64_t pos)
 		return 0;
 	if (len > d->size - pos)
 		len = (size_t)(d->size - pos);
+	int err = file_data_fill(d, pos, len);
+	if (err < 0)
+		return err;
 	struct copy c = {buf, 0};
 	each_piece(d, pos, len, copy_piece, &c);
 	return (long)len;
@@ -94,6 +223,8 @@ long file_data_write(struct file_data *d, const void *buf, size_t len, uint64_t 
 	if (pos + len < pos)
 		return -EFBIG;
 	int err = file_data_reserve(d, pos + len);
+	if (err == 0)
+		err = file_data_fill(d, pos, len); /* the rest of the chunk comes from the source */
 	if (err < 0)
 		return err;
 	struct copy c = {(uint8_t *)buf, 1};
@@ -103,14 +234,13 @@ long file_data_write(struct file_data *d, const void *buf, size_t len, uint64_t 
 	return (long)len;
 }
 
-static void zero_piece(void *ctx, uint8_t *p, size_t n)
-{
-	(void)ctx;
-	memset(p, 0, n);
-}
-
 int file_data_resize(struct file_data *d, uint64_t size)
 {
+	if (size != d->size) {
+		int err = fill_all(d);
+		if (err < 0)
+			return err;
+	}
 	if (size > d->size) {
 		int err = file_data_reserve(d, size);
 		if (err < 0)
@@ -138,19 +268,9 @@ int file_data_resize(struct file_data *d, uint64_t size)
 /* Zeroes [off, off+len) (within the file) and lets the memory of its whole pages go. */
 void file_data_punch(struct file_data *d, uint64_t off, uint64_t len)
 {
-	uint64_t first = PAGE_UP(off), last = (off + len) & ~(PAGE - 1);
-	if (first >= last) {
-		each_piece(d, off, len, zero_piece, NULL);
+	/* An unfilled chunk is read from the source when needed, which would undo the punch:
+	 * fill first (the source failing leaves the file as it was). */
+	if (file_data_fill(d, off, len) < 0)
 		return;
-	}
-	each_piece(d, off, first - off, zero_piece, NULL);
-	each_piece(d, last, off + len - last, zero_piece, NULL);
-	for (int i = 0; i < d->next; i++) {
-		struct file_extent *e = &d->ext[i];
-		uint64_t a = first > e->file_off ? first : e->file_off;
-		uint64_t b = last < e->file_off + e->len ? last : e->file_off + e->len;
-		if (a < b)
-			fallocate(d->mf->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-				  (off_t)(e->memfile_off + (a - e->file_off)), (off_t)(b - a));
-	}
+	punch_range(d, off, len);
 }

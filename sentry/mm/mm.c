@@ -107,8 +107,21 @@ uint64_t mm_visible_end(const struct vma *v)
 	return fend - v->file_off < v->end - v->start ? v->start + (fend - v->file_off) : v->end;
 }
 
+/* The offset in v's file of the byte at addr. */
+static uint64_t file_off_at(const struct vma *v, uint64_t addr)
+{
+	return v->file_off + (addr - v->start);
+}
+
+/* Makes [addr, addr+n) of v hold the file's data when v's pages are filled on demand. */
+static int fill_pages(const struct vma *v, uint64_t addr, uint64_t n)
+{
+	return v->lazy ? file_data_fill(v->lazy, file_off_at(v, addr), n) : 0;
+}
+
 /* Mirrors [start, end) of v into the stub: the part inside the file mapped, the pages
- * wholly past its end left out so that an access faults (see mm_fault). */
+ * wholly past its end, and those of a lazy file not filled yet, left out so that an
+ * access faults (see mm_fault). */
 int mm_stub_map(struct mm *mm, const struct vma *v, uint64_t start, uint64_t end)
 {
 	const struct platform_ops *ops = mm->k->plat->ops;
@@ -122,9 +135,21 @@ int mm_stub_map(struct mm *mm, const struct vma *v, uint64_t start, uint64_t end
 		if (err < 0)
 			return err;
 	}
-	if (vis == start)
-		return 0;
-	return ops->map(mm->as, start, vis - start, stub_prot(v), v->memfile_off + (start - v->start));
+	for (uint64_t cur = start; cur < vis;) {
+		uint64_t stop = vis;
+		bool filled = true;
+		if (v->lazy) {
+			uint64_t off = file_off_at(v, cur);
+			filled = file_data_filled(v->lazy, off);
+			stop = cur + (file_data_run_end(v->lazy, off, off + (vis - cur)) - off);
+		}
+		int err = filled ? ops->map(mm->as, cur, stop - cur, stub_prot(v), v->memfile_off + (cur - v->start))
+				 : ops->unmap(mm->as, cur, stop - cur);
+		if (err < 0)
+			return err;
+		cur = stop;
+	}
+	return 0;
 }
 
 void mm_put(struct mm *mm)
@@ -170,6 +195,14 @@ static int map_file_pages(struct mm *mm, uint64_t addr, uint64_t len, int prot, 
 	int err = file_data_reserve(d, off + len);
 	if (err < 0)
 		return -ENOMEM;
+	/* A VMA may point at lazily filled data only while its file reference keeps the
+	 * data alive: without one, the pages are filled now. */
+	bool lazy = file_data_is_lazy(d);
+	if (lazy && !f->dentry) {
+		if (file_data_fill(d, off, len) < 0)
+			return -EIO;
+		lazy = false;
+	}
 	if (flags & MAP_FIXED)
 		vma_remove_range(&mm->vmas, addr, addr + len, release_pages, mm);
 	uint64_t done = 0;
@@ -187,6 +220,7 @@ static int map_file_pages(struct mm *mm, uint64_t addr, uint64_t len, int prot, 
 			.memfile_off = e->memfile_off + in,
 			.file = f->dentry,
 			.file_off = fpos,
+			.lazy = lazy ? d : NULL,
 		};
 		if ((err = memfile_share(&k->mf, v.memfile_off, n)) < 0)
 			break;
@@ -345,7 +379,10 @@ static int cache_to_private(struct mm *mm, uint64_t start, uint64_t end)
 		return -ENOMEM;
 	struct vma copy = *v;
 	uint64_t len = end - start, moff;
+	if (fill_pages(v, start, len) < 0)
+		return -EFAULT;
 	copy.flags &= ~VMA_CACHE;
+	copy.lazy = NULL;
 	/* Pages written one after another should not each become a VMA: place the copy
 	 * right after the previous page's copy when that memory is free, so they merge. */
 	struct vma *prev = start > 0 ? vma_find(&mm->vmas, start - 1) : NULL;
@@ -407,11 +444,13 @@ int mm_protect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
 			return err;
 		v = vma_find(&mm->vmas, cur);
 		/* Inside the file, the stub's pages just change protection; a range reaching
-		 * past its end (or over pages the file grew into, not mapped yet) is mapped
-		 * again, leaving out what is past the end. */
-		if (!(v->flags & VMA_EOF) || mm_visible_end(v) >= stop)
+		 * past its end (or over pages the file grew into, not mapped yet), or over a
+		 * lazy file's pages, is mapped again, leaving out what must fault. */
+		if (v->lazy)
+			err = mm_stub_map(mm, v, cur, stop); /* holes where not filled yet */
+		else if (!(v->flags & VMA_EOF) || mm_visible_end(v) >= stop)
 			err = mm->k->plat->ops->protect(mm->as, cur, stop - cur, stub_prot(v));
-		if ((v->flags & VMA_EOF) && (err < 0 || mm_visible_end(v) < stop))
+		if (!v->lazy && (v->flags & VMA_EOF) && (err < 0 || mm_visible_end(v) < stop))
 			err = mm_stub_map(mm, v, cur, stop);
 		if (err < 0)
 			return err;
@@ -672,6 +711,8 @@ static int user_walk(struct mm *mm, uint64_t addr, size_t n, int prot,
 		if (addr >= lim)
 			return -EFAULT;
 		size_t want = lim - addr < n ? lim - addr : n;
+		if (fill_pages(v, addr, want) < 0)
+			return -EFAULT; /* the file could not be read: the guest would get SIGBUS */
 		if ((prot & PROT_WRITE) && !(v = writable_pages(mm, v, addr, want)))
 			return -EFAULT;
 		size_t chunk = v->end - addr < want ? v->end - addr : want;
@@ -726,6 +767,8 @@ long strncpy_from_user(struct mm *mm, char *dst, uint64_t src, size_t max)
 		size_t avail = accessible_end(v) - (src + done);
 		if (avail > max - done)
 			avail = max - done;
+		if (fill_pages(v, src + done, avail) < 0)
+			return -EFAULT;
 		const char *p = memfile_ptr(&mm->k->mf, v->memfile_off + (src + done - v->start));
 		const char *nul = memchr(p, 0, avail);
 		size_t take = nul ? (size_t)(nul - p) + 1 : avail;
@@ -742,6 +785,8 @@ void *user_ptr(struct mm *mm, uint64_t addr, size_t n, int prot)
 	struct vma *v = vma_find(&mm->vmas, addr);
 	if (!v || (v->prot & prot) != prot || addr + n > v->end || addr + n < addr ||
 	    ((v->flags & VMA_EOF) && addr + n > accessible_end(v)))
+		return NULL;
+	if (fill_pages(v, addr, n) < 0)
 		return NULL;
 	if ((prot & PROT_WRITE) && !(v = writable_pages(mm, v, addr, n)))
 		return NULL;
@@ -785,6 +830,26 @@ bool mm_fault(struct mm *mm, siginfo_t *info)
 	if (v->prot == PROT_NONE) {
 		info->si_code = SEGV_ACCERR;
 		return false;
+	}
+	if (page < mm_visible_end(v) && v->lazy) {
+		/* A page of a lazy file not filled yet (or filled since, by another access):
+		 * read its chunk, map the chunk's part of v and resume. No once-only guard as
+		 * below: another thread may have faulted on the same page before it was mapped,
+		 * and a mapped page cannot fault again as unmapped. */
+		uint64_t chunk = FILE_DATA_CHUNK;
+		uint64_t from = page - (file_off_at(v, page) & (chunk - 1));
+		uint64_t to = from + chunk;
+		from = from < v->start ? v->start : from;
+		to = to > v->end ? v->end : to;
+		if (fill_pages(v, from, to - from) < 0 || !file_data_filled(v->lazy, file_off_at(v, page))) {
+			/* The host file could not be read: SIGBUS, as Linux on an I/O error. */
+			info->si_signo = SIGBUS;
+			info->si_code = BUS_ADRERR;
+			info->si_errno = 0;
+			return false;
+		}
+		mm->fault_fixup = 0;
+		return mm_stub_map(mm, v, from, to) == 0;
 	}
 	if (page < mm_visible_end(v)) {
 		/* The file has grown since the stub's mapping was made: map what is inside it

@@ -128,7 +128,7 @@ static void split_at(struct vma_set *set, size_t i, uint64_t addr)
 static bool mergeable(const struct vma *l, const struct vma *r)
 {
 	return l->end == r->start && l->prot == r->prot && l->flags == r->flags &&
-	       l->file == r->file && l->memfile_off + (l->end - l->start) == r->memfile_off &&
+	       l->file == r->file && l->lazy == r->lazy && l->memfile_off + (l->end - l->start) == r->memfile_off &&
 	       (!l->file || l->file_off + (l->end - l->start) == r->file_off) &&
 	       strncmp(l->name, r->name, VMA_NAME_MAX) == 0;
 }

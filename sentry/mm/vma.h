@@ -28,6 +28,8 @@ enum vma_flags {
 
 #define VMA_NAME_MAX 32
 
+struct file_data;
+
 struct vma {
 	uint64_t start, end;  /* page aligned, start < end */
 	int prot;             /* PROT_READ | PROT_WRITE | PROT_EXEC, or PROT_NONE */
@@ -35,6 +37,9 @@ struct vma {
 	uint64_t memfile_off; /* offset in the memory file backing the byte at 'start' */
 	void *file;           /* opaque file reference for /proc/pid/maps, or NULL */
 	uint64_t file_off;    /* offset in 'file' of the byte at 'start' */
+	struct file_data *lazy; /* the file's pages, when filled on demand (a host file's page
+				 * cache): unfilled ones are left out of the stub. The file
+				 * reference keeps it alive. NULL otherwise. */
 	char name[VMA_NAME_MAX]; /* "[heap]", "[stack]", or "" */
 };
 
