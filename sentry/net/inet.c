@@ -110,6 +110,23 @@ int inet_autobind(struct sock *sk, struct list_head *table, const struct sockadd
 	return err;
 }
 
+int inet_bind_interface(struct sock *sk, const struct sockaddr_in6 *dst)
+{
+	if (sk->bound)
+		return 0;
+	struct sockaddr_in6 src = {.sin6_family = AF_INET6};
+	if (inet_is_v4mapped(&dst->sin6_addr)) {
+		src.sin6_addr.s6_addr[10] = src.sin6_addr.s6_addr[11] = 0xff;
+		uint32_t a = htonl(NET_IF_ADDR);
+		memcpy(&src.sin6_addr.s6_addr[12], &a, 4);
+	}
+	int err = port_bind(sk, &net_of(sk->k)->tcp_ports, &src);
+	if (err < 0)
+		return err == -EADDRINUSE ? -EADDRNOTAVAIL : err;
+	sk->ephemeral_port = true;
+	return 0;
+}
+
 int inet_bind(struct sock *sk, struct task *t, struct list_head *table, const struct sockaddr_storage *a,
 	      socklen_t len)
 {
