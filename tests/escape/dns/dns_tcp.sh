@@ -56,10 +56,14 @@ mount --bind "$work/hosts" /etc/hosts
 mount --bind "$work/resolv.conf" /etc/resolv.conf
 python3 "$work/recorder.py" "$work/dns.log" 2>/dev/null &
 for _ in $(seq 200); do [ -e "$work/dns.log.ready" ] && break; sleep 0.05; done
-run() { "$ward" run --no-workspace --ro-bind "$work" --allow-net svc.test:80 -- "$@"; }
+run() { # run [--env K=V] COMMAND...
+	local env=()
+	[ "$1" = --env ] && { env=(--env "$2"); shift 2; }
+	"$ward" run --no-workspace --ro-bind "$work" --allow-net svc.test:80 "${env[@]}" -- "$@"
+}
 run "$work/guest" >"$work/guest.out" 2>"$work/guest.err"
 echo "status $?" >>"$work/guest.out"
-RES_OPTIONS=use-vc run getent ahostsv4 svc.test >"$work/getent.out" 2>&1
+run --env RES_OPTIONS=use-vc getent ahostsv4 svc.test >"$work/getent.out" 2>&1
 echo "status $?" >>"$work/getent.out"
 if command -v dig >/dev/null; then
 	run dig +tcp +tries=1 +time=5 +short @10.0.2.3 svc.test >"$work/dig.out" 2>&1
@@ -96,6 +100,7 @@ half-close: id=600 qr rd rcode=NOERROR qd=1 an=1 10.99.0.1 / id=601 qr rd rcode=
 half-close mid-message: EOF
 port 54: ECONNREFUSED, non-blocking EINPROGRESS then ECONNREFUSED
 port 80: ECONNREFUSED, non-blocking EINPROGRESS then ECONNREFUSED
+ipv6 socket: connect 0, id=1100 qr rd rcode=NOERROR qd=1 an=1 10.0.2.2
 udp port 54: ENETUNREACH
 tunnelling: 60 of 60 NXDOMAIN
 flood: 64 connections, then ECONNREFUSED

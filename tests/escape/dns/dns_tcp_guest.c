@@ -422,6 +422,16 @@ static void other_ports(void)
 		printf(" then %s\n", errname(err));
 		close(fd);
 	}
+	/* A dual-stack IPv6 socket reaches it at its v4-mapped address (there is no IPv6
+	 * resolver address). */
+	int fd6 = socket(AF_INET6, SOCK_STREAM, 0);
+	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons(53)};
+	inet_pton(AF_INET6, "::ffff:" RESOLVER, &a6.sin6_addr);
+	int r6 = connect(fd6, (struct sockaddr *)&a6, sizeof(a6));
+	size_t len6 = query(q, 1100, 0x0100, "host.ward.internal", 1, 1);
+	printf("ipv6 socket: connect %s, %s\n", errname(r6 < 0 ? errno : 0),
+	       r6 < 0 ? "-" : describe(ans, tcp_ask(fd6, q, len6, ans)));
+	close(fd6);
 	/* UDP to another port of the resolver is still unreachable. */
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 	struct sockaddr_in a = resolver_addr(54);
