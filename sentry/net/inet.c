@@ -1,7 +1,8 @@
 /* AF_INET and AF_INET6 sockets: creation (TCP or UDP), what the two share (addresses,
  * names, IPPROTO_IP/IPPROTO_IPV6 options), and the rule that only the sandbox's loopback
- * is reachable in the sentry; TCP to any other address goes through the net gofer
- * (egress.c), UDP only to the sandbox's resolver (dns.c). */
+ * is reachable in the sentry; the sandbox's resolver, 10.0.2.3:53, answers in the sentry
+ * too (UDP: dns.c, TCP: dns_tcp.c); TCP to any other address goes through the net gofer
+ * (egress.c), UDP nowhere else. */
 #include "sentry/net/inet.h"
 
 #include <arpa/inet.h>
