@@ -8,6 +8,7 @@ PACKAGES="
   libseccomp-dev liblz4-dev libcriterion-dev libunwind-dev libcapstone-dev
   busybox-static python3 coreutils bash procps
   runsc proot gnuplot-nox util-linux tmux iproute2
+  dnsutils
 "
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-deps: run as root (apt-get needs it)" >&2

@@ -259,19 +259,9 @@ int egress_connect(struct sock *sk, struct task *t, const struct sockaddr_in6 *d
 	struct net_chan *c = chan_of(sk->k);
 	if (!c)
 		return -ENETUNREACH;
-	/* The source: the sandbox's interface address, an ephemeral port. */
-	if (!sk->bound) {
-		struct sockaddr_in6 src = {.sin6_family = AF_INET6};
-		if (inet_is_v4mapped(&dst->sin6_addr)) {
-			src.sin6_addr.s6_addr[10] = src.sin6_addr.s6_addr[11] = 0xff;
-			uint32_t a = htonl(NET_IF_ADDR);
-			memcpy(&src.sin6_addr.s6_addr[12], &a, 4);
-		}
-		int err = port_bind(sk, &net_of(sk->k)->tcp_ports, &src);
-		if (err < 0)
-			return err == -EADDRINUSE ? -EADDRNOTAVAIL : err;
-		sk->ephemeral_port = true;
-	}
+	int berr = inet_bind_interface(sk, dst);
+	if (berr < 0)
+		return berr;
 	struct egress *eg = calloc(1, sizeof(*eg));
 	int up[2] = {-1, -1}, down[2] = {-1, -1};
 	struct net_pending *p = NULL;
@@ -477,8 +467,10 @@ int egress_resolve(struct kernel *k, struct dns_pending *d, const char *name, ui
 	p->dns = d;
 	struct net_msg m = {.op = NET_OP_RESOLVE, .tag = p->tag};
 	m.resolve.qtype = qtype;
-	m.resolve.pid = (uint32_t)t->tg->tgid;
-	memcpy(m.resolve.comm, t->tg->comm, strnlen(t->tg->comm, NET_COMM_LEN));
+	if (t) { /* NULL: a write from inside the sentry (splice, sendfile) */
+		m.resolve.pid = (uint32_t)t->tg->tgid;
+		memcpy(m.resolve.comm, t->tg->comm, strnlen(t->tg->comm, NET_COMM_LEN));
+	}
 	snprintf(m.resolve.name, sizeof(m.resolve.name), "%s", name);
 	int err = chan_send(c, &m, NULL, 0);
 	if (err < 0) {

@@ -1,7 +1,8 @@
 /* AF_INET and AF_INET6 sockets: creation (TCP or UDP), what the two share (addresses,
  * names, IPPROTO_IP/IPPROTO_IPV6 options), and the rule that only the sandbox's loopback
- * is reachable in the sentry; TCP to any other address goes through the net gofer
- * (egress.c), UDP only to the sandbox's resolver (dns.c). */
+ * is reachable in the sentry; the sandbox's resolver, 10.0.2.3:53, answers in the sentry
+ * too (UDP: dns.c, TCP: dns_tcp.c); TCP to any other address goes through the net gofer
+ * (egress.c), UDP nowhere else. */
 #include "sentry/net/inet.h"
 
 #include <arpa/inet.h>
@@ -108,6 +109,23 @@ int inet_autobind(struct sock *sk, struct list_head *table, const struct sockadd
 	if (err == 0 && dst)
 		sk->ephemeral_port = true;
 	return err;
+}
+
+int inet_bind_interface(struct sock *sk, const struct sockaddr_in6 *dst)
+{
+	if (sk->bound)
+		return 0;
+	struct sockaddr_in6 src = {.sin6_family = AF_INET6};
+	if (inet_is_v4mapped(&dst->sin6_addr)) {
+		src.sin6_addr.s6_addr[10] = src.sin6_addr.s6_addr[11] = 0xff;
+		uint32_t a = htonl(NET_IF_ADDR);
+		memcpy(&src.sin6_addr.s6_addr[12], &a, 4);
+	}
+	int err = port_bind(sk, &net_of(sk->k)->tcp_ports, &src);
+	if (err < 0)
+		return err == -EADDRINUSE ? -EADDRNOTAVAIL : err;
+	sk->ephemeral_port = true;
+	return 0;
 }
 
 int inet_bind(struct sock *sk, struct task *t, struct list_head *table, const struct sockaddr_storage *a,

@@ -167,6 +167,8 @@ struct sock {
 	int tcp_user_timeout;
 	/* TCP to an address off the sandbox: the relay through the net gofer (egress.c) */
 	struct egress *egress;
+	/* TCP to the sandbox's resolver (10.0.2.3:53), served in the sentry (dns_tcp.c) */
+	struct dns_conn *dns;
 	bool recverr; /* IP_RECVERR / IPV6_RECVERR: kept; no error queue is ever filled */
 };
 
@@ -180,6 +182,8 @@ struct net_state {
 	struct list_head netlink_bound; /* netlink sockets with a port id (sock.bind_link) */
 	long fds_in_flight; /* SCM_RIGHTS files queued in all sockets */
 	struct net_chan *chan; /* the net gofer (egress.c); NULL: nothing leaves the sandbox */
+	int dns_udp_lookups;   /* UDP queries waiting for the net gofer (dns.c) */
+	int dns_tcp_conns;     /* open TCP connections to the resolver (dns_tcp.c) */
 };
 
 struct net_state *net_of(struct kernel *k);
@@ -304,11 +308,25 @@ int egress_resolve(struct kernel *k, struct dns_pending *d, const char *name, ui
 void dns_answer(struct dns_pending *d, const struct net_msg *rep);
 /* The net gofer is gone: SERVFAIL. */
 void dns_abandon(struct dns_pending *d);
+/* TCP to the resolver (dns_tcp.c): the connection is made at once (-EINPROGRESS when
+ * nonblock, as Linux says for a non-loopback peer); -ECONNREFUSED when the resolver has
+ * as many connections as it serves. */
+int dns_tcp_connect(struct sock *sk, struct task *t, const struct sockaddr_in6 *dst, bool nonblock);
+long dns_tcp_send(struct sock *sk, struct task *t, struct kmsg *m);
+/* After the guest read: answers held back for room go into the receive queue. */
+void dns_tcp_after_recv(struct sock *sk);
+/* Whether a send would take bytes now (POLLOUT). */
+bool dns_tcp_writable(struct sock *sk);
+void dns_tcp_shutdown_send(struct sock *sk);
+void dns_tcp_release(struct sock *sk);
 
 /* The sandbox's addresses besides the loopback (sentry/net/inet_addr.c). */
 #define NET_IF_ADDR 0x0a00020fu       /* 10.0.2.15: the sandbox's interface address */
 #define NET_HOST_ADDR 0x0a000202u     /* 10.0.2.2: host.ward.internal */
 #define NET_RESOLVER_ADDR 0x0a000203u /* 10.0.2.3: the resolver in the sentry */
 bool inet_is_v4(const struct in6_addr *a, uint32_t v4);
+/* Binds an unbound socket connecting to dst off the loopback to the sandbox's interface
+ * address (10.0.2.15 for IPv4) and an ephemeral port. */
+int inet_bind_interface(struct sock *sk, const struct sockaddr_in6 *dst);
 
 #endif

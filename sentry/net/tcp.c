@@ -105,6 +105,18 @@ static int connect_outcome(struct sock *sk, struct task *t)
 	return err ? err : -ECONNABORTED;
 }
 
+/* The peer answered the SYN with RST: at once, or through SO_ERROR when non-blocking. */
+static int connect_refused(struct sock *sk, bool nonblock)
+{
+	if (!nonblock)
+		return -ECONNREFUSED;
+	sk->err = ECONNREFUSED;
+	sk->shutdown = SHUT_RCV | SHUT_SEND; /* the RST closes it (tcp_done) */
+	sk->connect_unreported = true;
+	sock_wake(sk);
+	return -EINPROGRESS;
+}
+
 static int tcp_connect(struct sock *sk, struct task *t, const struct sockaddr_storage *a, socklen_t len,
 		       bool nonblock)
 {
@@ -121,10 +133,15 @@ static int tcp_connect(struct sock *sk, struct task *t, const struct sockaddr_st
 	int err = inet_route(sk, a, len, &dst);
 	if (err < 0)
 		return err;
+	if (err == ROUTE_RESOLVER) {
+		/* The resolver serves port 53 in the sentry; nothing else listens there. */
+		err = ntohs(dst.sin6_port) == 53 ? dns_tcp_connect(sk, t, &dst, nonblock) : -ECONNREFUSED;
+		return err == -ECONNREFUSED ? connect_refused(sk, nonblock) : err;
+	}
 	if (err != ROUTE_LOCAL) {
-		/* Off the sandbox: the net gofer decides (the resolver serves no TCP). */
-		if (err == ROUTE_RESOLVER || !net_egress_available(sk->k))
-			return err == ROUTE_RESOLVER ? -ECONNREFUSED : -ENETUNREACH;
+		/* Off the sandbox: the net gofer decides. */
+		if (!net_egress_available(sk->k))
+			return -ENETUNREACH;
 		sk->shutdown = 0;
 		sk->fin = false;
 		return egress_connect(sk, t, &dst, nonblock);
@@ -144,14 +161,7 @@ static int tcp_connect(struct sock *sk, struct task *t, const struct sockaddr_st
 				in6_of(&sk->local)->sin6_addr.s6_addr[10] = in6_of(&sk->local)->sin6_addr.s6_addr[11] = 0xff;
 			in6_of(&sk->local)->sin6_port = 0;
 		}
-		if (nonblock) {
-			sk->err = ECONNREFUSED;
-			sk->shutdown = SHUT_RCV | SHUT_SEND; /* the RST closes it (tcp_done) */
-			sk->connect_unreported = true;
-			sock_wake(sk);
-			return -EINPROGRESS;
-		}
-		return -ECONNREFUSED;
+		return connect_refused(sk, nonblock);
 	}
 	if (listener->acceptq_len > listener->backlog) {
 		/* Linux drops the SYN and retries: the connect waits for room. */
@@ -231,6 +241,8 @@ static long tcp_sendmsg(struct sock *sk, struct task *t, struct kmsg *m)
 	}
 	if (sk->state == SS_CONNECTED && !(sk->shutdown & SHUT_SEND) && sk->egress)
 		return egress_send(sk, t, m);
+	if (sk->state == SS_CONNECTED && !(sk->shutdown & SHUT_SEND) && sk->dns)
+		return dns_tcp_send(sk, t, m);
 	if (sk->state != SS_CONNECTED || (sk->shutdown & SHUT_SEND) || !sk->peer)
 		return sock_epipe(t, m->flags);
 	struct sock *peer = sk->peer;
@@ -254,6 +266,8 @@ static long tcp_recvmsg(struct sock *sk, struct task *t, struct kmsg *m)
 	long r = stream_recv(sk, t, m);
 	if (sk->egress && r > 0 && !(m->flags & MSG_PEEK))
 		egress_after_recv(sk);
+	if (sk->dns && r > 0 && !(m->flags & MSG_PEEK))
+		dns_tcp_after_recv(sk);
 	return r;
 }
 
@@ -269,6 +283,8 @@ static int tcp_shutdown(struct sock *sk, int how)
 	sk->shutdown |= mask;
 	if ((mask & SHUT_SEND) && sk->egress)
 		egress_shutdown_send(sk);
+	if ((mask & SHUT_SEND) && sk->dns)
+		dns_tcp_shutdown_send(sk);
 	if (sk->state != SS_CONNECTED) {
 		sock_wake(sk);
 		return -ENOTCONN;
@@ -301,6 +317,8 @@ static unsigned tcp_poll(struct sock *sk)
 		mask |= POLLIN | POLLRDNORM;
 	if (sk->shutdown & SHUT_SEND)
 		mask |= POLLOUT | POLLWRNORM;
+	else if (sk->dns)
+		mask |= dns_tcp_writable(sk) ? POLLOUT | POLLWRNORM : 0;
 	else if (!sk->peer || sk->peer->closed || sk->peer->rx_bytes < stream_cap(sk, sk->peer))
 		mask |= POLLOUT | POLLWRNORM;
 	return mask;
@@ -327,6 +345,7 @@ static void tcp_close_connection(struct sock *sk, bool rst)
 static void tcp_release(struct sock *sk)
 {
 	egress_release(sk);
+	dns_tcp_release(sk);
 	port_unbind(sk);
 	if (sk->state == SS_LISTENING || !list_empty(&sk->pendingq) || !list_empty(&sk->acceptq)) {
 		while (!list_empty(&sk->pendingq)) {
