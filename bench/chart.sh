@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Draws the bar chart of one run of bench/run.sh from its JSON: for every benchmark, one
-# bar per sandbox (ward-ptrace, runsc-ptrace, proot) with its median time as a ratio to
+# bar per sandbox (ward-ptrace, ward-seccomp, runsc-ptrace, proot, and runsc-netstack if it
+# ran any of its network rows) with its median time as a ratio to
 # native's in the same run, on a log scale (native = 1, the dashed line); one panel per
 # mode (pinned above, unpinned below). A sandbox that could not run a benchmark gets a
 # small "n/a" instead of a bar (the reason is in the run's Markdown table and JSON).
@@ -24,10 +25,20 @@ run = json.load(open(src))
 modes = [m for m in ("pinned", "unpinned") if m in run["modes"]]
 if not modes:
     sys.exit("chart.sh: no pinned or unpinned results in " + src)
-names = {"ward": "ward-ptrace", "runsc": "runsc-ptrace", "proot": "proot"}
-colors = {"ward": "#d95f02", "runsc": "#1b6fb5", "proot": "#33a02c"}
-sbs = [s for s in names
-       if any(s in b["results"] for m in modes for b in run["modes"][m]["benchmarks"].values())]
+names = {"ward": "ward-ptrace", "ward-seccomp": "ward-seccomp", "runsc": "runsc-ptrace",
+         "runsc-netstack": "runsc-netstack", "proot": "proot"}
+colors = {"ward": "#d95f02", "ward-seccomp": "#e6ab02", "runsc": "#1b6fb5",
+          "runsc-netstack": "#6baed6", "proot": "#33a02c"}
+# runsc-netstack only runs the network rows: a slot for it in every group only pays off
+# when it has a bar somewhere.
+partial = {"runsc-netstack"}
+def ran(s):
+    rs = [b["results"][s] for m in modes for b in run["modes"][m]["benchmarks"].values()
+          if s in b["results"]]
+    return any(r["status"] == "ok" for r in rs) if s in partial else bool(rs)
+sbs = [s for s in names if ran(s)]
+def block(m, s):  # a gnuplot data block name: letters, digits and _ only
+    return "$%s_%s" % (m, s.replace("-", "_"))
 ids = []
 for m in modes:
     for i in run["modes"][m]["benchmarks"]:
@@ -76,13 +87,13 @@ p('set terminal pngcairo size 1700,1250 font "DejaVu Sans,10" noenhanced')
 p('set output "%s"' % out.replace('"', '\\"'))
 for m in modes:
     for j, s in enumerate(sbs):
-        p("$%s_%s << EOD" % (m, s))
+        p("%s << EOD" % block(m, s))
         for k, i in enumerate(ids):
             v = ratios.get((m, i, s))
             if v:
                 p("%.4f %.6g" % (xpos(k, j), v))
         p("EOD")
-        p("$%s_%s_na << EOD" % (m, s))
+        p("%s_na << EOD" % block(m, s))
         for k, i in enumerate(ids):
             if (m, i, s) in ratios and ratios[m, i, s] is None:
                 p('%.4f "n/a"' % xpos(k, j))
@@ -117,12 +128,12 @@ for m in modes:
     plots = []
     for s in sbs:  # (an empty data block would only make gnuplot warn)
         if any(ratios.get((m, i, s)) for i in ids):
-            plots.append("$%s_%s using 1:2:($1-%g):($1+%g):(%g):2 with boxxyerror lc rgb '%s' title '%s'"
-                         % (m, s, width / 2, width / 2, ymin, colors[s], names[s]))
+            plots.append("%s using 1:2:($1-%g):($1+%g):(%g):2 with boxxyerror lc rgb '%s' title '%s'"
+                         % (block(m, s), width / 2, width / 2, ymin, colors[s], names[s]))
     for s in sbs:
         if any((m, i, s) in ratios and ratios[m, i, s] is None for i in ids):
-            plots.append("$%s_%s_na using 1:(%g):2 with labels rotate by 90 left font ',8' tc rgb '%s' notitle"
-                         % (m, s, ymin * 1.15, colors[s]))
+            plots.append("%s_na using 1:(%g):2 with labels rotate by 90 left font ',8' tc rgb '%s' notitle"
+                         % (block(m, s), ymin * 1.15, colors[s]))
     if not plots:
         plots.append("1/0 notitle")
     p("plot " + ", \\\n  ".join(plots))

@@ -8,18 +8,20 @@
 # Usage: bench/run.sh [options]          (build first: cmake -B build && cmake --build build)
 #   or:  cmake --build build --target bench   (same as: make -C build bench), which builds
 #        ward and the bench programs and runs `bench/run.sh --install-missing --record`
-#   --quick             fewer repetitions and shorter loops, no heavy workloads (~3 min)
+#   --quick             pinned only, fewer repetitions and shorter loops, no heavy
+#                       workloads (~1 min)
 #   --ward PATH         ward binary (default: <repo>/build/ward)
 #   --build DIR         build directory holding bench/micro/ (default: <repo>/build)
 #   --reps K            runs per sandbox of each self-timed benchmark (default 7, quick 3)
 #   --runs R            timed runs per sandbox of each wall-time benchmark (default 9,
-#                       quick 5; the heavy workloads use fewer, see BENCHMARKS)
+#                       quick 3; the heavy workloads use fewer, see BENCHMARKS)
 #   --budget-ms MS      target duration of one self-timed run; sets each sandbox's loop
-#                       count from a calibration run (default 120, quick 50)
-#   --modes LIST        comma list of pinned,unpinned (default both)
+#                       count from a calibration run (default 80, quick 40)
+#   --modes LIST        comma list of pinned,unpinned (default both; quick: pinned)
 #   --cpu N             CPU used in pinned mode (default 0)
-#   --sandboxes LIST    comma list of native,ward,ward-seccomp,runsc,proot (default all; native is
-#                       always run, as it is the ratio reference)
+#   --sandboxes LIST    comma list of native,ward,ward-seccomp,runsc,runsc-netstack,proot
+#                       (default all; native is always run, as it is the ratio reference;
+#                       runsc-netstack only runs the NETWORK rows, see SANDBOX_ROWS)
 #   --only LIST         comma list of benchmark ids to run (default all; see BENCHMARKS)
 #   --mem-runs K        runs per sandbox of each memory measurement (default 3, quick 1;
 #                       0: no memory table)
@@ -30,6 +32,12 @@
 #                       with --ro-bind
 #   --timeout S         a sandboxed run taking longer is killed and the cell is n/a
 #                       (default 60)
+#   --heavy-timeout S   the same for the heavy workloads (default 45: proot's tar of
+#                       /usr/include unpinned takes 50-60 s here, and would cost that much
+#                       every run for a figure ~65x native's)
+#   --heavy-budget S    time a sandbox may spend on the timed runs of one heavy workload:
+#                       it gets as many of the workload's runs as fit by its own run times,
+#                       at least 1 (default 15; the table notes give every sandbox's count)
 #   --install-missing   as root, apt-get install whichever of runsc, proot, gnuplot-nox
 #                       is missing before starting
 #   --record            also append the run's Markdown entry (with its chart) to
@@ -48,17 +56,21 @@
 # unpinned, bench_memtree runs each listed workload under each sandbox and samples the
 # summed Rss and Pss of its whole process tree from /proc (peak over the run).
 #
-# Adding a benchmark: append a line "id|kind|title|command[|extra]" to BENCHMARKS below.
+# Adding a benchmark: append a line "id|kind|title|command[|extra[|max]]" to BENCHMARKS.
 #   selftimed: the program is run once per repetition, prints "<id> <value>" itself;
 #              @N@ in its command is replaced by the calibrated loop count; extra is
 #              the loop count of the first calibration run (default 200; use a small
-#              one for slow operations).
-#   wall:      the command's start-to-exit wall time, measured by bench_timeit. extra
-#              marks a heavy workload (seconds per run): it is the number of timed runs
-#              (instead of --runs); only native gets a probe run (warming the host's
-#              caches), the sandboxes none and no warm-up: a sandbox whose first timed
-#              run fails is dropped (n/a, with that run's stderr); --quick skips the
-#              workload unless --only names it (then half the runs, at least 1).
+#              one for slow operations); max caps the calibrated loop count (for an
+#              operation whose cost varies a lot, e.g. with the disk's state, so that
+#              one run cannot take seconds when a calibration run was lucky).
+#   wall:      the command's start-to-exit wall time, measured by bench_timeit; the
+#              probe run is the warm-up. extra marks a heavy workload (seconds per run):
+#              it is the number of timed runs (instead of --runs), of which a sandbox
+#              gets as many as fit in --heavy-budget by its own run times (at least 1);
+#              a run longer than --heavy-timeout is killed; only native gets a probe
+#              run (warming the host's caches), the sandboxes none: a sandbox whose first
+#              timed run fails is dropped (n/a, with that run's stderr); --quick skips
+#              the workload unless --only names it (then half the runs, at least 1).
 #   The command is split into words like a shell would (quotes work; use \$ for a
 #   literal $). @BIN@ is replaced by the directory holding the bench_* programs, @SRC@
 #   by the directory holding the generated inputs, @WS@ by the file benchmarks' workspace
@@ -67,7 +79,8 @@
 #   /dev/shm for the others: the host's /tmp may be a slow disk).
 # A sandbox known not to support a benchmark yet gets a KNOWN_GAPS line: it is still
 # tried, and if it fails its cell says "<sandbox>: <reason>" (the observed error is
-# kept in the JSON).
+# kept in the JSON). A sandbox that only makes sense for some rows gets a SANDBOX_ROWS
+# line: it runs those rows only, and its figures go into a table of their own.
 # Targets checked at the end of each table: TARGETS below.
 set -uo pipefail
 
@@ -85,7 +98,7 @@ BENCHMARKS=(
   "futex_pingpong_ns|selftimed|futex wake/wait round trip between 2 threads|@BIN@/bench_futex_pingpong @N@|50"
   "tcp_rr_ns|selftimed|loopback TCP round trip between 2 processes|@BIN@/bench_tcp_rr @N@|50"
   "clock_gettime_ns|selftimed|clock_gettime(CLOCK_MONOTONIC) via libc|@BIN@/bench_clock_gettime @N@"
-  "create_delete_ns|selftimed|create + delete of small files in the workspace, per file|@BIN@/bench_create_delete @N@ @WS@|1000"
+  "create_delete_ns|selftimed|create + delete of small files in the workspace, per file|@BIN@/bench_create_delete @N@ @WS@|200|500"
   "true_wall_ns|wall|/bin/true, start to exit|/bin/true"
   "sh_loop_wall_ns|wall|sh loop running /bin/true 30 times, start to exit|/bin/sh -c 'i=0; while [ \$i -lt 30 ]; do /bin/true; i=\$((i+1)); done'"
   "python_pass_wall_ns|wall|python3 -c pass, start to exit|/usr/bin/python3 -c pass"
@@ -99,7 +112,7 @@ BENCHMARKS=(
 ALL_IDS=() QUICK_SKIPS=()
 for spec in "${BENCHMARKS[@]}"; do
   ALL_IDS+=("${spec%%|*}")
-  IFS='|' read -r _id _kind _t _c _extra <<<"$spec"
+  IFS='|' read -r _id _kind _t _c _extra _max <<<"$spec"
   [[ $_kind == wall && -n $_extra ]] && QUICK_SKIPS+=("$_id")
 done
 
@@ -131,10 +144,18 @@ KNOWN_GAPS=(
 )
 # Workloads whose memory is measured (peak Rss and Pss of the whole process tree).
 MEMORY=(python_import_wall_ns gcc_wall_ns)
+# The loopback network rows (issue 5), which also run under runsc-netstack.
+NETWORK=(tcp_rr_ns tcp_stream_wall_ns)
+# Sandboxes that run only some rows: "sandbox|row ids". runsc-netstack is runsc-ptrace
+# with gVisor's network stack (--network=sandbox, loopback only; bench/runsc-netstack.sh)
+# instead of --network=none, so it only differs on the network rows.
+SANDBOX_ROWS=(
+  "runsc-netstack|${NETWORK[*]}"
+)
 # Programs built from bench/micro/<name>.c as bench_<name>.
 BENCH_PROGS=(getppid fork_wait fork_exec pipe_pingpong open_close stat pread_4k write_null
   mmap_munmap page_fault futex_pingpong tcp_rr clock_gettime create_delete tcp_stream timeit memtree)
-ALL_SANDBOXES=(native ward ward-seccomp runsc proot)
+ALL_SANDBOXES=(native ward ward-seccomp runsc runsc-netstack proot)
 
 SELF=$(readlink -f "${BASH_SOURCE[0]}")
 BENCH_DIR=$(dirname "$SELF")
@@ -164,6 +185,10 @@ sandbox_prefix() {
       read -ra extra <<<"$WB_RUNSC_FLAGS"
       P=(runsc "${extra[@]}" --network=none --platform=ptrace "do")
       [[ " ${RUNSC_HOST_WRITES[*]} " == *" ${2:-} "* ]] && P+=(-force-overlay=false) ;;
+    runsc-netstack)
+      local -a extra
+      read -ra extra <<<"$WB_RUNSC_FLAGS"
+      P=("$BENCH_DIR/runsc-netstack.sh" "${extra[@]}" --platform=ptrace --) ;;
     proot) P=(proot) ;;
     *) die "unknown sandbox $1" ;;
   esac
@@ -178,8 +203,22 @@ sandbox_precheck() {
       elif [[ ! -x $WB_WARD ]]; then echo "ward failed: $WB_WARD: not executable"
       fi ;;
     runsc) command -v runsc >/dev/null || echo "runsc not installed" ;;
+    runsc-netstack)
+      if ! command -v runsc >/dev/null; then echo "runsc not installed"
+      elif (($(id -u) != 0)); then echo "runsc-netstack needs root (a network namespace of its own; runsc --rootless has no sandbox network)"
+      elif ! command -v unshare >/dev/null || ! command -v ip >/dev/null; then echo "runsc-netstack needs unshare and ip (util-linux, iproute2)"
+      fi ;;
     proot) command -v proot >/dev/null || echo "proot not installed" ;;
   esac
+}
+
+# True if sandbox $1 runs benchmark $2 (see SANDBOX_ROWS).
+sandbox_applies() {
+  local line
+  for line in "${SANDBOX_ROWS[@]}"; do
+    [[ ${line%%|*} == "$1" ]] && { [[ " ${line#*|} " == *" $2 "* ]]; return; }
+  done
+  return 0
 }
 
 # Replaces @BIN@, @SRC@, @TMPFS@ (for sandbox $3) and @N@ (by $2) in template $1 and
@@ -223,12 +262,14 @@ selected() {
 }
 
 # One-line, table-safe failure reason: first non-empty stderr line (the last one after
-# a Python traceback), else the exit status.
+# a Python traceback), else the exit status. A long line keeps its start and its end
+# (where Go programs such as runsc put the root cause of a wrapped error).
 failure_reason() { # sandbox rc stderr-file [what]
   local line
   line=$(grep -m1 -v '^[[:space:]]*$' "$3" 2>/dev/null)
   [[ $line == Traceback* ]] && line=$(grep -v '^[[:space:]]*$' "$3" | tail -n1)
-  line=$(printf '%s' "$line" | tr -d '\r' | tr '|' '/' | cut -c1-140)
+  line=$(printf '%s' "$line" | tr -d '\r' | tr '|' '/')
+  ((${#line} > 180)) && line="${line:0:70} … ${line: -105}"
   if [[ $2 -eq 124 ]]; then line="timed out after ${WB_TIMEOUT}s${line:+: $line}"
   elif [[ -z $line ]]; then line="exit status $2${4:+, $4}"
   fi
@@ -242,8 +283,12 @@ put() { # file key=value...
 
 median() { sort -g | awk '{a[NR]=$1} END{if(NR==0)exit 1; if(NR%2)print a[(NR+1)/2]; else printf "%.1f\n",(a[NR/2]+a[NR/2+1])/2}'; }
 
-# Loop count for a self-timed run of ~WB_BUDGET_MS at $1 ns per iteration.
-calib_n() { awk -v b="$WB_BUDGET_MS" -v c="$1" 'BEGIN{n=int(b*1e6/c); if(n<10)n=10; if(n>5000000)n=5000000; print n}'; }
+# Loop count for a self-timed run of ~WB_BUDGET_MS at $1 ns per iteration, at most $2.
+calib_n() { awk -v b="$WB_BUDGET_MS" -v c="$1" -v m="${2:-5000000}" 'BEGIN{n=int(b*1e6/c); if(n>m)n=m; if(n<10)n=10; print n}'; }
+
+# The scratch directories the wall-time workloads make on the host (mktemp wb.XXXXXX in
+# /tmp or /dev/shm; under ward and runsc they live inside the sandbox), one per line.
+scratch_dirs() { compgen -G '/dev/shm/wb.*'; compgen -G '/tmp/wb.*'; true; }
 
 worker() {
   local mode=$1 out="$WB_STATE/$1"
@@ -257,21 +302,29 @@ worker() {
   local err
   err=$(mktemp)
 
-  local spec id kind title tmpl probe sb
+  local spec id kind title tmpl probe maxn sb t_row t_run
   for spec in "${BENCHMARKS[@]}"; do
-    IFS='|' read -r id kind title tmpl probe <<<"$spec"
+    IFS='|' read -r id kind title tmpl probe maxn <<<"$spec"
     selected "$id" || continue
     mkdir -p "$out/$id"
+    # The suite's own time (µs), per row and per sandbox, for the timing table.
+    t_row=${EPOCHREALTIME/./}
+    # The workloads' scratch directories that a killed run (timeout) leaves behind: the
+    # tar row's, in /dev/shm, hold up to ~270 MB of RAM each. Removed after the row.
+    local scratch_before
+    scratch_before=$(scratch_dirs)
     local -a live=()
-    declare -A N=()
+    declare -A N=() T=()
     # Probe (also warms caches) and, for self-timed benchmarks, calibrate the loop count.
     # (Heavy wall workloads: native only; see "Adding a benchmark" above.)
     for sb in "${sbs[@]}"; do
+      sandbox_applies "$sb" "$id" || continue
       local f="$out/$id/$sb" why rc stdout
       why=$(sandbox_precheck "$sb")
       if [[ -n $why ]]; then put "$f" status=na "reason=$why"; continue; fi
       if [[ $kind == wall && -n $probe && $sb != native ]]; then live+=("$sb"); continue; fi
       sandbox_prefix "$sb" "$id"
+      t_run=${EPOCHREALTIME/./}
       if [[ $kind == selftimed ]]; then
         expand_cmd "$tmpl" "${probe:-200}" "$sb"
         stdout=$(timeout -k 5 "$WB_TIMEOUT" "${P[@]}" "${CMD[@]}" </dev/null 2>"$err"); rc=$?
@@ -285,7 +338,7 @@ worker() {
         # A short probe run overestimates the cost (first calls are slow in some sandboxes),
         # so refine once with a run of the estimated length before fixing N.
         local n0
-        n0=$(calib_n "$v")
+        n0=$(calib_n "$v" "$maxn")
         expand_cmd "$tmpl" "$n0" "$sb"
         stdout=$(timeout -k 5 "$WB_TIMEOUT" "${P[@]}" "${CMD[@]}" </dev/null 2>"$err"); rc=$?
         v=$(awk -v k="$id" '$1==k && $2+0>0 {print $2; exit}' <<<"$stdout")
@@ -293,20 +346,24 @@ worker() {
           put_na "$id" "$sb" "$f" "$(failure_reason "$sb" "$rc" "$err" "no '$id' line in output")"
           continue
         fi
-        N[$sb]=$(calib_n "$v")
+        N[$sb]=$(calib_n "$v" "$maxn")
       else
         expand_cmd "$tmpl" "" "$sb"
-        timeout -k 5 "$WB_TIMEOUT" "${P[@]}" "${CMD[@]}" </dev/null >/dev/null 2>"$err"; rc=$?
+        local ptimeout=$WB_TIMEOUT
+        [[ -n $probe ]] && ptimeout=$WB_HEAVY_TIMEOUT
+        timeout -k 5 "$ptimeout" "${P[@]}" "${CMD[@]}" </dev/null >/dev/null 2>"$err"; rc=$?
         if [[ $rc -ne 0 ]]; then
-          put_na "$id" "$sb" "$f" "$(failure_reason "$sb" "$rc" "$err")"
+          put_na "$id" "$sb" "$f" "$(WB_TIMEOUT=$ptimeout failure_reason "$sb" "$rc" "$err")"
           log "mode $mode: $id: $sb unavailable: $(sed -n 's/^reason=//p' "$f")"
           continue
         fi
       fi
+      T[$sb]=$((${T[$sb]:-0} + ${EPOCHREALTIME/./} - t_run))
       [[ -n $(known_gap "$id" "$sb") ]] &&
         log "mode $mode: $id: $sb ran although KNOWN_GAPS says it cannot: update KNOWN_GAPS"
       live+=("$sb")
     done
+    local t_calib=$((${EPOCHREALTIME/./} - t_row))
 
     if [[ $kind == selftimed ]]; then
       declare -A S=() dead=()
@@ -317,7 +374,9 @@ worker() {
           [[ -n ${dead[$sb]:-} ]] && continue
           sandbox_prefix "$sb" "$id"
           expand_cmd "$tmpl" "${N[$sb]}" "$sb"
+          t_run=${EPOCHREALTIME/./}
           stdout=$(timeout -k 5 "$WB_TIMEOUT" "${P[@]}" "${CMD[@]}" </dev/null 2>"$err"); rc=$?
+          T[$sb]=$((${T[$sb]:-0} + ${EPOCHREALTIME/./} - t_run))
           v=$(awk -v k="$id" '$1==k && $2+0>0 {print $2; exit}' <<<"$stdout")
           if [[ $rc -ne 0 || -z $v ]]; then
             dead[$sb]=1
@@ -336,14 +395,16 @@ worker() {
       done
       unset S dead
     else
-      # Heavy workloads (a run count in the 5th field): that many runs (half in --quick
-      # mode), no warm-up, and a sandbox is dropped after its first failed run.
-      local runs=$WB_RUNS warm=1
+      # Heavy workloads (a run count in the 5th field): that many runs at most (half in
+      # --quick mode), within the heavy budget per sandbox, no warm-up, the heavy timeout,
+      # and a sandbox is dropped after its first failed run. The others: --runs runs after
+      # the probe, which was their warm-up.
+      local runs=$WB_RUNS tmo=$WB_TIMEOUT
       local -a topts=()
       if [[ -n $probe ]]; then
-        runs=$probe warm=0
+        runs=$probe tmo=$WB_HEAVY_TIMEOUT
         ((WB_QUICK)) && runs=$(((probe + 1) / 2))
-        topts=(-f -e "$err.cmd")
+        topts=(-f -e "$err.cmd" -b "$((WB_HEAVY_BUDGET * 1000))")
       fi
       if ((${#live[@]})); then
         local -a targs=()
@@ -355,28 +416,30 @@ worker() {
         done
         log "mode $mode: $id: $runs interleaved runs of: ${live[*]}"
         local res
-        res=$("$WB_BINDIR/bench_timeit" -r "$runs" -w "$warm" -t "$WB_TIMEOUT" "${topts[@]}" "${targs[@]}" 2>"$err")
+        res=$("$WB_BINDIR/bench_timeit" -r "$runs" -w 0 -t "$tmo" "${topts[@]}" "${targs[@]}" 2>"$err")
         local i=0 line
         for sb in "${live[@]}"; do
           line=$(awk -v i=$i '$1=="cmd" && $2==i' <<<"$res")
-          local med fails samples
+          local med fails given samples
           med=$(awk '{print $4}' <<<"$line")
+          given=$(awk '{print $10}' <<<"$line")
           fails=$(awk '{print $12}' <<<"$line")
           samples=$(sed -n 's/.* samples *//p' <<<"$line")
+          T[$sb]=$((${T[$sb]:-0} + $(awk '{printf "%d", $14 / 1000}' <<<"$line")))
           if ((${#topts[@]})) && [[ -n $line && $fails != 0 ]]; then
             # Dropped after its first failure: the reason from that run's stderr.
             local how
             how=$(sed -n "s/^bench_timeit: cmd $i: //p" "$err" | head -n1)
             rc=1
             [[ $how == timed\ out* ]] && rc=124
-            put_na "$id" "$sb" "$out/$id/$sb" "$(failure_reason "$sb" "$rc" "$err.cmd$i" "$how")"
+            put_na "$id" "$sb" "$out/$id/$sb" "$(WB_TIMEOUT=$tmo failure_reason "$sb" "$rc" "$err.cmd$i" "$how")"
             log "mode $mode: $id: $sb unavailable: $(sed -n 's/^reason=//p' "$out/$id/$sb")"
           elif [[ -z $line || $med == - ]]; then
             put "$out/$id/$sb" status=na "reason=$sb failed: every timed run failed"
           elif [[ $fails != 0 ]]; then
             put "$out/$id/$sb" status=na "reason=$sb failed: $fails of $runs runs failed"
           else
-            put "$out/$id/$sb" status=ok "median=$med" "samples=$samples" "n=$runs"
+            put "$out/$id/$sb" status=ok "median=$med" "samples=$samples" "n=$given" "max_runs=$runs"
             ((${#topts[@]})) && [[ -n $(known_gap "$id" "$sb") ]] &&
               log "mode $mode: $id: $sb ran although KNOWN_GAPS says it cannot: update KNOWN_GAPS"
           fi
@@ -384,7 +447,14 @@ worker() {
         done
       fi
     fi
-    unset N
+    local d
+    for d in $(scratch_dirs); do
+      [[ $'\n'$scratch_before$'\n' == *$'\n'$d$'\n'* ]] || rm -rf -- "$d"
+    done
+    local tl="total_us=$((${EPOCHREALTIME/./} - t_row)) calib_us=$t_calib"
+    for sb in "${sbs[@]}"; do [[ -n ${T[$sb]:-} ]] && tl+=" $sb=${T[$sb]}"; done
+    echo "$tl" >"$out/$id/.time"
+    unset N T
   done
   rm -f "$err" "$err".cmd*
 }
@@ -398,12 +468,12 @@ memory_worker() {
   read -ra sbs <<<"$WB_SANDBOXES"
   local err
   err=$(mktemp)
-  local mid spec id kind title tmpl probe sb found
+  local mid spec id kind title tmpl probe maxn sb found
   for mid in "${MEMORY[@]}"; do
     selected "$mid" || continue
     found=""
     for spec in "${BENCHMARKS[@]}"; do
-      IFS='|' read -r id kind title tmpl probe <<<"$spec"
+      IFS='|' read -r id kind title tmpl probe maxn <<<"$spec"
       [[ $id == "$mid" ]] && { found=1; break; }
     done
     [[ -n $found ]] || die "MEMORY lists $mid, which is not in BENCHMARKS"
@@ -411,6 +481,7 @@ memory_worker() {
     local -a live=()
     declare -A R=() Q=() PR=()
     for sb in "${sbs[@]}"; do
+      sandbox_applies "$sb" "$id" || continue
       local why
       why=$(sandbox_precheck "$sb")
       if [[ -n $why ]]; then put "$out/$id/$sb" status=na "reason=$why"; else live+=("$sb"); fi
@@ -456,12 +527,14 @@ if [[ ${1:-} == --_worker ]]; then
 fi
 
 # ---------------------------------------------------------------------------- options
-QUICK=0 WARD="" BUILD="$REPO/build" REPS="" RUNS="" BUDGET="" MODES="pinned,unpinned"
+QUICK=0 WARD="" BUILD="$REPO/build" REPS="" RUNS="" BUDGET="" MODES=""
 CPU=0 SANDBOXES="" SAVE=1 TIMEOUT=60 RUNSC_FLAGS="" ONLY="" SRCDIR="" MEM_RUNS=""
+HEAVY_TIMEOUT=45 HEAVY_BUDGET=15
 INSTALL=0 RECORD=0
 # runsc needs root for its cgroup setup; unprivileged it works with --rootless.
 (($(id -u) == 0)) || RUNSC_FLAGS="--rootless"
 ORIG_ARGS=("$@")
+SUITE_T0=${EPOCHREALTIME/./} # the suite's own timing (µs): setup, modes, memory, report
 while (($#)); do
   case $1 in
     --quick) QUICK=1 ;;
@@ -477,6 +550,8 @@ while (($#)); do
     --only) ONLY=${2:?}; shift ;;
     --srcdir) SRCDIR=${2:?}; shift ;;
     --timeout) TIMEOUT=${2:?}; shift ;;
+    --heavy-timeout) HEAVY_TIMEOUT=${2:?}; shift ;;
+    --heavy-budget) HEAVY_BUDGET=${2:?}; shift ;;
     --runsc-flags) RUNSC_FLAGS+=" ${2?}"; shift ;;
     --mem-runs) MEM_RUNS=${2:?}; shift ;;
     --install-missing) INSTALL=1 ;;
@@ -487,9 +562,14 @@ while (($#)); do
   esac
   shift
 done
-if ((QUICK)); then : "${REPS:=3}" "${RUNS:=5}" "${BUDGET:=50}" "${MEM_RUNS:=1}"
-else : "${REPS:=7}" "${RUNS:=9}" "${BUDGET:=120}" "${MEM_RUNS:=3}"; fi
+if ((QUICK)); then : "${REPS:=3}" "${RUNS:=3}" "${BUDGET:=40}" "${MEM_RUNS:=1}" "${MODES:=pinned}"
+else : "${REPS:=7}" "${RUNS:=9}" "${BUDGET:=80}" "${MEM_RUNS:=3}" "${MODES:=pinned,unpinned}"; fi
 ((SAVE)) || RECORD=0
+for v in TIMEOUT:timeout HEAVY_TIMEOUT:heavy-timeout HEAVY_BUDGET:heavy-budget BUDGET:budget-ms \
+  REPS:reps RUNS:runs MEM_RUNS:mem-runs; do
+  name=${v%%:*}
+  [[ ${!name} =~ ^[0-9]+$ ]] || die "--${v#*:} needs a whole number, not '${!name}'"
+done
 [[ -z $WARD ]] && WARD="$BUILD/ward"
 [[ $WARD == /* ]] || WARD="$PWD/$WARD"
 BUILD=$(readlink -f "$BUILD" 2>/dev/null || echo "$BUILD")
@@ -734,26 +814,36 @@ GUEST_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 WENV=(env -i "PATH=$GUEST_PATH" "HOME=${HOME:-/root}" LANG=C.UTF-8 ${TMPDIR:+"TMPDIR=$TMPDIR"}
   "WB_STATE=$STATE" "WB_WARD=$WARD" "WB_BINDIR=$BINDIR" "WB_SRCDIR=$SRCDIR" "WB_WSDIR=$WSDIR" "WB_REPS=$REPS"
   "WB_RUNS=$RUNS" "WB_BUDGET_MS=$BUDGET" "WB_SANDBOXES=${SBS[*]}" "WB_TIMEOUT=$TIMEOUT"
+  "WB_HEAVY_TIMEOUT=$HEAVY_TIMEOUT" "WB_HEAVY_BUDGET=$HEAVY_BUDGET"
   "WB_RUNSC_FLAGS=${RUNSC_FLAGS# }" "WB_ONLY=$ONLY" "WB_QUICK=$QUICK" "WB_MEM_RUNS=$MEM_RUNS")
 
-T0=$(date +%s)
+declare -A PHASE_US=() # setup, pinned, unpinned, memory
+T0=${EPOCHREALTIME/./}
+PHASE_US[setup]=$((T0 - SUITE_T0))
 for m in "${MODE_LIST[@]}"; do
+  t=${EPOCHREALTIME/./}
   if [[ $m == pinned ]]; then
     "${WENV[@]}" taskset -c "$CPU" bash "$SELF" --_worker pinned || die "pinned worker failed"
   else
     "${WENV[@]}" bash "$SELF" --_worker unpinned || die "unpinned worker failed"
   fi
+  PHASE_US[$m]=$((${EPOCHREALTIME/./} - t))
 done
 # Memory, unpinned, if any MEMORY workload is selected.
 MEM_IDS=()
 for id in "${MEMORY[@]}"; do selected "$id" && MEM_IDS+=("$id"); done
 if ((MEM_RUNS > 0 && ${#MEM_IDS[@]})); then
+  t=${EPOCHREALTIME/./}
   "${WENV[@]}" bash "$SELF" --_worker memory || die "memory worker failed"
+  PHASE_US[memory]=$((${EPOCHREALTIME/./} - t))
 else
   MEM_IDS=()
 fi
-ELAPSED=$(($(date +%s) - T0))
-log "done in $ELAPSED s"
+# The duration of the run: from the start of this script to the end of the measurements
+# (the report and the chart follow; their time is logged at the very end).
+MEAS_END=${EPOCHREALTIME/./}
+ELAPSED=$(((MEAS_END - SUITE_T0 + 500000) / 1000000))
+log "measurements done after $ELAPSED s"
 
 # ---------------------------------------------------------------------------- report
 get() { sed -n "s/^$2=//p" "$1" 2>/dev/null; } # file key
@@ -765,8 +855,43 @@ fmt_time() { # ns -> 3 significant digits in a fitting unit
 }
 fmt_ratio() { awk -v r="$1" 'BEGIN{ if (r < 0.1) printf "%.2g", r; else if (r < 10) printf "%.2f", r; else if (r < 100) printf "%.1f", r; else printf "%.0f", r }'; }
 
+# The main table's columns; runsc-netstack (NETWORK rows only) has a table of its own.
 COLS=(native ward ward-seccomp runsc proot)
-declare -A HEAD=([native]=native [ward]=ward-ptrace [ward-seccomp]=ward-seccomp [runsc]=runsc-ptrace [proot]=proot)
+NET_COLS=(native ward ward-seccomp runsc runsc-netstack)
+declare -A HEAD=([native]=native [ward]=ward-ptrace [ward-seccomp]=ward-seccomp [runsc]=runsc-ptrace
+  [runsc-netstack]=runsc-netstack [proot]=proot)
+
+# The table cell of sandbox $3 for benchmark $2 in mode $1: its time and its ratio to
+# native's ($4, empty if native has none), or n/a with the reason.
+cell() {
+  local f="$STATE/$1/$2/$3"
+  if [[ ! -e $f ]]; then echo "not run"
+  elif [[ $(get "$f" status) == ok ]]; then
+    local v; v=$(get "$f" median)
+    if [[ -n $4 ]]; then echo "$(fmt_time "$v") (x$(fmt_ratio "$(awk -v a="$v" -v b="$4" 'BEGIN{print a/b}')"))"
+    else fmt_time "$v"; fi
+  else echo "n/a ($(get "$f" reason))"
+  fi
+}
+
+# Prints the Markdown table of mode $1 for the selected benchmarks among $2 (space
+# separated ids; empty: all) with the columns $3... (sandboxes).
+table() {
+  local m=$1 only=$2 spec id kind title tmpl probe maxn sb
+  shift 2
+  local hdr="| benchmark |" sep="|---|"
+  for sb in "$@"; do hdr+=" ${HEAD[$sb]} |"; sep+="---|"; done
+  echo "$hdr"; echo "$sep"
+  for spec in "${BENCHMARKS[@]}"; do
+    IFS='|' read -r id kind title tmpl probe maxn <<<"$spec"
+    selected "$id" || continue
+    [[ -z $only || " $only " == *" $id "* ]] || continue
+    local nat="" row="| $title |"
+    [[ $(get "$STATE/$m/$id/native" status) == ok ]] && nat=$(get "$STATE/$m/$id/native" median)
+    for sb in "$@"; do row+=" $(cell "$m" "$id" "$sb" "$nat") |"; done
+    echo "$row"
+  done
+}
 
 report() {
   echo "## $DATE"
@@ -776,18 +901,21 @@ report() {
   echo "- versions: runsc \`$RUNSC_VER\`, proot $PROOT_VER, ward $WARD_GIT (\`$WARD\`)"
   local sb inv=""
   for sb in "${SBS[@]:1}"; do
+    local any="" nid
+    for nid in "${ALL_IDS[@]}"; do selected "$nid" && sandbox_applies "$sb" "$nid" && any=1; done
+    [[ -n $any ]] || continue
     WB_WARD=$WARD WB_BINDIR=$BINDIR WB_SRCDIR=$SRCDIR WB_WSDIR=$WSDIR WB_RUNSC_FLAGS=${RUNSC_FLAGS# } sandbox_prefix "$sb"
     inv+="${inv:+; }$sb: \`${P[*]} CMD\`"
   done
   echo "- invocations: ${inv:-native only}"
-  local spec id kind title tmpl probe heavy=""
+  local spec id kind title tmpl probe maxn heavy=""
   for spec in "${BENCHMARKS[@]}"; do
-    IFS='|' read -r id kind title tmpl probe <<<"$spec"
+    IFS='|' read -r id kind title tmpl probe maxn <<<"$spec"
     selected "$id" && [[ $kind == wall && -n $probe ]] || continue
     heavy+="${heavy:+, }${id%_wall_ns} $( ((QUICK)) && echo $(((probe + 1) / 2)) || echo "$probe")"
   done
-  echo "- method: self-timed benchmarks: median of $REPS runs (loop length calibrated to ~$BUDGET ms per run); wall-time benchmarks: median of $RUNS runs by bench_timeit (1 warm-up)${heavy:+, heavy workloads: median of fewer runs (${heavy}) and no warm-up (native alone gets one untimed run first, to warm the page cache)}; sandboxes interleaved within each repetition; environment of every run: \`PATH=$GUEST_PATH HOME=${HOME:-/root} LANG=C.UTF-8\` (ward's guest environment)"
-  echo "- duration of the run: $ELAPSED s ($((ELAPSED / 60)) min $((ELAPSED % 60)) s)"
+  echo "- method: self-timed benchmarks: median of $REPS runs (loop length calibrated to ~$BUDGET ms per run); wall-time benchmarks: median of $RUNS runs by bench_timeit (after a probe run, which warms up)${heavy:+, heavy workloads: median of at most (${heavy}) runs, of which each sandbox gets as many as fit in ${HEAVY_BUDGET} s by its own run times (at least 1; the counts are under each table), a run killed after ${HEAVY_TIMEOUT} s, no warm-up (native alone gets one untimed run first, to warm the page cache)}; sandboxes interleaved within each repetition; environment of every run: \`PATH=$GUEST_PATH HOME=${HOME:-/root} LANG=C.UTF-8\` (ward's guest environment)"
+  echo "- duration of the run: $ELAPSED s ($((ELAPSED / 60)) min $((ELAPSED % 60)) s; setup $(fmt_s "${PHASE_US[setup]}")$(for m in "${MODE_LIST[@]}"; do printf ', %s %s' "$m" "$(fmt_s "${PHASE_US[$m]}")"; done)${PHASE_US[memory]:+, memory $(fmt_s "${PHASE_US[memory]}")}; per benchmark: the last section)"
   if ((QUICK)) && [[ -z $ONLY ]]; then
     echo "- --quick: heavy workloads not run: ${QUICK_SKIPS[*]}"
   fi
@@ -807,64 +935,67 @@ report() {
     echo
     echo "![ratio to native per benchmark, log scale, pinned and unpinned]($CHART)"
   fi
-  local m spec id kind title tmpl probe f
+  local m spec id kind title tmpl probe maxn f
   for m in "${MODE_LIST[@]}"; do
     echo
     if [[ $m == pinned ]]; then echo "### pinned (\`taskset -c $CPU\`, CPUs allowed: $(cat "$STATE/$m/cpus"))"
     else echo "### unpinned (CPUs allowed: $(cat "$STATE/$m/cpus"))"; fi
     echo
-    local hdr="| benchmark |" sep="|---|"
-    for sb in "${COLS[@]}"; do hdr+=" ${HEAD[$sb]} |"; sep+="---|"; done
-    echo "$hdr"; echo "$sep"
-    for spec in "${BENCHMARKS[@]}"; do
-      IFS='|' read -r id kind title tmpl probe <<<"$spec"
-      selected "$id" || continue
-      local nat="" row="| $title |"
-      [[ $(get "$STATE/$m/$id/native" status) == ok ]] && nat=$(get "$STATE/$m/$id/native" median)
-      for sb in "${COLS[@]}"; do
-        f="$STATE/$m/$id/$sb"
-        if [[ ! -e $f ]]; then row+=" not run |"
-        elif [[ $(get "$f" status) == ok ]]; then
-          local v; v=$(get "$f" median)
-          if [[ -n $nat ]]; then row+=" $(fmt_time "$v") (x$(fmt_ratio "$(awk -v a="$v" -v b="$nat" 'BEGIN{print a/b}')")) |"
-          else row+=" $(fmt_time "$v") |"; fi
-        else row+=" n/a ($(get "$f" reason)) |"
-        fi
-      done
-      echo "$row"
-    done
+    table "$m" "" "${COLS[@]}"
+    # The loopback rows once more, with runsc's own network stack next to --network=none.
+    local netrows="" nid
+    for nid in "${NETWORK[@]}"; do selected "$nid" && netrows+=" $nid"; done
+    if [[ -n $netrows && " ${SBS[*]} " == *" runsc-netstack "* ]]; then
+      echo
+      echo "Loopback network rows with runsc's network stack (runsc-netstack: \`--network=sandbox\`, in a network namespace holding only \`lo\`; runsc-ptrace: \`--network=none\`, which still has a loopback in netstack):"
+      echo
+      table "$m" "$netrows" "${NET_COLS[@]}"
+    fi
     # Run-to-run spread, so a noisy median is visible as such.
     echo
     local sp="- spread (max/min over runs):"
     for spec in "${BENCHMARKS[@]}"; do
-      IFS='|' read -r id kind title tmpl probe <<<"$spec"
+      IFS='|' read -r id kind title tmpl probe maxn <<<"$spec"
       selected "$id" || continue
       local part=""
-      for sb in "${COLS[@]}"; do
+      for sb in "${ALL_SANDBOXES[@]}"; do
         f="$STATE/$m/$id/$sb"
         [[ -e $f && $(get "$f" status) == ok ]] || continue
-        part+="${part:+, }$sb $(get "$f" samples | tr ' ' '\n' | sort -g | awk 'NR==1{a=$1} {b=$1} END{printf "%.2f", b/a}')"
+        # (A heavy workload's single run has no spread.)
+        part+="${part:+, }$sb $(get "$f" samples | tr ' ' '\n' | sort -g | awk 'NR==1{a=$1} {b=$1} END{if (NR < 2) printf "- (1 run)"; else printf "%.2f", b/a}')"
       done
       sp+=" $id: ${part:-none};"
     done
     echo "${sp%;}"
     local ln="- loop length per run:"
     for spec in "${BENCHMARKS[@]}"; do
-      IFS='|' read -r id kind title tmpl probe <<<"$spec"
+      IFS='|' read -r id kind title tmpl probe maxn <<<"$spec"
       selected "$id" || continue
       [[ $kind == selftimed ]] || continue
       local ns=""
-      for sb in "${COLS[@]}"; do
+      for sb in "${ALL_SANDBOXES[@]}"; do
         f="$STATE/$m/$id/$sb"
         [[ -e $f && $(get "$f" status) == ok ]] && ns+="${ns:+, }$sb $(get "$f" n)"
       done
       ln+=" $id: ${ns:-none};"
     done
     echo "${ln%;}"
+    local hv="" hr
+    for spec in "${BENCHMARKS[@]}"; do
+      IFS='|' read -r id kind title tmpl probe maxn <<<"$spec"
+      selected "$id" && [[ $kind == wall && -n $probe ]] || continue
+      hr=""
+      for sb in "${ALL_SANDBOXES[@]}"; do
+        f="$STATE/$m/$id/$sb"
+        [[ -e $f && $(get "$f" status) == ok ]] && hr+="${hr:+, }$sb $(get "$f" n)"
+      done
+      hv+=" $id (at most $( ((QUICK)) && echo $(((probe + 1) / 2)) || echo "$probe")): ${hr:-none};"
+    done
+    [[ -n $hv ]] && echo "- timed runs of the heavy workloads (as many as fit in ${HEAVY_BUDGET} s per sandbox):${hv%;}"
     # ward against runsc on every row (information), then the lead's targets.
     local wr="" w r
     for spec in "${BENCHMARKS[@]}"; do
-      IFS='|' read -r id kind title tmpl probe <<<"$spec"
+      IFS='|' read -r id kind title tmpl probe maxn <<<"$spec"
       selected "$id" || continue
       if [[ $(get "$STATE/$m/$id/ward" status) == ok && $(get "$STATE/$m/$id/runsc" status) == ok ]]; then
         w=$(get "$STATE/$m/$id/ward" median); r=$(get "$STATE/$m/$id/runsc" median)
@@ -891,12 +1022,45 @@ report() {
     ((all)) && echo "- targets met: $met of $all"
   done
   ((${#MEM_IDS[@]})) && memory_report
+  timing_report
 }
 
 fmt_kb() { awk -v k="$1" 'BEGIN{ printf "%.1f MiB", k/1024 }'; }
+fmt_s() { awk -v u="${1:-0}" 'BEGIN{ printf "%.1f s", u/1e6 }'; } # µs -> seconds
+
+# Where the suite's own time went: per benchmark and mode, the whole row (probes and
+# calibration included) and each sandbox's share (its runs only), from the workers' .time
+# files; so whoever has to make the suite shorter sees what to cut.
+timing_report() {
+  local m spec id kind title tmpl probe maxn sb t
+  echo
+  echo "### where the suite's time went"
+  echo
+  local hdr="| benchmark |" sep="|---|"
+  for m in "${MODE_LIST[@]}"; do hdr+=" $m (probes and calibration) | $m, per sandbox |"; sep+="---|---|"; done
+  echo "$hdr"; echo "$sep"
+  for spec in "${BENCHMARKS[@]}"; do
+    IFS='|' read -r id kind title tmpl probe maxn <<<"$spec"
+    selected "$id" || continue
+    local row="| $id |"
+    for m in "${MODE_LIST[@]}"; do
+      t="$STATE/$m/$id/.time"
+      if [[ ! -e $t ]]; then row+=" - | - |"; continue; fi
+      local per=""
+      for sb in "${ALL_SANDBOXES[@]}"; do
+        local us; us=$(tr ' ' '\n' <"$t" | sed -n "s/^$sb=//p")
+        [[ -n $us ]] && per+="${per:+, }$sb $(fmt_s "$us")"
+      done
+      row+=" $(fmt_s "$(tr ' ' '\n' <"$t" | sed -n 's/^total_us=//p')") ($(fmt_s "$(tr ' ' '\n' <"$t" | sed -n 's/^calib_us=//p')")) | ${per:-none} |"
+    done
+    echo "$row"
+  done
+  echo
+  echo "- phases: setup (packages, bench programs, inputs, versions) $(fmt_s "${PHASE_US[setup]}")$(for m in "${MODE_LIST[@]}"; do printf ', %s %s' "$m" "$(fmt_s "${PHASE_US[$m]}")"; done)${PHASE_US[memory]:+, memory $(fmt_s "${PHASE_US[memory]}")}; then the report and the chart (logged at the end)"
+}
 
 memory_report() {
-  local id sid sb f spec kind title tmpl probe
+  local id sid sb f spec kind title tmpl probe maxn
   echo
   echo "### memory (peak of the whole process tree, unpinned)"
   echo
@@ -907,7 +1071,7 @@ memory_report() {
   echo "$hdr"; echo "$sep"
   for id in "${MEM_IDS[@]}"; do
     for spec in "${BENCHMARKS[@]}"; do
-      IFS='|' read -r sid kind title tmpl probe <<<"$spec"
+      IFS='|' read -r sid kind title tmpl probe maxn <<<"$spec"
       [[ $sid == "$id" ]] && break
     done
     local nat="" row="| ${title%, start to exit} |"
@@ -946,15 +1110,16 @@ json_str() { # JSON string literal
 }
 
 json() {
-  local m spec id kind title tmpl probe sb f first_m=1 first_b first_s
+  local m spec id kind title tmpl probe maxn sb f first_m=1 first_b first_s
   echo "{"
   echo "  \"schema\": 2,"
   echo "  \"date\": $(json_str "$DATE"),"
   echo "  \"command\": $(json_str "$CMDLINE"),"
   echo "  \"machine\": {\"nproc\": $NPROC, \"kernel\": $(json_str "$KERNEL"), \"cpu\": $(json_str "$CPU_MODEL")},"
   echo "  \"versions\": {\"runsc\": $(json_str "$RUNSC_VER"), \"proot\": $(json_str "$PROOT_VER"), \"ward_git\": $(json_str "$WARD_GIT"), \"ward_path\": $(json_str "$WARD")},"
-  echo "  \"params\": {\"quick\": $( ((QUICK)) && echo true || echo false), \"reps\": $REPS, \"runs\": $RUNS, \"budget_ms\": $BUDGET, \"pinned_cpu\": $CPU, \"only\": $(json_str "$ONLY"), \"gcc_source\": $(json_str "$SRCDIR/x.c"), \"gcc_source_lines\": $SRC_LINES, \"make_project\": $(json_str "$SRCDIR/proj"), \"sqlite_script\": $(json_str "$SRCDIR/sqlite_insert.py"), \"tmpfs\": {\"ward\": \"/tmp\", \"others\": \"/dev/shm\"}, \"mem_runs\": $MEM_RUNS, \"guest_path\": $(json_str "$GUEST_PATH")},"
+  echo "  \"params\": {\"quick\": $( ((QUICK)) && echo true || echo false), \"reps\": $REPS, \"runs\": $RUNS, \"budget_ms\": $BUDGET, \"pinned_cpu\": $CPU, \"only\": $(json_str "$ONLY"), \"gcc_source\": $(json_str "$SRCDIR/x.c"), \"gcc_source_lines\": $SRC_LINES, \"make_project\": $(json_str "$SRCDIR/proj"), \"sqlite_script\": $(json_str "$SRCDIR/sqlite_insert.py"), \"tmpfs\": {\"ward\": \"/tmp\", \"others\": \"/dev/shm\"}, \"mem_runs\": $MEM_RUNS, \"timeout_s\": $TIMEOUT, \"heavy_timeout_s\": $HEAVY_TIMEOUT, \"heavy_budget_s\": $HEAVY_BUDGET, \"guest_path\": $(json_str "$GUEST_PATH")},"
   echo "  \"duration_s\": $ELAPSED,"
+  json_timing
   echo "  \"modes\": {"
   for m in "${MODE_LIST[@]}"; do
     ((first_m)) || echo ","
@@ -962,7 +1127,7 @@ json() {
     echo "    $(json_str "$m"): {\"cpus\": $(json_str "$(cat "$STATE/$m/cpus")"), \"benchmarks\": {"
     first_b=1
     for spec in "${BENCHMARKS[@]}"; do
-      IFS='|' read -r id kind title tmpl probe <<<"$spec"
+      IFS='|' read -r id kind title tmpl probe maxn <<<"$spec"
       selected "$id" || continue
       ((first_b)) || echo ","
       first_b=0
@@ -976,7 +1141,8 @@ json() {
         printf '\n        %s: ' "$(json_str "$sb")"
         if [[ $(get "$f" status) == ok ]]; then
           local samples; samples=$(get "$f" samples | tr -s ' ' | sed 's/ /, /g')
-          printf '{"status": "ok", "median": %s, "n": %s, "samples": [%s]}' "$(get "$f" median)" "$(get "$f" n)" "$samples"
+          local mr; mr=$(get "$f" max_runs)
+          printf '{"status": "ok", "median": %s, "n": %s, %s"samples": [%s]}' "$(get "$f" median)" "$(get "$f" n)" "${mr:+\"max_runs\": $mr, }" "$samples"
         else
           json_na "$f"
         fi
@@ -992,7 +1158,7 @@ json() {
     ((first_b)) || printf ','
     first_b=0
     for spec in "${BENCHMARKS[@]}"; do
-      IFS='|' read -r m kind title tmpl probe <<<"$spec"
+      IFS='|' read -r m kind title tmpl probe maxn <<<"$spec"
       [[ $m == "$id" ]] && break
     done
     printf '\n    %s: {"title": %s, "command": %s, "unit": "kB", "method": "peak over the run of the summed Rss / Pss of the process tree, sampled from /proc/<pid>/smaps_rollup by bench_memtree, unpinned", "results": {' \
@@ -1017,6 +1183,43 @@ json() {
   printf '\n  }\n'
   echo "}"
 }
+
+# "suite_timing": the suite's own time in seconds: phases, and per mode and benchmark the
+# whole row, its probes and calibration, and each sandbox's runs.
+json_timing() {
+  local m spec id kind title tmpl probe maxn t kv first_m=1 first_b
+  printf '  "suite_timing": {"unit": "s", "setup": %s' "$(us_to_s "${PHASE_US[setup]}")"
+  for m in "${MODE_LIST[@]}" memory; do
+    [[ -n ${PHASE_US[$m]:-} ]] && printf ', %s: %s' "$(json_str "$m")" "$(us_to_s "${PHASE_US[$m]}")"
+  done
+  printf ', "benchmarks": {'
+  for m in "${MODE_LIST[@]}"; do
+    ((first_m)) || printf ','
+    first_m=0
+    printf '\n    %s: {' "$(json_str "$m")"
+    first_b=1
+    for spec in "${BENCHMARKS[@]}"; do
+      IFS='|' read -r id kind title tmpl probe maxn <<<"$spec"
+      t="$STATE/$m/$id/.time"
+      [[ -e $t ]] || continue
+      ((first_b)) || printf ','
+      first_b=0
+      printf '\n      %s: {' "$(json_str "$id")"
+      local sep="" sbs=""
+      for kv in $(cat "$t"); do
+        case ${kv%%=*} in
+          total_us) printf '%s"total": %s' "$sep" "$(us_to_s "${kv#*=}")"; sep=", " ;;
+          calib_us) printf '%s"probes_and_calibration": %s' "$sep" "$(us_to_s "${kv#*=}")"; sep=", " ;;
+          *) sbs+="${sbs:+, }$(json_str "${kv%%=*}"): $(us_to_s "${kv#*=}")" ;;
+        esac
+      done
+      printf '%s"sandboxes": {%s}}' "$sep" "$sbs"
+    done
+    printf '}'
+  done
+  printf '}},\n'
+}
+us_to_s() { awk -v u="${1:-0}" 'BEGIN{ printf "%.2f", u/1e6 }'; }
 
 json_na() { # result file
   local d
@@ -1052,3 +1255,5 @@ if ((SAVE)); then
     log "appended the entry to bench/RESULTS.md"
   fi
 fi
+T_END=${EPOCHREALTIME/./}
+log "suite done in $(fmt_s $((T_END - SUITE_T0))) (of which the report and the chart: $(fmt_s $((T_END - MEAS_END))))"
