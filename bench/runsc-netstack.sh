@@ -52,5 +52,10 @@ cat >"$dir/config.json" <<EOF
 }
 EOF
 # Not exec: the bundle directory is removed afterwards (trap).
-unshare -n sh -c 'ip link set lo up && exec "$@"' sh \
+# Debian's runsc (20221219) takes "/proc/sys/net/core/rmem_default exists" to mean "this is
+# the root network namespace" and refuses netstack ("cannot run with network enabled in
+# root network namespace"); since Linux 5.x that file exists in every network namespace.
+# So, in a mount namespace of this script's own, an empty tmpfs hides that directory
+# from runsc: nothing else of the host changes.
+unshare -n -m sh -c 'ip link set lo up && mount -t tmpfs none /proc/sys/net/core && exec "$@"' sh \
   runsc --root "$dir/state" --overlay2=all:memory --network=sandbox "${flags[@]}" run --bundle "$dir" "wb-netstack-$$-$RANDOM"
