@@ -273,8 +273,13 @@ static void pt_release_context(struct context *ctx)
 	r.rax = SYS_exit;
 	r.orig_rax = (uint64_t)-1;
 	r.rdi = 0;
-	if (ptrace(PTRACE_SETREGS, ctx->tid, 0, &r) == 0 && ptrace(PTRACE_CONT, ctx->tid, 0, 0) == 0)
-		stub_reap(ctx->tid);
+	if (ptrace(PTRACE_SETREGS, ctx->tid, 0, &r) == 0 && ptrace(PTRACE_CONT, ctx->tid, 0, 0) == 0) {
+		/* A kick (SIGURG) sent before the thread stopped may still be queued: its signal
+		 * stop comes before the exit. Waiting without resuming it would wait forever. */
+		int status;
+		while (waitpid(ctx->tid, &status, __WALL) == ctx->tid && WIFSTOPPED(status))
+			ptrace(PTRACE_CONT, ctx->tid, 0, 0);
+	}
 	free(ctx);
 }
 
