@@ -83,7 +83,7 @@ static int find_in_path(struct task *t, const char *cmd, const char *path, char 
 		char cand[PATH_MAX];
 		snprintf(cand, sizeof(cand), "%.*s%s%s", (int)len, p, len ? "/" : "", cmd);
 		struct dentry *d;
-		if (vfs_walk(t->tg->fs, NULL, cand, WALK_FOLLOW, &d) == 0) {
+		if (vfs_walk(t->fs, NULL, cand, WALK_FOLLOW, &d) == 0) {
 			struct kstat st;
 			inode_getattr(d->inode, &st);
 			dentry_put(d);
@@ -324,9 +324,9 @@ int sentry_main(int argc, char **argv)
 	k->current = init;
 	if (start_dir) {
 		struct dentry *d;
-		if (vfs_walk(init->tg->fs, NULL, start_dir, WALK_FOLLOW | WALK_DIRECTORY, &d) == 0) {
-			dentry_put(init->tg->fs->cwd);
-			init->tg->fs->cwd = d;
+		if (vfs_walk(init->fs, NULL, start_dir, WALK_FOLLOW | WALK_DIRECTORY, &d) == 0) {
+			dentry_put(init->fs->cwd);
+			init->fs->cwd = d;
 		} else {
 			fprintf(stderr, "ward: the workspace %s is not visible in the sandbox\n", start_dir);
 		}

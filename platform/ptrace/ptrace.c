@@ -3,7 +3,7 @@
  * never executes one. The stub's first thread is a control thread that never runs guest
  * code: the sentry runs address-space operations (mmap of the memory file, clone) on it. */
 #include "platform/platform.h"
-#include "platform/ptrace/stub_layout.h"
+#include "platform/stub_control.h"
 
 #include <cpuid.h>
 #include <elf.h>
@@ -29,21 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-extern char ward_stub_start[], ward_stub_end[], ward_stub_syscall[], ward_stub_batch[],
-	ward_stub_entry[];
-
-/* Where the stub's memory file descriptor lives inside every stub process. */
-#define STUB_MEMFD 3
-
-/* The batch page (STUB_BATCH), as stub.S reads it. */
-struct stub_batch_op {
-	uint64_t nr, a[6];
-};
-#define STUB_BATCH_OPS ((STUB_BATCH_SIZE - 8) / sizeof(struct stub_batch_op))
-struct stub_batch {
-	uint64_t count;
-	struct stub_batch_op ops[STUB_BATCH_OPS];
-};
+extern char ward_stub_end[], ward_stub_entry[];
 
 struct ptrace_platform {
 	struct platform base;
@@ -71,20 +57,9 @@ struct context {
 
 struct address_space {
 	struct ptrace_platform *pp;
-	pid_t pid; /* the control thread (thread-group leader) */
-	arch_regs ctl_regs;
+	struct stub_control ctl;  /* its control thread, batch page, running count */
 	struct context *contexts; /* guest threads of this stub */
-	int nrunning;		  /* contexts running guest code */
-	/* Address-space operations are queued in the batch page while no guest thread of
-	 * the stub runs, and run in one stop of the control thread before one does. */
-	struct stub_batch *batch; /* the sentry's view of the stub's batch page */
-	uint64_t batch_off;	  /* its memory-file offset; NULL batch: none (the factory) */
 };
-
-static inline uint64_t stub_addr(const char *sym)
-{
-	return STUB_BASE + (uint64_t)(sym - ward_stub_start);
-}
 
 /* ---- tid table -------------------------------------------------------------------- */
 
@@ -170,100 +145,35 @@ static void build_filter(struct ptrace_platform *pp)
 
 /* Runs in the forked child that becomes the stub factory, with the sentry's memory still
  * mapped. Never returns. */
-static void __attribute__((noreturn)) stub_child(struct ptrace_platform *pp, pid_t parent)
+static void __attribute__((noreturn)) stub_child(void *arg, pid_t parent)
 {
-	sigset_t none;
-	setsid();
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(1);
-	for (int s = 1; s < NSIG; s++)
-		signal(s, SIG_DFL);
-	/* The factory's children (the stubs) are reaped by the kernel once the sentry, their
-	 * tracer, has collected their exit: the factory never waits. */
-	signal(SIGCHLD, SIG_IGN);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	struct ptrace_platform *pp = arg;
+	stub_child_detach(parent);
 	if (pp->base.memfd != STUB_MEMFD && dup2(pp->base.memfd, STUB_MEMFD) < 0)
 		_exit(1);
 	syscall(SYS_close_range, 0, STUB_MEMFD - 1, 0);
 	syscall(SYS_close_range, STUB_MEMFD + 1, ~0u, 0);
-	if (ptrace(PTRACE_TRACEME, 0, 0, 0) < 0)
-		_exit(1);
-	/* glibc registered an rseq area in the sentry's TLS, which is about to be unmapped:
-	 * the kernel would fault writing to it on the next return to user mode. */
-	if (__rseq_size > 0) {
-		/* It must be named with the length it was registered with: glibc uses 32
-		 * (its area's size) while __rseq_size reports the feature size. */
-		void *area = (char *)__builtin_thread_pointer() + __rseq_offset;
-		if (syscall(SYS_rseq, area, 32, 1 /* RSEQ_FLAG_UNREGISTER */, RSEQ_SIG) < 0 &&
-		    syscall(SYS_rseq, area, __rseq_size, 1, RSEQ_SIG) < 0 && errno != EINVAL)
-			_exit(1);
-	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		_exit(1);
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &pp->filter) < 0)
-		_exit(1);
+	stub_child_trace_me();
+	stub_child_confine(&pp->filter);
 	((void (*)(void))stub_addr(ward_stub_entry))();
 	__builtin_unreachable();
-}
-
-static int wait_tid(pid_t tid, int *status)
-{
-	for (;;) {
-		pid_t r = waitpid(tid, status, __WALL);
-		if (r == tid)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return -errno;
-	}
-}
-
-static void kill_and_reap(pid_t pid)
-{
-	int status;
-	kill(pid, SIGKILL);
-	while (waitpid(pid, &status, __WALL) == pid && WIFSTOPPED(status))
-		;
 }
 
 /* Forks the sentry into the stub factory (once, at start-up). */
 static int factory_create(struct ptrace_platform *pp, struct address_space **out)
 {
 	struct address_space *as = calloc(1, sizeof(*as));
-	int status, err;
 	if (!as)
 		return -ENOMEM;
-	pid_t parent = getpid();
-	pid_t pid = fork();
-	if (pid < 0) {
-		free(as);
-		return -errno;
-	}
-	if (pid == 0)
-		stub_child(pp, parent);
 	as->pp = pp;
-	as->pid = pid;
-	/* The child stops at the int3 after unmapping everything but the stub. */
-	err = wait_tid(pid, &status);
-	if (err < 0 || !WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP) {
-		kill_and_reap(pid);
-		free(as);
-		return err < 0 ? err : -ECHILD;
-	}
-	if (ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_EXITKILL | PTRACE_O_TRACEFORK) < 0 ||
-	    ptrace(PTRACE_GETREGS, pid, 0, &as->ctl_regs) < 0) {
-		err = -errno;
-		kill_and_reap(pid);
+	int err = stub_factory_fork(stub_child, pp, &as->ctl);
+	if (err < 0) {
 		free(as);
 		return err;
 	}
 	*out = as;
 	return 0;
 }
-
-static long stub_syscall(struct address_space *as, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
-			 uint64_t a3, uint64_t a4, uint64_t a5, pid_t *clone_tid);
 
 /* A new stub: a fork of the factory (traced from birth, so it starts stopped, with the
  * factory's clean memory: the stub page only) plus its own batch page. */
@@ -271,164 +181,36 @@ static int pt_new_address_space(struct platform *p, struct address_space **out)
 {
 	struct ptrace_platform *pp = (struct ptrace_platform *)p;
 	struct address_space *as = calloc(1, sizeof(*as));
-	int status, err;
-	void *batch;
 	if (!as)
 		return -ENOMEM;
 	if (!pp->factory) {
 		free(as);
 		return -EAGAIN;
 	}
-	err = pp->mem.alloc(pp->mem.opaque, STUB_BATCH_SIZE, &as->batch_off, &batch);
+	as->pp = pp;
+	int err = stub_fork(&pp->factory->ctl, &pp->mem,
+			    PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE | PTRACE_O_TRACESYSGOOD, &as->ctl);
 	if (err < 0) {
 		free(as);
 		return err;
 	}
-	pid_t pid = 0;
-	long r = stub_syscall(pp->factory, SYS_fork, 0, 0, 0, 0, 0, 0, &pid);
-	if (r < 0 || pid <= 0) {
-		pp->mem.free(pp->mem.opaque, as->batch_off, STUB_BATCH_SIZE);
-		free(as);
-		return r < 0 ? (int)r : -ECHILD;
-	}
-	as->pp = pp;
-	as->pid = pid;
-	err = wait_tid(pid, &status);
-	if (err < 0 || !WIFSTOPPED(status))
-		goto fail;
-	if (ptrace(PTRACE_SETOPTIONS, pid, 0,
-		   PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE | PTRACE_O_TRACESYSGOOD) < 0 ||
-	    ptrace(PTRACE_GETREGS, pid, 0, &as->ctl_regs) < 0) {
-		err = -errno;
-		goto fail;
-	}
-	r = stub_syscall(as, SYS_mmap, STUB_BATCH, STUB_BATCH_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED,
-			 STUB_MEMFD, as->batch_off, NULL);
-	if (r != (long)STUB_BATCH) {
-		err = r < 0 ? (int)r : -EFAULT;
-		goto fail;
-	}
-	as->batch = batch;
 	*out = as;
-	return 0;
-fail:
-	kill_and_reap(pid);
-	pp->mem.free(pp->mem.opaque, as->batch_off, STUB_BATCH_SIZE);
-	free(as);
-	return err < 0 ? err : -ECHILD;
-}
-
-/* Runs the control thread from regs r until it traps back; r gets its registers then. A
- * new thread or process it makes (clone, fork) goes to *new_tid. */
-static long run_control(struct address_space *as, arch_regs *r, pid_t *new_tid)
-{
-	int status;
-	if (ptrace(PTRACE_SETREGS, as->pid, 0, r) < 0 || ptrace(PTRACE_CONT, as->pid, 0, 0) < 0)
-		return -errno;
-	for (;;) {
-		int err = wait_tid(as->pid, &status);
-		if (err < 0)
-			return err;
-		if (!WIFSTOPPED(status))
-			return -ECHILD; /* the stub died */
-		if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_CLONE << 8)) ||
-		    status >> 8 == (SIGTRAP | (PTRACE_EVENT_FORK << 8))) {
-			unsigned long msg = 0;
-			ptrace(PTRACE_GETEVENTMSG, as->pid, 0, &msg);
-			if (new_tid)
-				*new_tid = (pid_t)msg;
-			ptrace(PTRACE_CONT, as->pid, 0, 0);
-			continue;
-		}
-		if (WSTOPSIG(status) == SIGTRAP)
-			break;
-		siginfo_t si;
-		if (ptrace(PTRACE_GETSIGINFO, as->pid, 0, &si) == 0 && si.si_code > 0) {
-			/* The stub itself faulted: its state is broken, give up on it. */
-			return -EFAULT;
-		}
-		/* A stray signal sent to the control thread from outside: discard it. */
-		ptrace(PTRACE_CONT, as->pid, 0, 0);
-	}
-	if (ptrace(PTRACE_GETREGS, as->pid, 0, r) < 0)
-		return -errno;
-	return 0;
-}
-
-/* Runs the queued address-space operations, if any. */
-static int flush_batch(struct address_space *as)
-{
-	if (!as->batch || as->batch->count == 0)
-		return 0;
-	uint64_t count = as->batch->count;
-	arch_regs r = as->ctl_regs;
-	r.rip = stub_addr(ward_stub_batch);
-	r.orig_rax = (uint64_t)-1;
-	long err = run_control(as, &r, NULL);
-	as->batch->count = 0;
-	if (err < 0)
-		return (int)err;
-	if (r.r14 != count)
-		return (long)r.rax < 0 && (long)r.rax > -4096 ? (int)r.rax : -EFAULT;
-	return 0;
-}
-
-/* Runs one host syscall on the stub's control thread, after what is queued. */
-static long stub_syscall(struct address_space *as, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
-			 uint64_t a3, uint64_t a4, uint64_t a5, pid_t *new_tid)
-{
-	int err = flush_batch(as);
-	if (err < 0)
-		return err;
-	arch_regs r = as->ctl_regs;
-	r.rip = stub_addr(ward_stub_syscall);
-	r.rax = (uint64_t)nr;
-	r.orig_rax = (uint64_t)-1;
-	r.rdi = a0;
-	r.rsi = a1;
-	r.rdx = a2;
-	r.r10 = a3;
-	r.r8 = a4;
-	r.r9 = a5;
-	long e = run_control(as, &r, new_tid);
-	return e < 0 ? e : (long)r.rax;
-}
-
-/* Queues an operation if no guest thread of the stub can run before the queue is run (so
- * none can see the address space half updated, or touch pages the sentry has already
- * freed); otherwise runs it now. */
-static long stub_op(struct address_space *as, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
-		    uint64_t a3, uint64_t a4, uint64_t a5)
-{
-	if (!as->batch || as->nrunning > 0)
-		return stub_syscall(as, nr, a0, a1, a2, a3, a4, a5, NULL);
-	if (as->batch->count == STUB_BATCH_OPS) {
-		int err = flush_batch(as);
-		if (err < 0)
-			return err;
-	}
-	struct stub_batch_op *op = &as->batch->ops[as->batch->count++];
-	*op = (struct stub_batch_op){(uint64_t)nr, {a0, a1, a2, a3, a4, a5}};
 	return 0;
 }
 
 static int pt_map(struct address_space *as, uint64_t addr, uint64_t len, int prot, uint64_t off)
 {
-	long r = stub_op(as, SYS_mmap, addr, len, (uint64_t)prot, MAP_SHARED | MAP_FIXED, STUB_MEMFD,
-			 off);
-	if (r < 0 && r > -4096)
-		return (int)r;
-	return r == 0 || r == (long)addr ? 0 : -EFAULT;
+	return stub_map_memfile(&as->ctl, addr, len, prot, off);
 }
 
 static int pt_unmap(struct address_space *as, uint64_t addr, uint64_t len)
 {
-	return (int)stub_op(as, SYS_munmap, addr, len, 0, 0, 0, 0);
+	return (int)stub_op(&as->ctl, SYS_munmap, addr, len, 0, 0, 0, 0);
 }
 
 static int pt_protect(struct address_space *as, uint64_t addr, uint64_t len, int prot)
 {
-	return (int)stub_op(as, SYS_mprotect, addr, len, (uint64_t)prot, 0, 0, 0);
+	return (int)stub_op(&as->ctl, SYS_mprotect, addr, len, (uint64_t)prot, 0, 0, 0);
 }
 
 static int pt_new_context(struct address_space *as, struct context **out)
@@ -438,7 +220,7 @@ static int pt_new_context(struct address_space *as, struct context **out)
 	int status, err;
 	if (!ctx)
 		return -ENOMEM;
-	long r = stub_syscall(as, SYS_clone,
+	long r = stub_control_syscall(&as->ctl, SYS_clone,
 			      CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
 				      CLONE_SYSVSEM,
 			      0, 0, 0, 0, 0, &tid);
@@ -447,7 +229,7 @@ static int pt_new_context(struct address_space *as, struct context **out)
 		return r < 0 ? (int)r : -ECHILD;
 	}
 	/* The new thread is traced from birth and reports a SIGSTOP first. */
-	err = wait_tid(tid, &status);
+	err = stub_wait_tid(tid, &status);
 	if (err < 0 || !WIFSTOPPED(status)) {
 		free(ctx);
 		return err < 0 ? err : -ECHILD;
@@ -457,7 +239,7 @@ static int pt_new_context(struct address_space *as, struct context **out)
 	ctx->cpu = -1;
 	err = tid_insert(as->pp, ctx);
 	if (err < 0) {
-		syscall(SYS_tgkill, as->pid, tid, SIGKILL);
+		syscall(SYS_tgkill, as->ctl.pid, tid, SIGKILL);
 		free(ctx);
 		return err;
 	}
@@ -465,13 +247,6 @@ static int pt_new_context(struct address_space *as, struct context **out)
 	as->contexts = ctx;
 	*out = ctx;
 	return 0;
-}
-
-static void reap(pid_t tid)
-{
-	int status;
-	while (waitpid(tid, &status, __WALL) == tid && WIFSTOPPED(status))
-		;
 }
 
 static void unlink_context(struct context *ctx)
@@ -490,16 +265,21 @@ static void pt_release_context(struct context *ctx)
 	tid_remove(as->pp, ctx->tid);
 	unlink_context(ctx);
 	if (ctx->running)
-		as->nrunning--;
+		as->ctl.nrunning--;
 	/* Ends only that host thread: SIGKILL would take the whole stub with it. The
 	 * thread is stopped, so make it run exit(0) from the stub page. */
-	arch_regs r = as->ctl_regs;
+	arch_regs r = as->ctl.regs;
 	r.rip = stub_addr(ward_stub_syscall);
 	r.rax = SYS_exit;
 	r.orig_rax = (uint64_t)-1;
 	r.rdi = 0;
-	if (ptrace(PTRACE_SETREGS, ctx->tid, 0, &r) == 0 && ptrace(PTRACE_CONT, ctx->tid, 0, 0) == 0)
-		reap(ctx->tid);
+	if (ptrace(PTRACE_SETREGS, ctx->tid, 0, &r) == 0 && ptrace(PTRACE_CONT, ctx->tid, 0, 0) == 0) {
+		/* A kick (SIGURG) sent before the thread stopped may still be queued: its signal
+		 * stop comes before the exit. Waiting without resuming it would wait forever. */
+		int status;
+		while (waitpid(ctx->tid, &status, __WALL) == ctx->tid && WIFSTOPPED(status))
+			ptrace(PTRACE_CONT, ctx->tid, 0, 0);
+	}
 	free(ctx);
 }
 
@@ -508,49 +288,38 @@ static void pt_release_context(struct context *ctx)
 static void pt_release_address_space(struct address_space *as)
 {
 	struct platform_memory *mem = &as->pp->mem;
-	kill(as->pid, SIGKILL);
+	kill(as->ctl.pid, SIGKILL);
 	while (as->contexts) {
 		struct context *ctx = as->contexts;
 		as->contexts = ctx->next_in_as;
 		tid_remove(as->pp, ctx->tid);
-		reap(ctx->tid);
+		stub_reap(ctx->tid);
 		free(ctx);
 	}
-	reap(as->pid);
-	if (as->batch)
-		mem->free(mem->opaque, as->batch_off, STUB_BATCH_SIZE);
+	stub_reap(as->ctl.pid);
+	if (as->ctl.batch)
+		mem->free(mem->opaque, as->ctl.batch_off, STUB_BATCH_SIZE);
 	free(as);
-}
-
-/* Every guest syscall is a round trip between the stub thread and the sentry; waking a
- * thread on another core costs far more than the syscall itself (~100 us against ~7 us on
- * this kind of VM), so, like gVisor's ptrace platform, the stub thread is kept on the
- * core the sentry is running on. The price: guest threads do not compute in parallel. */
-static void bind_to_sentry_cpu(struct context *ctx)
-{
-	int cpu = sched_getcpu();
-	if (cpu < 0 || cpu == ctx->cpu)
-		return;
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(ctx->tid, sizeof(set), &set) == 0)
-		ctx->cpu = cpu;
 }
 
 static int pt_resume(struct context *ctx, const arch_regs *regs)
 {
-	int err = flush_batch(ctx->as);
+	int err = stub_flush_batch(&ctx->as->ctl);
 	if (err < 0)
 		return err;
-	bind_to_sentry_cpu(ctx);
+	/* Every guest syscall is a round trip between the stub thread and the sentry; waking
+	 * a thread on another core costs far more than the syscall itself (~100 us against
+	 * ~7 us on this kind of VM), so, like gVisor's ptrace platform, the stub thread is
+	 * kept on the core the sentry is running on. The price: guest threads do not compute
+	 * in parallel. */
+	stub_bind_to_sentry_cpu(ctx->tid, &ctx->cpu);
 	if (ptrace(PTRACE_SETREGS, ctx->tid, 0, regs) < 0)
 		return -errno;
 	if (ptrace(PTRACE_SYSEMU, ctx->tid, 0, 0) < 0)
 		return -errno;
 	if (!ctx->running) {
 		ctx->running = true;
-		ctx->as->nrunning++;
+		ctx->as->ctl.nrunning++;
 	}
 	return 0;
 }
@@ -560,7 +329,7 @@ static void stopped(struct context *ctx)
 {
 	if (ctx->running) {
 		ctx->running = false;
-		ctx->as->nrunning--;
+		ctx->as->ctl.nrunning--;
 	}
 }
 
@@ -598,7 +367,7 @@ static int pt_wait_stop(struct platform *p, bool block, struct context **ctx_out
 		if (status >> 16) {
 			/* A ptrace event we did not ask for on a guest thread: just continue. */
 			if (ptrace(PTRACE_SYSEMU, tid, 0, 0) == 0)
-				ctx->running = true, ctx->as->nrunning++;
+				ctx->running = true, ctx->as->ctl.nrunning++;
 			continue;
 		}
 		siginfo_t si;
@@ -615,7 +384,7 @@ static int pt_wait_stop(struct platform *p, bool block, struct context **ctx_out
 			/* Sent from outside the sandbox (kill(2) on a stub): the guest never
 			 * sees host signals; drop it and keep running. */
 			if (ptrace(PTRACE_SYSEMU, tid, 0, 0) == 0)
-				ctx->running = true, ctx->as->nrunning++;
+				ctx->running = true, ctx->as->ctl.nrunning++;
 			continue;
 		}
 		if (ptrace(PTRACE_GETREGS, tid, 0, regs) < 0)
@@ -653,7 +422,7 @@ static int pt_set_fpstate(struct context *ctx, const void *buf, size_t len)
 
 static int pt_interrupt(struct context *ctx)
 {
-	return syscall(SYS_tgkill, ctx->as->pid, ctx->tid, SIGURG) < 0 ? -errno : 0;
+	return syscall(SYS_tgkill, ctx->as->ctl.pid, ctx->tid, SIGURG) < 0 ? -errno : 0;
 }
 
 static void pt_set_owner(struct context *ctx, void *owner)
@@ -673,7 +442,7 @@ static size_t pt_fpstate_size(struct platform *p)
 
 static int pt_cpu_time(struct address_space *as, uint64_t *user_ns, uint64_t *total_ns)
 {
-	return platform_process_cpu_time(as->pid, user_ns, total_ns);
+	return platform_process_cpu_time(as->ctl.pid, user_ns, total_ns);
 }
 
 static const struct platform_ops ptrace_ops = {

@@ -12,6 +12,7 @@
  * jumps to the control thread's syscall instructions just makes a guest syscall). */
 #include "platform/platform.h"
 #include "platform/seccomp/layout.h"
+#include "platform/stub_control.h"
 
 #include <cpuid.h>
 #include <errno.h>
@@ -42,28 +43,17 @@
 _Static_assert(SC_STUB_BASE == 0x7ffbff000000ULL, "layout.h and stub_layout.h disagree");
 _Static_assert(SC_CODE >= STUB_BATCH + STUB_BATCH_SIZE, "the code page overlaps the batch page");
 
-extern char ward_stub_start[], ward_stub_syscall[], ward_stub_batch[], ward_stub_batch_ip[];
+extern char ward_stub_batch_ip[];
 extern char ward_sc_start[], ward_sc_end[], ward_sc_handler[], ward_sc_restorer[], ward_sc_clone[],
 	ward_sc_clone_ip[], ward_sc_write_ip[], ward_sc_futex_ip[], ward_sc_exit_ip[],
 	ward_sc_sigreturn_ip[], ward_sc_altstack_ip[], ward_sc_seccomp_ip[], ward_sc_entry[];
 
-#define STUB_MEMFD 3
 #define SA_RESTORER_FLAG 0x04000000
 #define SC_FP_XSTATE_MAGIC1 0x46505853u
 #define USER_CS 0x33
 #define USER_DS 0x2b
 /* How long a new thread may take to reach its first stop. */
 #define NEW_THREAD_TIMEOUT_MS 10000
-
-/* The batch page, as the ptrace platform's stub reads it. */
-struct stub_batch_op {
-	uint64_t nr, a[6];
-};
-#define STUB_BATCH_OPS ((STUB_BATCH_SIZE - 8) / sizeof(struct stub_batch_op))
-struct stub_batch {
-	uint64_t count;
-	struct stub_batch_op ops[STUB_BATCH_OPS];
-};
 
 /* The kernel's x86-64 signal frame pieces (arch/x86/include/uapi/asm/sigcontext.h). */
 struct k_sigcontext {
@@ -112,12 +102,7 @@ struct msg_slot {
 
 struct address_space {
 	struct sc_platform *sp;
-	pid_t pid; /* the control thread, traced */
-	bool dead; /* its exit has been collected: never signal the pid again */
-	arch_regs ctl_regs;
-	struct stub_batch *batch;
-	uint64_t batch_off;
-	int nrunning;
+	struct stub_control ctl; /* its control thread (traced), batch page, running count */
 	struct context *contexts;
 	struct msg_slot *slots;
 	int nslots;
@@ -143,11 +128,6 @@ struct context {
 static inline uint64_t code_addr(const char *sym)
 {
 	return SC_CODE + (uint64_t)(sym - ward_sc_start);
-}
-
-static inline uint64_t ptrace_code_addr(const char *sym)
-{
-	return STUB_BASE + (uint64_t)(sym - ward_stub_start);
 }
 
 static inline uint64_t slot_addr(int slot)
@@ -220,8 +200,8 @@ static void build_filter(struct sc_platform *sp)
 
 	/* The control thread's instructions (and the thread entry's seccomp): for a guest
 	 * thread, a syscall there is a guest syscall like any other, served by the sentry. */
-	rule(sp, ptrace_code_addr(ward_stub_syscall) + 2, SECCOMP_RET_TRAP, NULL, 0);
-	rule(sp, ptrace_code_addr(ward_stub_batch_ip), SECCOMP_RET_TRAP, NULL, 0);
+	rule(sp, stub_addr(ward_stub_syscall) + 2, SECCOMP_RET_TRAP, NULL, 0);
+	rule(sp, stub_addr(ward_stub_batch_ip), SECCOMP_RET_TRAP, NULL, 0);
 	rule(sp, code_addr(ward_sc_clone_ip), SECCOMP_RET_TRAP, NULL, 0);
 	rule(sp, code_addr(ward_sc_seccomp_ip), SECCOMP_RET_TRAP, NULL, 0);
 	const struct cond write_c[] = {{NR, SYS_write}, {ARG_LO(0), SC_EVENTFD}, {ARG_HI(0), 0},
@@ -276,119 +256,6 @@ static int filter_page_fill(struct sc_platform *sp)
 	return 0;
 }
 
-/* ---- the control thread (as on the ptrace platform) ------------------------------------ */
-
-static int wait_tid(pid_t tid, int *status)
-{
-	for (;;) {
-		pid_t r = waitpid(tid, status, __WALL);
-		if (r == tid)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return -errno;
-	}
-}
-
-/* Runs the control thread from r until it traps back (int3); r gets its registers then.
- * A process it forks goes to *new_pid. */
-static long run_control(struct address_space *as, arch_regs *r, pid_t *new_pid)
-{
-	int status;
-	if (as->dead)
-		return -ESRCH;
-	if (ptrace(PTRACE_SETREGS, as->pid, 0, r) < 0 || ptrace(PTRACE_CONT, as->pid, 0, 0) < 0)
-		return -errno;
-	for (;;) {
-		int err = wait_tid(as->pid, &status);
-		if (err < 0)
-			return err;
-		if (!WIFSTOPPED(status)) {
-			as->dead = true;
-			return -ECHILD;
-		}
-		int event = status >> 16;
-		if (event == PTRACE_EVENT_FORK) {
-			unsigned long msg = 0;
-			ptrace(PTRACE_GETEVENTMSG, as->pid, 0, &msg);
-			if (new_pid)
-				*new_pid = (pid_t)msg;
-			ptrace(PTRACE_CONT, as->pid, 0, 0);
-			continue;
-		}
-		if (event == 0 && WSTOPSIG(status) == SIGTRAP)
-			break;
-		siginfo_t si;
-		if (event == 0 && ptrace(PTRACE_GETSIGINFO, as->pid, 0, &si) == 0 && si.si_code > 0)
-			return -EFAULT; /* the control thread itself faulted */
-		ptrace(PTRACE_CONT, as->pid, 0, 0); /* a stray signal: discard it */
-	}
-	if (ptrace(PTRACE_GETREGS, as->pid, 0, r) < 0)
-		return -errno;
-	return 0;
-}
-
-static int flush_batch(struct address_space *as)
-{
-	if (!as->batch || as->batch->count == 0)
-		return 0;
-	uint64_t count = as->batch->count;
-	arch_regs r = as->ctl_regs;
-	r.rip = ptrace_code_addr(ward_stub_batch);
-	r.orig_rax = (uint64_t)-1;
-	long err = run_control(as, &r, NULL);
-	as->batch->count = 0;
-	if (err < 0)
-		return (int)err;
-	if (r.r14 != count)
-		return (long)r.rax < 0 && (long)r.rax > -4096 ? (int)r.rax : -EFAULT;
-	return 0;
-}
-
-/* One host syscall on the control thread at the instruction 'at', after what is queued. */
-static long control_syscall_at(struct address_space *as, uint64_t at, long nr, uint64_t a0,
-			       uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5,
-			       pid_t *new_pid)
-{
-	int err = flush_batch(as);
-	if (err < 0)
-		return err;
-	arch_regs r = as->ctl_regs;
-	r.rip = at;
-	r.rax = (uint64_t)nr;
-	r.orig_rax = (uint64_t)-1;
-	r.rdi = a0;
-	r.rsi = a1;
-	r.rdx = a2;
-	r.r10 = a3;
-	r.r8 = a4;
-	r.r9 = a5;
-	long e = run_control(as, &r, new_pid);
-	return e < 0 ? e : (long)r.rax;
-}
-
-static long control_syscall(struct address_space *as, long nr, uint64_t a0, uint64_t a1,
-			    uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
-{
-	return control_syscall_at(as, ptrace_code_addr(ward_stub_syscall), nr, a0, a1, a2, a3, a4,
-				  a5, NULL);
-}
-
-/* Queued while no guest thread of the stub runs (they run before one does), at once
- * otherwise, so that a running thread never sees a page the sentry has freed. */
-static long stub_op(struct address_space *as, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
-		    uint64_t a3, uint64_t a4, uint64_t a5)
-{
-	if (!as->batch || as->nrunning > 0)
-		return control_syscall(as, nr, a0, a1, a2, a3, a4, a5);
-	if (as->batch->count == STUB_BATCH_OPS) {
-		int err = flush_batch(as);
-		if (err < 0)
-			return err;
-	}
-	as->batch->ops[as->batch->count++] = (struct stub_batch_op){(uint64_t)nr, {a0, a1, a2, a3, a4, a5}};
-	return 0;
-}
-
 /* ---- stubs -------------------------------------------------------------------------- */
 
 struct k_sigaction {
@@ -397,171 +264,92 @@ struct k_sigaction {
 
 /* The factory: a fork of the sentry, confined, with the handlers installed (every stub
  * forked from it inherits them), nothing but fds 3 (memory file) and 4 (the eventfd). */
-static void __attribute__((noreturn)) factory_child(struct sc_platform *sp, pid_t parent)
+static void __attribute__((noreturn)) factory_child(void *arg, pid_t parent)
 {
-	sigset_t none;
-	setsid();
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(1);
-	for (int s = 1; s < NSIG; s++)
-		signal(s, SIG_DFL);
-	signal(SIGCHLD, SIG_IGN);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	struct sc_platform *sp = arg;
+	stub_child_detach(parent);
 	int fds[2] = {sp->base.memfd, sp->wake_fd};
 	int tmp0 = fcntl(fds[0], F_DUPFD_CLOEXEC, 16), tmp1 = fcntl(fds[1], F_DUPFD_CLOEXEC, 16);
 	if (tmp0 < 0 || tmp1 < 0 || dup2(tmp0, STUB_MEMFD) < 0 || dup2(tmp1, SC_EVENTFD) < 0)
 		_exit(1);
 	syscall(SYS_close_range, 0, STUB_MEMFD - 1, 0);
 	syscall(SYS_close_range, SC_EVENTFD + 1, ~0u, 0);
-	if (ptrace(PTRACE_TRACEME, 0, 0, 0) < 0)
-		_exit(1);
-	if (__rseq_size > 0) {
-		void *area = (char *)__builtin_thread_pointer() + __rseq_offset;
-		if (syscall(SYS_rseq, area, 32, 1 /* RSEQ_FLAG_UNREGISTER */, RSEQ_SIG) < 0 &&
-		    syscall(SYS_rseq, area, __rseq_size, 1, RSEQ_SIG) < 0 && errno != EINVAL)
-			_exit(1);
-	}
+	stub_child_trace_me();
 	struct k_sigaction act = {code_addr(ward_sc_handler), SA_SIGINFO | SA_ONSTACK | SA_RESTORER_FLAG,
 				  code_addr(ward_sc_restorer), ~0ull};
 	const int sigs[] = {SIGSYS, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGURG};
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if (syscall(SYS_rt_sigaction, sigs[i], &act, NULL, 8) < 0)
 			_exit(1);
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		_exit(1);
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &sp->ctl_filter) < 0)
-		_exit(1);
+	stub_child_confine(&sp->ctl_filter);
 	((void (*)(void))code_addr(ward_sc_entry))();
 	__builtin_unreachable();
-}
-
-static void kill_and_reap(pid_t pid)
-{
-	int status;
-	kill(pid, SIGKILL);
-	while (waitpid(pid, &status, __WALL) == pid && WIFSTOPPED(status))
-		;
 }
 
 static int factory_create(struct sc_platform *sp)
 {
 	struct address_space *as = calloc(1, sizeof(*as));
-	int status, err;
 	if (!as)
 		return -ENOMEM;
-	pid_t parent = getpid();
-	pid_t pid = fork();
-	if (pid < 0) {
-		free(as);
-		return -errno;
-	}
-	if (pid == 0)
-		factory_child(sp, parent);
 	as->sp = sp;
-	as->pid = pid;
-	err = wait_tid(pid, &status);
-	if (err < 0 || !WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP) {
-		err = err < 0 ? err : -ECHILD;
-		goto fail;
-	}
-	if (ptrace(PTRACE_SETOPTIONS, pid, 0,
-		   PTRACE_O_EXITKILL | PTRACE_O_TRACEFORK) < 0 ||
-	    ptrace(PTRACE_GETREGS, pid, 0, &as->ctl_regs) < 0) {
-		err = -errno;
-		goto fail;
+	int err = stub_factory_fork(factory_child, sp, &as->ctl);
+	if (err < 0) {
+		free(as);
+		return err;
 	}
 	/* Everything but the two code pages goes: the sentry's memory, vDSO, vvar. */
+	struct stub_control *c = &as->ctl;
 	const uint64_t keep_end = SC_CODE + SC_CODE_SIZE;
-	if (control_syscall(as, SYS_munmap, 0, STUB_BASE, 0, 0, 0, 0) < 0 ||
-	    control_syscall(as, SYS_munmap, STUB_BASE + STUB_SIZE, SC_CODE - STUB_BASE - STUB_SIZE, 0,
-			    0, 0, 0) < 0 ||
-	    control_syscall(as, SYS_munmap, keep_end, 0x7ffffffff000ULL - keep_end, 0, 0, 0, 0) < 0 ||
-	    control_syscall(as, SYS_mmap, SC_FILTER, SC_FILTER_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED,
-			    STUB_MEMFD, sp->filter_off) != (long)SC_FILTER) {
-		err = -EFAULT;
-		goto fail;
+	if (stub_control_syscall(c, SYS_munmap, 0, STUB_BASE, 0, 0, 0, 0, NULL) < 0 ||
+	    stub_control_syscall(c, SYS_munmap, STUB_BASE + STUB_SIZE, SC_CODE - STUB_BASE - STUB_SIZE,
+				 0, 0, 0, 0, NULL) < 0 ||
+	    stub_control_syscall(c, SYS_munmap, keep_end, 0x7ffffffff000ULL - keep_end, 0, 0, 0, 0,
+				 NULL) < 0 ||
+	    stub_control_syscall(c, SYS_mmap, SC_FILTER, SC_FILTER_SIZE, PROT_READ,
+				 MAP_SHARED | MAP_FIXED, STUB_MEMFD, sp->filter_off, NULL) != (long)SC_FILTER) {
+		stub_kill_and_reap(c->pid);
+		free(as);
+		return -EFAULT;
 	}
 	sp->factory = as;
 	return 0;
-fail:
-	kill_and_reap(pid);
-	free(as);
-	return err;
 }
 
 static int sc_new_address_space(struct platform *p, struct address_space **out)
 {
 	struct sc_platform *sp = (struct sc_platform *)p;
 	struct address_space *as = calloc(1, sizeof(*as));
-	int status, err;
-	void *batch;
 	if (!as)
 		return -ENOMEM;
-	if (!sp->factory || sp->factory->dead) {
+	if (!sp->factory || sp->factory->ctl.dead) {
 		free(as);
 		return -EAGAIN;
 	}
-	err = sp->mem.alloc(sp->mem.opaque, STUB_BATCH_SIZE, &as->batch_off, &batch);
+	as->sp = sp;
+	int err = stub_fork(&sp->factory->ctl, &sp->mem, PTRACE_O_EXITKILL, &as->ctl);
 	if (err < 0) {
 		free(as);
 		return err;
 	}
-	pid_t pid = 0;
-	long r = control_syscall_at(sp->factory, ptrace_code_addr(ward_stub_syscall), SYS_fork, 0, 0,
-				    0, 0, 0, 0, &pid);
-	if (r < 0 || pid <= 0) {
-		sp->mem.free(sp->mem.opaque, as->batch_off, STUB_BATCH_SIZE);
-		free(as);
-		return r < 0 ? (int)r : -ECHILD;
-	}
-	as->sp = sp;
-	as->pid = pid;
-	err = wait_tid(pid, &status);
-	if (err < 0 || !WIFSTOPPED(status)) {
-		err = err < 0 ? err : -ECHILD;
-		goto fail;
-	}
-	if (ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_EXITKILL) < 0 ||
-	    ptrace(PTRACE_GETREGS, pid, 0, &as->ctl_regs) < 0) {
-		err = -errno;
-		goto fail;
-	}
-	r = control_syscall(as, SYS_mmap, STUB_BATCH, STUB_BATCH_SIZE, PROT_READ,
-			    MAP_SHARED | MAP_FIXED, STUB_MEMFD, as->batch_off);
-	if (r != (long)STUB_BATCH) {
-		err = r < 0 ? (int)r : -EFAULT;
-		goto fail;
-	}
-	as->batch = batch;
 	as->next = sp->spaces;
 	sp->spaces = as;
 	*out = as;
 	return 0;
-fail:
-	kill_and_reap(pid);
-	sp->mem.free(sp->mem.opaque, as->batch_off, STUB_BATCH_SIZE);
-	free(as);
-	return err;
 }
 
 static int sc_map(struct address_space *as, uint64_t addr, uint64_t len, int prot, uint64_t off)
 {
-	long r = stub_op(as, SYS_mmap, addr, len, (uint64_t)prot, MAP_SHARED | MAP_FIXED, STUB_MEMFD, off);
-	if (r < 0 && r > -4096)
-		return (int)r;
-	return r == 0 || r == (long)addr ? 0 : -EFAULT;
+	return stub_map_memfile(&as->ctl, addr, len, prot, off);
 }
 
 static int sc_unmap(struct address_space *as, uint64_t addr, uint64_t len)
 {
-	return (int)stub_op(as, SYS_munmap, addr, len, 0, 0, 0, 0);
+	return (int)stub_op(&as->ctl, SYS_munmap, addr, len, 0, 0, 0, 0);
 }
 
 static int sc_protect(struct address_space *as, uint64_t addr, uint64_t len, int prot)
 {
-	return (int)stub_op(as, SYS_mprotect, addr, len, (uint64_t)prot, 0, 0, 0);
+	return (int)stub_op(&as->ctl, SYS_mprotect, addr, len, (uint64_t)prot, 0, 0, 0);
 }
 
 /* ---- the running list ---------------------------------------------------------------- */
@@ -570,7 +358,7 @@ static void run_add(struct context *ctx)
 {
 	struct sc_platform *sp = ctx->as->sp;
 	ctx->running = true;
-	ctx->as->nrunning++;
+	ctx->as->ctl.nrunning++;
 	ctx->run_next = NULL;
 	ctx->run_prev = sp->run_tail;
 	if (sp->run_tail)
@@ -586,7 +374,7 @@ static void run_remove(struct context *ctx)
 	if (!ctx->running)
 		return;
 	ctx->running = false;
-	ctx->as->nrunning--;
+	ctx->as->ctl.nrunning--;
 	if (ctx->run_prev)
 		ctx->run_prev->run_next = ctx->run_next;
 	else
@@ -786,7 +574,7 @@ static int sc_new_context(struct address_space *as, struct context **out)
 	memset(h, 0, SC_H_SIZE);
 	__atomic_store_n((uint32_t *)(h + SC_H_WAKE), 1, __ATOMIC_RELAXED);
 	__atomic_store_n((uint32_t *)(h + SC_H_SPIN), as->sp->spin, __ATOMIC_RELAXED);
-	long tid = control_syscall_at(as, code_addr(ward_sc_clone), SYS_clone,
+	long tid = stub_control_syscall_at(&as->ctl, code_addr(ward_sc_clone), SYS_clone,
 				      CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
 					      CLONE_SYSVSEM | CLONE_UNTRACED | CLONE_CHILD_SETTID |
 					      CLONE_CHILD_CLEARTID,
@@ -829,7 +617,7 @@ static void unlink_context(struct context *ctx)
 static void retire(struct context *ctx)
 {
 	struct address_space *as = ctx->as;
-	if (!as->dead)
+	if (!as->ctl.dead)
 		answer(ctx, SC_ACT_EXIT);
 	as->slots[ctx->slot].used = false;
 	gone_remove(ctx);
@@ -840,10 +628,10 @@ static void retire(struct context *ctx)
 static void sc_release_context(struct context *ctx)
 {
 	ctx->owner = NULL;
-	if (ctx->running && !ctx->as->dead) {
+	if (ctx->running && !ctx->as->ctl.dead) {
 		/* Running guest code: it exits at its next stop, which a kick brings soon. */
 		ctx->doomed = true;
-		syscall(SYS_tgkill, ctx->as->pid, ctx->tid, SIGURG);
+		syscall(SYS_tgkill, ctx->as->ctl.pid, ctx->tid, SIGURG);
 		return;
 	}
 	run_remove(ctx);
@@ -853,12 +641,9 @@ static void sc_release_context(struct context *ctx)
 static void sc_release_address_space(struct address_space *as)
 {
 	struct sc_platform *sp = as->sp;
-	if (!as->dead) {
-		kill(as->pid, SIGKILL);
-		int status;
-		while (waitpid(as->pid, &status, __WALL) == as->pid && WIFSTOPPED(status))
-			;
-		as->dead = true;
+	if (!as->ctl.dead) {
+		stub_kill_and_reap(as->ctl.pid);
+		as->ctl.dead = true;
 	}
 	while (as->contexts) {
 		struct context *ctx = as->contexts;
@@ -876,37 +661,26 @@ static void sc_release_address_space(struct address_space *as)
 	for (int i = 0; i < as->nslots; i++)
 		sp->mem.free(sp->mem.opaque, as->slots[i].off, SC_MSG_SIZE);
 	free(as->slots);
-	if (as->batch)
-		sp->mem.free(sp->mem.opaque, as->batch_off, STUB_BATCH_SIZE);
+	if (as->ctl.batch)
+		sp->mem.free(sp->mem.opaque, as->ctl.batch_off, STUB_BATCH_SIZE);
 	free(as);
-}
-
-/* As on the ptrace platform: a wake-up on another core costs far more than one on the
- * sentry's own on this kind of VM, so each stub thread is kept on the sentry's CPU (guest
- * threads then do not compute in parallel). Measured: see docs/design-notes.md. */
-static void bind_to_sentry_cpu(struct context *ctx)
-{
-	int cpu = sched_getcpu();
-	if (cpu < 0 || cpu == ctx->cpu)
-		return;
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(ctx->tid, sizeof(set), &set) == 0)
-		ctx->cpu = cpu;
 }
 
 static int sc_resume(struct context *ctx, const arch_regs *regs)
 {
 	struct address_space *as = ctx->as;
-	if (as->dead) {
+	if (as->ctl.dead) {
 		gone_push(ctx);
 		return 0;
 	}
-	int err = flush_batch(as);
+	int err = stub_flush_batch(&as->ctl);
 	if (err < 0)
 		return err;
-	bind_to_sentry_cpu(ctx);
+	/* As on the ptrace platform: a wake-up on another core costs far more than one on
+	 * the sentry's own on this kind of VM, so each stub thread is kept on the sentry's
+	 * CPU (guest threads then do not compute in parallel). Measured: see
+	 * docs/design-notes.md. */
+	stub_bind_to_sentry_cpu(ctx->tid, &ctx->cpu);
 	write_frame(ctx, regs);
 	run_add(ctx);
 	answer(ctx, SC_ACT_RETURN);
@@ -923,9 +697,9 @@ static void reap_stubs(struct sc_platform *sp)
 	while ((pid = waitpid(-1, &status, __WALL | WNOHANG)) > 0) {
 		struct address_space *as = NULL;
 		for (struct address_space *a = sp->spaces; a; a = a->next)
-			if (a->pid == pid)
+			if (a->ctl.pid == pid)
 				as = a;
-		if (!as && sp->factory && sp->factory->pid == pid)
+		if (!as && sp->factory && sp->factory->ctl.pid == pid)
 			as = sp->factory;
 		if (WIFSTOPPED(status)) {
 			ptrace(PTRACE_CONT, pid, 0, 0);
@@ -933,7 +707,7 @@ static void reap_stubs(struct sc_platform *sp)
 		}
 		if (!as)
 			continue;
-		as->dead = true;
+		as->ctl.dead = true;
 		for (struct context *c = as->contexts; c; c = c->next_in_as) {
 			if (c->running) {
 				run_remove(c);
@@ -1083,9 +857,9 @@ static int sc_set_fpstate(struct context *ctx, const void *buf, size_t len)
 
 static int sc_interrupt(struct context *ctx)
 {
-	if (ctx->as->dead)
+	if (ctx->as->ctl.dead)
 		return 0;
-	return syscall(SYS_tgkill, ctx->as->pid, ctx->tid, SIGURG) < 0 ? -errno : 0;
+	return syscall(SYS_tgkill, ctx->as->ctl.pid, ctx->tid, SIGURG) < 0 ? -errno : 0;
 }
 
 static void sc_set_owner(struct context *ctx, void *owner)
@@ -1105,11 +879,11 @@ static size_t sc_fpstate_size(struct platform *p)
 
 static int sc_cpu_time(struct address_space *as, uint64_t *user_ns, uint64_t *total_ns)
 {
-	if (as->dead) {
+	if (as->ctl.dead) {
 		*user_ns = *total_ns = 0;
 		return 0;
 	}
-	return platform_process_cpu_time(as->pid, user_ns, total_ns);
+	return platform_process_cpu_time(as->ctl.pid, user_ns, total_ns);
 }
 
 static const struct platform_ops seccomp_ops = {

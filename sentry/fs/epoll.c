@@ -328,7 +328,7 @@ static long do_epoll_create(struct task *t, int flags)
 		free(ep);
 		return -ENOMEM;
 	}
-	int fd = fdt_install(t->tg->fdt, f, 0, flags & EPOLL_CLOEXEC, fd_limit(t));
+	int fd = fdt_install(t->fdt, f, 0, flags & EPOLL_CLOEXEC, fd_limit(t));
 	file_put(f);
 	return fd;
 }

@@ -114,7 +114,7 @@ static long do_eventfd(struct task *t, unsigned initval, int flags)
 		free(e);
 		return -ENOMEM;
 	}
-	int fd = fdt_install(t->tg->fdt, f, 0, flags & EFD_CLOEXEC, fd_limit(t));
+	int fd = fdt_install(t->fdt, f, 0, flags & EFD_CLOEXEC, fd_limit(t));
 	file_put(f);
 	return fd;
 }

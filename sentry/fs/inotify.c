@@ -284,7 +284,7 @@ static long do_init(struct task *t, int flags)
 	bucket(NULL); /* makes the table */
 	state.ninstances++;
 	t->k->inotify = &state;
-	int fd = fdt_install(t->tg->fdt, f, 0, flags & IN_CLOEXEC, fd_limit(t));
+	int fd = fdt_install(t->fdt, f, 0, flags & IN_CLOEXEC, fd_limit(t));
 	file_put(f);
 	return fd;
 }
@@ -323,7 +323,7 @@ SYSCALL(inotify_add_watch)
 		return err;
 	struct dentry *d;
 	int wf = ((mask & IN_DONT_FOLLOW) ? 0 : WALK_FOLLOW) | ((mask & IN_ONLYDIR) ? WALK_DIRECTORY : 0);
-	if ((err = vfs_walk(t->tg->fs, NULL, path, wf, &d)) < 0)
+	if ((err = vfs_walk(t->fs, NULL, path, wf, &d)) < 0)
 		return err;
 	struct inode *ino = d->inode;
 	struct kstat st;

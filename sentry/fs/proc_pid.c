@@ -148,14 +148,16 @@ void proc_gen_status(struct gen *g, struct thread_group *tg, struct task *t)
 	char st = thread_state(tg, t);
 	int pid = t ? t->tid : tg->tgid;
 	gen_printf(g, "Name:\t%s\n", t ? task_comm(t) : tg->comm);
-	if (tg->fs)
-		gen_printf(g, "Umask:\t%04o\n", tg->fs->umask);
+	struct fs_ctx *fs = t ? t->fs : group_fs(tg);
+	struct fd_table *fdt = t ? t->fdt : group_fdt(tg);
+	if (fs)
+		gen_printf(g, "Umask:\t%04o\n", fs->umask);
 	gen_printf(g,
 		   "State:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n"
 		   "Uid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\nFDSize:\t%d\nGroups:\t\n"
 		   "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n",
 		   state_text(st), tg->tgid, pid, tg->parent ? tg->parent->tgid : 0, c->ruid, c->euid,
-		   c->suid, c->fsuid, c->rgid, c->egid, c->sgid, c->fsgid, tg->fdt ? tg->fdt->cap : 0,
+		   c->suid, c->fsuid, c->rgid, c->egid, c->sgid, c->fsgid, fdt ? fdt->cap : 0,
 		   tg->tgid, pid, tg->pgid, tg->sid);
 	if (tg->mm) {
 		struct mem_summary ms = mem_summary(k, tg->mm);
@@ -280,7 +282,7 @@ void proc_gen_maps(struct gen *g, struct thread_group *tg, bool smaps)
 		struct kstat st = {0};
 		if (v->file) {
 			struct dentry *d = v->file;
-			dentry_path(tg->fs ? tg->fs->root : k->root, d, path, sizeof(path));
+			dentry_path(group_fs(tg) ? group_fs(tg)->root : k->root, d, path, sizeof(path));
 			if (d->inode)
 				inode_getattr(d->inode, &st);
 		} else {
@@ -346,19 +348,19 @@ void proc_gen_limits(struct gen *g, struct thread_group *tg)
 	}
 }
 
-int proc_gen_fdinfo(struct gen *g, struct thread_group *tg, int fd)
+int proc_gen_fdinfo(struct gen *g, struct kernel *k, struct fd_table *fdt, int fd)
 {
-	struct file *f = tg->fdt ? fdt_get(tg->fdt, fd) : NULL;
+	struct file *f = fdt ? fdt_get(fdt, fd) : NULL;
 	if (!f)
 		return -ENOENT;
 	/* As F_GETFL shows them, plus O_CLOEXEC from the descriptor (Linux's seq_show). */
 	int flags = f->flags;
 	if (f->inode && (S_ISREG(f->inode->mode) || S_ISDIR(f->inode->mode)))
 		flags |= O_LARGEFILE;
-	if (tg->fdt->cloexec[fd])
+	if (fdt->cloexec[fd])
 		flags |= O_CLOEXEC;
 	gen_printf(g, "pos:\t%lld\nflags:\t0%o\nmnt_id:\t%d\nino:\t%llu\n", (long long)f->pos, flags,
-		   f->dentry ? proc_mount_id(tg->k, f->dentry) : 15,
+		   f->dentry ? proc_mount_id(k, f->dentry) : 15,
 		   (unsigned long long)(f->inode ? f->inode->ino : 0));
 	if (f->ops && f->ops->fdinfo) {
 		/* Sized as snprintf: a second call when the first did not fit (epoll items). */

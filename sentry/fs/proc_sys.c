@@ -357,7 +357,7 @@ static struct fs_style fs_style(struct superblock *sb)
 void proc_gen_mounts(struct gen *g, struct thread_group *tg, bool mountinfo)
 {
 	struct kernel *k = tg->k;
-	struct dentry *root = tg->fs ? tg->fs->root : k->root;
+	struct dentry *root = group_fs(tg) ? group_fs(tg)->root : k->root;
 	struct mount_list l = mounts_collect(k);
 	for (int i = 0; i < l.n; i++) {
 		struct mount_rec *m = &l.v[i];

@@ -201,6 +201,22 @@ static struct task *node_task(struct proc_node *n, struct thread_group *tg)
 	return proc_find_thread(tg, n->tid ? n->tid : tg->tgid);
 }
 
+/* The fd table and fs context a node shows: its thread's (task/<tid>/fd), or the leader's
+ * for /proc/<pid> as on Linux. NULL for a thread that has exited. */
+static struct fd_table *node_fdt(struct proc_node *n)
+{
+	struct thread_group *tg = node_tg(n);
+	struct task *t = tg ? node_task(n, tg) : NULL;
+	return t ? t->fdt : NULL;
+}
+
+static struct fs_ctx *node_fs(struct proc_node *n)
+{
+	struct thread_group *tg = node_tg(n);
+	struct task *t = tg ? node_task(n, tg) : NULL;
+	return t ? t->fs : NULL;
+}
+
 static int names_lookup(struct inode *dir, const struct proc_name *names, size_t count,
 			const char *name, struct inode **out)
 {
@@ -279,12 +295,12 @@ static int proc_lookup(struct inode *dir, const char *name, struct inode **out)
 		return names_lookup(dir, sys_vm_names, ARRAY_LEN(sys_vm_names), name, out);
 	case P_FD_DIR:
 	case P_FDINFO_DIR: {
-		tg = node_tg(pn);
-		if (!tg || !tg->fdt || num < 0 || !fdt_get(tg->fdt, num))
+		struct fd_table *fdt = node_fdt(pn);
+		if (!fdt || num < 0 || !fdt_get(fdt, num))
 			return -ENOENT;
 		bool link = pn->kind == P_FD_DIR;
 		*out = proc_inode(dir->sb, pn->k, link ? P_FD_LINK : P_FDINFO,
-				  link ? fd_link_mode(fdt_get(tg->fdt, num)) : S_IFREG | 0400, pn->tgid, pn->tid, num);
+				  link ? fd_link_mode(fdt_get(fdt, num)) : S_IFREG | 0400, pn->tgid, pn->tid, num);
 		return *out ? 0 : -ENOMEM;
 	}
 	default:
@@ -301,7 +317,8 @@ static bool proc_revalidate(struct inode *ino)
 	if (!tg)
 		return false;
 	if (pn->kind == P_FD_LINK || pn->kind == P_FDINFO) {
-		struct file *f = tg->fdt ? fdt_get(tg->fdt, pn->fd) : NULL;
+		struct fd_table *fdt = node_fdt(pn);
+		struct file *f = fdt ? fdt_get(fdt, pn->fd) : NULL;
 		/* the number may have been reused for a file open another way */
 		return f && (pn->kind == P_FDINFO || ino->mode == fd_link_mode(f));
 	}
@@ -314,8 +331,8 @@ static struct file *proc_magic_file(struct inode *ino)
 	struct proc_node *pn = ino->priv;
 	if (pn->kind != P_FD_LINK)
 		return NULL;
-	struct thread_group *tg = node_tg(pn);
-	struct file *f = tg && tg->fdt ? fdt_get(tg->fdt, pn->fd) : NULL;
+	struct fd_table *fdt = node_fdt(pn);
+	struct file *f = fdt ? fdt_get(fdt, pn->fd) : NULL;
 	if (f)
 		file_get(f);
 	return f;
@@ -374,12 +391,13 @@ static long proc_readlink(struct inode *ino, char *buf, size_t sz)
 	case P_CWD:
 	case P_ROOTLINK: {
 		char path[4096];
-		if (!(tg = node_tg(pn)) || !tg->mm || !tg->fs)
+		struct fs_ctx *fs = node_fs(pn);
+		if (!(tg = node_tg(pn)) || !tg->mm || !fs)
 			return -ENOENT; /* a zombie has neither */
-		struct dentry *d = pn->kind == P_EXE ? tg->mm->exe : pn->kind == P_CWD ? tg->fs->cwd : tg->fs->root;
+		struct dentry *d = pn->kind == P_EXE ? tg->mm->exe : pn->kind == P_CWD ? fs->cwd : fs->root;
 		if (!d)
 			return -ENOENT;
-		struct dentry *root = cur && cur->tg->fs ? cur->tg->fs->root : pn->k->root;
+		struct dentry *root = cur && cur->fs ? cur->fs->root : pn->k->root;
 		long n = dentry_path(root, d, path, sizeof(path));
 		return n < 0 ? n : copy_link(path, buf, sz);
 	}
@@ -454,7 +472,7 @@ static int generate(struct proc_node *pn, struct gen *g)
 		proc_gen_limits(g, tg);
 		break;
 	case P_FDINFO:
-		return proc_gen_fdinfo(g, tg, pn->fd);
+		return proc_gen_fdinfo(g, k, t ? t->fdt : NULL, pn->fd);
 	case P_MOUNTS:
 	case P_MOUNTINFO:
 		proc_gen_mounts(g, tg, pn->kind == P_MOUNTINFO);
@@ -670,12 +688,14 @@ static int proc_getdents(struct file *f, struct dirent_sink *sink)
 	case P_SYS_VM_DIR:
 		return names_getdents(f, sink, sys_vm_names, ARRAY_LEN(sys_vm_names), NULL, NULL, 0, 0);
 	case P_FD_DIR:
-	case P_FDINFO_DIR:
-		for (int i = 0; tg->fdt && i < tg->fdt->cap; i++)
-			if (tg->fdt->files[i])
+	case P_FDINFO_DIR: {
+		struct fd_table *fdt = node_fdt(pn);
+		for (int i = 0; fdt && i < fdt->cap; i++)
+			if (fdt->files[i])
 				pid_list_add(&l, i);
 		err = names_getdents(f, sink, NULL, 0, NULL, l.v, l.n, pn->kind == P_FD_DIR ? DT_LNK : DT_REG);
 		break;
+	}
 	default:
 		return -ENOTDIR;
 	}

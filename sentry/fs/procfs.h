@@ -35,7 +35,7 @@ void proc_gen_statm(struct gen *g, struct thread_group *tg);
 void proc_gen_maps(struct gen *g, struct thread_group *tg, bool smaps);
 void proc_gen_limits(struct gen *g, struct thread_group *tg);
 /* fdinfo/<fd>: -ENOENT when fd is not open. */
-int proc_gen_fdinfo(struct gen *g, struct thread_group *tg, int fd);
+int proc_gen_fdinfo(struct gen *g, struct kernel *k, struct fd_table *fdt, int fd);
 
 /* System-wide files. */
 void proc_gen_meminfo(struct gen *g, struct kernel *k);

@@ -718,7 +718,7 @@ static long open_peer(struct pty *p, struct task *t, uint64_t arg)
 	snprintf(path, sizeof(path), "/dev/pts/%d", p->index);
 	struct dentry *d = NULL;
 	struct inode *ino = NULL;
-	if (vfs_walk(t->tg->fs, NULL, path, 0, &d) == 0)
+	if (vfs_walk(t->fs, NULL, path, 0, &d) == 0)
 		ino = d->inode;
 	else
 		d = NULL;
@@ -734,7 +734,7 @@ static long open_peer(struct pty *p, struct task *t, uint64_t arg)
 		return err;
 	}
 	f->flags &= ~O_NOCTTY;
-	int fd = fdt_install(t->tg->fdt, f, 0, flags & O_CLOEXEC, (int)t->tg->rlim[RLIMIT_NOFILE].rlim_cur);
+	int fd = fdt_install(t->fdt, f, 0, flags & O_CLOEXEC, (int)t->tg->rlim[RLIMIT_NOFILE].rlim_cur);
 	file_put(f);
 	return fd;
 }

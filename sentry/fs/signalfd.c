@@ -182,7 +182,7 @@ SYSCALL(signalfd4)
 		free(sf);
 		return -ENOMEM;
 	}
-	fd = fdt_install(t->tg->fdt, f, 0, flags & SFD_CLOEXEC, fd_limit(t));
+	fd = fdt_install(t->fdt, f, 0, flags & SFD_CLOEXEC, fd_limit(t));
 	file_put(f);
 	return fd;
 }

@@ -149,7 +149,7 @@ SYSCALL(timerfd_create)
 		free(tf);
 		return -ENOMEM;
 	}
-	int fd = fdt_install(t->tg->fdt, f, 0, flags & TFD_CLOEXEC, fd_limit(t));
+	int fd = fdt_install(t->fdt, f, 0, flags & TFD_CLOEXEC, fd_limit(t));
 	file_put(f);
 	return fd;
 }

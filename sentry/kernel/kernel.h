@@ -121,8 +121,6 @@ struct thread_group {
 	struct list_head sibling;
 	struct list_head grave_link; /* on kernel.tg_graveyard once reaped */
 	struct mm *mm;
-	struct fd_table *fdt;
-	struct fs_ctx *fs;
 	struct sighand *sighand;
 	struct sigqueue shared;
 	struct creds cred;
@@ -159,6 +157,10 @@ struct task {
 	struct thread_group *tg;
 	struct context *ctx;
 	arch_regs regs;
+	/* Per thread as on Linux: shared by clone with CLONE_FILES / CLONE_FS (every pthread),
+	 * private after clone without them or unshare. NULL once the thread has exited. */
+	struct fd_table *fdt;
+	struct fs_ctx *fs;
 	enum task_state state;
 	struct list_head tg_link;
 	struct list_head runq_link;
@@ -200,6 +202,18 @@ struct task {
 	uint64_t start_ns; /* CLOCK_MONOTONIC when it was created (/proc stat) */
 	char comm[16];     /* a thread's own name; the leader's is its group's comm */
 };
+
+/* The fd table and fs context /proc/<pid> shows: its leader's, as on Linux (NULL once the
+ * leader thread has exited, even while other threads run). */
+static inline struct fd_table *group_fdt(struct thread_group *tg)
+{
+	return tg->leader ? tg->leader->fdt : NULL;
+}
+
+static inline struct fs_ctx *group_fs(struct thread_group *tg)
+{
+	return tg->leader ? tg->leader->fs : NULL;
+}
 
 /* A thread's name (prctl PR_SET_NAME, /proc/<pid>/task/<tid>/comm): the process's name
  * for its leader, else the thread's own. */

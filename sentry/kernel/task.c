@@ -82,11 +82,11 @@ int task_create_init(struct kernel *k, struct task **out)
 		return -ENOMEM;
 	tg->sighand = calloc(1, sizeof(*tg->sighand));
 	tg->exit_signal = SIGCHLD;
-	tg->fdt = fdt_new();
-	tg->fs = fs_ctx_new(k->root, k->root);
-	if (tg->fdt)
-		tg->fdt->lock_owner = tg;
-	if (!tg->sighand || !tg->fdt || !tg->fs)
+	struct fd_table *fdt = fdt_new();
+	struct fs_ctx *fs = fs_ctx_new(k->root, k->root);
+	if (fdt)
+		fdt->lock_owner = tg;
+	if (!tg->sighand || !fdt || !fs)
 		return -ENOMEM;
 	tg->sighand->refs = 1;
 	uid_t uid = getuid();
@@ -99,12 +99,14 @@ int task_create_init(struct kernel *k, struct task **out)
 		struct file *f = hostfd_file(k, k->host_stdio[fd], fl < 0 ? O_RDWR : fl & (O_ACCMODE | O_APPEND));
 		if (!f)
 			continue; /* closed on the host: closed in the guest too */
-		fdt_install_at(tg->fdt, fd, f, false, 3);
+		fdt_install_at(fdt, fd, f, false, 3);
 		file_put(f);
 	}
 	struct task *t = task_alloc(k, tg);
 	if (!t)
 		return -ENOMEM;
+	t->fdt = fdt;
+	t->fs = fs;
 	tg->tgid = t->tid;
 	tg->leader = t;
 	tg->pgid = tg->sid = tg->tgid;
@@ -124,6 +126,12 @@ static void task_detach(struct task *t)
 	list_del_init(&t->tg_link);
 	t->state = TASK_DEAD;
 	t->tg->nlive--;
+	/* Its files go now, as on Linux: a zombie leader holds none (/proc/<pid>/fd is
+	 * empty while its other threads run). */
+	fdt_put(t->fdt);
+	t->fdt = NULL;
+	fs_ctx_put(t->fs);
+	t->fs = NULL;
 	k->nlive_tasks--;
 	k->tasks[t->tid] = NULL;
 	/* Freed later: the syscall being served may still hold the pointer. A leader stays
@@ -258,10 +266,6 @@ static void thread_group_finish(struct thread_group *tg, int wait_status)
 	lock_release(NULL, tg);
 	mm_put(tg->mm);
 	tg->mm = NULL;
-	fdt_put(tg->fdt);
-	tg->fdt = NULL;
-	fs_ctx_put(tg->fs);
-	tg->fs = NULL;
 	if (tg == k->init) {
 		/* The sandbox's init is gone: like a pid namespace, everything else dies too. */
 		k->done = true;

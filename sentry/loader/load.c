@@ -43,7 +43,7 @@ static long file_pread(void *ctx, void *buf, size_t len, uint64_t off)
 static int open_exec(struct task *t, const char *path, struct file **out, struct dentry **dout)
 {
 	struct dentry *d;
-	int err = vfs_walk(t->tg->fs, NULL, path, WALK_FOLLOW, &d);
+	int err = vfs_walk(t->fs, NULL, path, WALK_FOLLOW, &d);
 	if (err < 0)
 		return err;
 	struct kstat st;
@@ -217,6 +217,7 @@ int loader_exec(struct task *t, const char *path, char *const argv_in[], int arg
 	struct exec_image x = {0};
 	struct mm *mm = NULL;
 	struct context *ctx = NULL;
+	struct fd_table *own_fdt = NULL;
 	uint8_t *stack = NULL;
 	int err;
 	int argc = argc_in;
@@ -348,6 +349,17 @@ int loader_exec(struct task *t, const char *path, char *const argv_in[], int arg
 	err = k->plat->ops->new_context(mm->as, &ctx);
 	if (err < 0)
 		goto out;
+	/* As Linux's begin_new_exec: a table still shared (clone with CLONE_FILES into
+	 * another process) is copied, so close-on-exec does not close the other's fds. */
+	if (t->fdt->refs > 1) {
+		own_fdt = fdt_clone(t->fdt);
+		if (!own_fdt) {
+			k->plat->ops->release_context(ctx);
+			err = -ENOMEM;
+			goto out;
+		}
+		own_fdt->lock_owner = t->tg;
+	}
 
 	/* Point of no return: switch the task over to the new image. */
 	mm->exe = x.dentry;
@@ -380,7 +392,11 @@ int loader_exec(struct task *t, const char *path, char *const argv_in[], int arg
 	r.orig_rax = (uint64_t)-1;
 	t->regs = r;
 
-	fdt_close_on_exec(t->tg->fdt);
+	if (own_fdt) {
+		fdt_put(t->fdt);
+		t->fdt = own_fdt;
+	}
+	fdt_close_on_exec(t->fdt);
 	for (int s = 0; s < WARD_NSIG; s++) {
 		struct ksigaction *act = &t->tg->sighand->action[s];
 		if (act->handler != (uint64_t)SIG_IGN)

@@ -114,13 +114,13 @@ static int unix_bind(struct sock *sk, struct task *t, const struct sockaddr_stor
 			return -ENOENT;
 		struct dentry *dir, *d;
 		const char *last;
-		if ((err = vfs_walk_parent(t->tg->fs, NULL, path, &dir, &last)) < 0)
+		if ((err = vfs_walk_parent(t->fs, NULL, path, &dir, &last)) < 0)
 			return err;
 		if (!last[0] || strchr(last, '/')) {
 			dentry_put(dir);
 			return -EEXIST;
 		}
-		err = vfs_create(dir, last, S_IFSOCK | (0777 & ~t->tg->fs->umask), NULL, &d);
+		err = vfs_create(dir, last, S_IFSOCK | (0777 & ~t->fs->umask), NULL, &d);
 		if (err == -EEXIST) {
 			dentry_put(dir);
 			return -EADDRINUSE;
@@ -169,7 +169,7 @@ static int unix_find(struct sock *sk, struct task *t, const struct sockaddr_stor
 		if (!path[0])
 			return -ENOENT;
 		struct dentry *d;
-		if ((err = vfs_walk(t->tg->fs, NULL, path, WALK_FOLLOW, &d)) < 0)
+		if ((err = vfs_walk(t->fs, NULL, path, WALK_FOLLOW, &d)) < 0)
 			return err;
 		struct kstat st;
 		inode_getattr(d->inode, &st);

@@ -21,7 +21,7 @@ static int resolve(struct task *t, int dirfd, uint64_t upath, int flags, struct 
 		return (int)err;
 	if (path[0] == 0) {
 		if (dirfd == AT_FDCWD) {
-			*out = t->tg->fs->cwd;
+			*out = t->fs->cwd;
 		} else {
 			struct file *f = fget(t, dirfd);
 			if (!f)
@@ -35,7 +35,7 @@ static int resolve(struct task *t, int dirfd, uint64_t upath, int flags, struct 
 	}
 	if ((err = at_start(t, dirfd, path, &start)) < 0)
 		return (int)err;
-	return vfs_walk(t->tg->fs, start, path, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : WALK_FOLLOW, out);
+	return vfs_walk(t->fs, start, path, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : WALK_FOLLOW, out);
 }
 
 /* What a change of attributes tells inotify, as Linux's fsnotify_change. */

@@ -80,7 +80,7 @@ static long open_tmpfile(struct task *t, struct dentry *start, const char *path,
 	if ((flags & (O_TMPFILE | O_CREAT)) != O_TMPFILE || (acc != O_WRONLY && acc != O_RDWR))
 		return -EINVAL;
 	struct dentry *dir, *d;
-	long err = vfs_walk(t->tg->fs, start, path, WALK_FOLLOW | WALK_DIRECTORY, &dir);
+	long err = vfs_walk(t->fs, start, path, WALK_FOLLOW | WALK_DIRECTORY, &dir);
 	if (err < 0)
 		return err;
 	struct kstat st;
@@ -90,7 +90,7 @@ static long open_tmpfile(struct task *t, struct dentry *start, const char *path,
 	if (err == 0 && di->sb->readonly)
 		err = -EROFS;
 	if (err == 0)
-		err = di->ops->tmpfile ? di->ops->tmpfile(di, mode & 07777 & ~t->tg->fs->umask,
+		err = di->ops->tmpfile ? di->ops->tmpfile(di, mode & 07777 & ~t->fs->umask,
 							 !(flags & O_EXCL), &ino)
 				       : -EOPNOTSUPP;
 	if (err < 0) {
@@ -108,7 +108,7 @@ static long open_tmpfile(struct task *t, struct dentry *start, const char *path,
 	dentry_put(d);
 	if (err < 0)
 		return err;
-	err = fdt_install(t->tg->fdt, f, 0, flags & O_CLOEXEC, fd_limit(t));
+	err = fdt_install(t->fdt, f, 0, flags & O_CLOEXEC, fd_limit(t));
 	file_put(f);
 	return err;
 }
@@ -123,7 +123,7 @@ static long do_openat(struct task *t, int dirfd, uint64_t upath, int flags, uint
 		return err;
 	if ((err = at_start(t, dirfd, path, &start)) < 0)
 		return err;
-	struct fs_ctx *fs = t->tg->fs;
+	struct fs_ctx *fs = t->fs;
 	if (flags & (O_TMPFILE & ~O_DIRECTORY))
 		return open_tmpfile(t, start, path, flags, mode);
 	if (flags & O_CREAT) {
@@ -224,7 +224,7 @@ static long do_openat(struct task *t, int dirfd, uint64_t upath, int flags, uint
 		file_put(f);
 		return -EROFS;
 	}
-	err = fdt_install(t->tg->fdt, f, 0, flags & O_CLOEXEC, fd_limit(t));
+	err = fdt_install(t->fdt, f, 0, flags & O_CLOEXEC, fd_limit(t));
 	if (err >= 0 && fsnotify_nwatches && !(flags & O_PATH))
 		fsnotify_file(f, IN_OPEN_);
 	file_put(f);
@@ -248,14 +248,14 @@ SYSCALL(creat)
 
 SYSCALL(close)
 {
-	return fdt_close(t->tg->fdt, (int)a[0]);
+	return fdt_close(t->fdt, (int)a[0]);
 }
 
 SYSCALL(close_range)
 {
 	unsigned first = (unsigned)a[0], last = (unsigned)a[1];
 	unsigned flags = (unsigned)a[2];
-	struct fd_table *fdt = t->tg->fdt;
+	struct fd_table *fdt = t->fdt;
 	if (first > last || (flags & ~(4u /* CLOSE_RANGE_CLOEXEC */ | 2u /* UNSHARE */)))
 		return -EINVAL;
 	for (unsigned fd = first; fd <= last && fd < (unsigned)fdt->cap; fd++) {
@@ -567,7 +567,7 @@ static int stat_at(struct task *t, int dirfd, uint64_t upath, int flags, struct 
 		return (int)err;
 	if (path[0] == 0) {
 		if (dirfd == AT_FDCWD)
-			return stat_dentry(t->tg->fs->cwd, false, st);
+			return stat_dentry(t->fs->cwd, false, st);
 		struct file *f = fget(t, dirfd);
 		if (!f)
 			return -EBADF;
@@ -576,7 +576,7 @@ static int stat_at(struct task *t, int dirfd, uint64_t upath, int flags, struct 
 	if ((err = at_start(t, dirfd, path, &start)) < 0)
 		return (int)err;
 	bool follow = !(flags & AT_SYMLINK_NOFOLLOW);
-	if ((err = vfs_walk(t->tg->fs, start, path, follow ? WALK_FOLLOW : 0, &d)) < 0)
+	if ((err = vfs_walk(t->fs, start, path, follow ? WALK_FOLLOW : 0, &d)) < 0)
 		return (int)err;
 	err = stat_dentry(d, follow, st);
 	dentry_put(d);
@@ -675,7 +675,7 @@ static long do_readlinkat(struct task *t, int dirfd, uint64_t upath, uint64_t ub
 	} else {
 		if ((err = at_start(t, dirfd, path, &start)) < 0)
 			return err;
-		if ((err = vfs_walk(t->tg->fs, start, path, 0, &d)) < 0)
+		if ((err = vfs_walk(t->fs, start, path, 0, &d)) < 0)
 			return err;
 	}
 	struct inode *ino = d->inode;
@@ -775,9 +775,9 @@ static long do_access(struct task *t, int dirfd, uint64_t upath, int mode, int f
 	if (path[0] == 0) {
 		if (!start && dirfd != AT_FDCWD)
 			return -EBADF;
-		d = start ? start : t->tg->fs->cwd;
+		d = start ? start : t->fs->cwd;
 		dentry_get(d);
-	} else if ((err = vfs_walk(t->tg->fs, start, path,
+	} else if ((err = vfs_walk(t->fs, start, path,
 				   (flags & AT_SYMLINK_NOFOLLOW) ? 0 : WALK_FOLLOW, &d)) < 0) {
 		return err;
 	}
@@ -812,7 +812,7 @@ SYSCALL(faccessat2)
 SYSCALL(getcwd)
 {
 	char buf[PATH_MAX];
-	struct fs_ctx *fs = t->tg->fs;
+	struct fs_ctx *fs = t->fs;
 	long n = dentry_path(fs->root, fs->cwd, buf, sizeof(buf));
 	if (n < 0)
 		return n;
@@ -835,7 +835,7 @@ static long set_cwd(struct task *t, struct dentry *d)
 		dentry_put(d);
 		return err;
 	}
-	struct fs_ctx *fs = t->tg->fs;
+	struct fs_ctx *fs = t->fs;
 	dentry_put(fs->cwd);
 	fs->cwd = d;
 	return 0;
@@ -848,7 +848,7 @@ SYSCALL(chdir)
 	long err = copy_path(t, a[0], path, false);
 	if (err < 0)
 		return err;
-	if ((err = vfs_walk(t->tg->fs, NULL, path, WALK_FOLLOW | WALK_DIRECTORY, &d)) < 0)
+	if ((err = vfs_walk(t->fs, NULL, path, WALK_FOLLOW | WALK_DIRECTORY, &d)) < 0)
 		return err;
 	return set_cwd(t, d);
 }
@@ -871,7 +871,7 @@ static long do_mkdirat(struct task *t, int dirfd, uint64_t upath, uint32_t mode)
 	long err = parent_and_name(t, dirfd, upath, &dir, name, NULL);
 	if (err < 0)
 		return err;
-	err = vfs_create(dir, name, S_IFDIR | (mode & 07777 & ~t->tg->fs->umask), NULL, &d);
+	err = vfs_create(dir, name, S_IFDIR | (mode & 07777 & ~t->fs->umask), NULL, &d);
 	dentry_put(dir);
 	if (err == 0)
 		dentry_put(d);
@@ -900,7 +900,7 @@ static long do_unlinkat(struct task *t, int dirfd, uint64_t upath, int flags)
 		return err;
 	if ((err = at_start(t, dirfd, path, &start)) < 0)
 		return err;
-	if ((err = vfs_walk_parent(t->tg->fs, start, path, &dir, &last)) < 0)
+	if ((err = vfs_walk_parent(t->fs, start, path, &dir, &last)) < 0)
 		return err;
 	char name[NAME_MAX + 1];
 	size_t len = strcspn(last, "/");
@@ -968,8 +968,8 @@ SYSCALL(symlink)
 
 SYSCALL(umask)
 {
-	uint32_t old = t->tg->fs->umask;
-	t->tg->fs->umask = (uint32_t)a[0] & 0777;
+	uint32_t old = t->fs->umask;
+	t->fs->umask = (uint32_t)a[0] & 0777;
 	return old;
 }
 
@@ -980,7 +980,7 @@ SYSCALL(dup)
 	struct file *f = fget(t, (int)a[0]);
 	if (!f)
 		return -EBADF;
-	return fdt_install(t->tg->fdt, f, 0, false, fd_limit(t));
+	return fdt_install(t->fdt, f, 0, false, fd_limit(t));
 }
 
 static long do_dup3(struct task *t, int oldfd, int newfd, int flags)
@@ -990,7 +990,7 @@ static long do_dup3(struct task *t, int oldfd, int newfd, int flags)
 		return -EBADF;
 	if (flags & ~O_CLOEXEC)
 		return -EINVAL;
-	return fdt_install_at(t->tg->fdt, newfd, f, flags & O_CLOEXEC, fd_limit(t));
+	return fdt_install_at(t->fdt, newfd, f, flags & O_CLOEXEC, fd_limit(t));
 }
 
 SYSCALL(dup2)
@@ -1124,7 +1124,7 @@ SYSCALL(flock)
 SYSCALL(fcntl)
 {
 	int fd = (int)a[0], cmd = (int)a[1];
-	struct fd_table *fdt = t->tg->fdt;
+	struct fd_table *fdt = t->fdt;
 	struct file *f = fget(t, fd);
 	if (!f)
 		return -EBADF;
@@ -1177,10 +1177,10 @@ SYSCALL(ioctl)
 		return -EBADF;
 	switch (cmd) {
 	case FIOCLEX:
-		t->tg->fdt->cloexec[(int)a[0]] = 1;
+		t->fdt->cloexec[(int)a[0]] = 1;
 		return 0;
 	case FIONCLEX:
-		t->tg->fdt->cloexec[(int)a[0]] = 0;
+		t->fdt->cloexec[(int)a[0]] = 0;
 		return 0;
 	case FIONBIO: {
 		int on;

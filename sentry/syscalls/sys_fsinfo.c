@@ -38,7 +38,7 @@ SYSCALL(statfs)
 	long err = copy_path(t, a[0], path, false);
 	if (err < 0)
 		return err;
-	if ((err = vfs_walk(t->tg->fs, NULL, path, WALK_FOLLOW, &d)) < 0)
+	if ((err = vfs_walk(t->fs, NULL, path, WALK_FOLLOW, &d)) < 0)
 		return err;
 	err = put_statfs(t, d->inode, a[1]);
 	dentry_put(d);

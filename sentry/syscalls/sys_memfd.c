@@ -55,7 +55,7 @@ SYSCALL(memfd_create)
 		seals = F_SEAL_EXEC;
 	if ((flags & (MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL)) && tmpfs_seals(f, false, 0) >= 0)
 		tmpfs_memfd_unseal(f, seals);
-	err = fdt_install(t->tg->fdt, f, 0, flags & MFD_CLOEXEC, fd_limit(t));
+	err = fdt_install(t->fdt, f, 0, flags & MFD_CLOEXEC, fd_limit(t));
 	file_put(f);
 	return err;
 }

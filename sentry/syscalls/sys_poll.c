@@ -21,18 +21,18 @@ SYSCALL(pipe2)
 	if (err < 0)
 		return err;
 	int fds[2];
-	fds[0] = fdt_install(t->tg->fdt, rd, 0, flags & O_CLOEXEC, fd_limit(t));
-	fds[1] = fds[0] < 0 ? fds[0] : fdt_install(t->tg->fdt, wr, 0, flags & O_CLOEXEC, fd_limit(t));
+	fds[0] = fdt_install(t->fdt, rd, 0, flags & O_CLOEXEC, fd_limit(t));
+	fds[1] = fds[0] < 0 ? fds[0] : fdt_install(t->fdt, wr, 0, flags & O_CLOEXEC, fd_limit(t));
 	file_put(rd);
 	file_put(wr);
 	if (fds[1] < 0) {
 		if (fds[0] >= 0)
-			fdt_close(t->tg->fdt, fds[0]);
+			fdt_close(t->fdt, fds[0]);
 		return fds[1];
 	}
 	if (copy_to_user(t->tg->mm, a[0], fds, sizeof(fds)) < 0) {
-		fdt_close(t->tg->fdt, fds[0]);
-		fdt_close(t->tg->fdt, fds[1]);
+		fdt_close(t->fdt, fds[0]);
+		fdt_close(t->fdt, fds[1]);
 		return -EFAULT;
 	}
 	return 0;

@@ -441,20 +441,6 @@ static struct thread_group *new_process(struct task *t, uint64_t flags, long *er
 		free(tg);
 		return NULL;
 	}
-	if (flags & CLONE_FILES) {
-		tg->fdt = p->fdt;
-		p->fdt->refs++;
-	} else {
-		tg->fdt = fdt_clone(p->fdt);
-		if (tg->fdt)
-			tg->fdt->lock_owner = tg;
-	}
-	if (flags & CLONE_FS) {
-		tg->fs = p->fs;
-		p->fs->refs++;
-	} else {
-		tg->fs = fs_ctx_clone(p->fs);
-	}
 	if (flags & CLONE_SIGHAND) {
 		tg->sighand = p->sighand;
 		p->sighand->refs++;
@@ -462,11 +448,8 @@ static struct thread_group *new_process(struct task *t, uint64_t flags, long *er
 		*tg->sighand = *p->sighand;
 		tg->sighand->refs = 1;
 	}
-	if (!tg->fdt || !tg->fs || !tg->sighand) {
+	if (!tg->sighand) {
 		mm_put(tg->mm);
-		fdt_put(tg->fdt);
-		fs_ctx_put(tg->fs);
-		sighand_put(tg->sighand);
 		free(tg);
 		*err = -ENOMEM;
 		return NULL;
@@ -483,6 +466,39 @@ static struct thread_group *new_process(struct task *t, uint64_t flags, long *er
 	return tg;
 }
 
+/* Undoes new_process for a clone that failed before its first task existed. */
+static void discard_new_process(struct thread_group *tg)
+{
+	list_del_init(&tg->sibling);
+	mm_put(tg->mm);
+	sighand_put(tg->sighand);
+	free(tg);
+}
+
+/* The new task's fd table and fs context: the caller's under CLONE_FILES / CLONE_FS, else
+ * copies. Threads too: Linux lets a thread have its own (clone without them, unshare). */
+static long clone_files(struct task *t, struct thread_group *tg, uint64_t flags, struct fd_table **fdt,
+			struct fs_ctx **fs)
+{
+	if (flags & CLONE_FILES) {
+		*fdt = t->fdt;
+		t->fdt->refs++;
+	} else if ((*fdt = fdt_clone(t->fdt))) {
+		(*fdt)->lock_owner = tg;
+	}
+	if (flags & CLONE_FS) {
+		*fs = t->fs;
+		t->fs->refs++;
+	} else {
+		*fs = fs_ctx_clone(t->fs);
+	}
+	if (*fdt && *fs)
+		return 0;
+	fdt_put(*fdt);
+	fs_ctx_put(*fs);
+	return -ENOMEM;
+}
+
 static long do_clone(struct task *t, uint64_t flags, uint64_t newsp, uint64_t ptid, uint64_t ctid,
 		     uint64_t tls, uint64_t pidfd_out)
 {
@@ -492,6 +508,8 @@ static long do_clone(struct task *t, uint64_t flags, uint64_t newsp, uint64_t pt
 				   CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID |
 				   CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | CLONE_VFORK | CLONE_PARENT |
 				   CLONE_DETACHED | CLONE_IO | CLONE_PIDFD;
+	if ((flags & CLONE_FS) && (flags & CLONE_NEWNS))
+		return -EINVAL; /* before the namespace flags are refused: Linux's order */
 	if (flags & ~supported) {
 		kernel_log("clone flags %#llx not supported", (unsigned long long)(flags & ~supported));
 		return -EINVAL;
@@ -505,25 +523,27 @@ static long do_clone(struct task *t, uint64_t flags, uint64_t newsp, uint64_t pt
 		return -EINVAL;
 	if ((flags & CLONE_PIDFD) && (thread || ((flags & CLONE_PARENT_SETTID) && !pidfd_out)))
 		return -EINVAL;
-	if (thread && (!(flags & CLONE_FS) || !(flags & CLONE_FILES)))
-		return -EINVAL; /* threads with their own fs or fd table: not served yet */
-
 	struct thread_group *tg = t->tg;
 	long err = 0;
 	if (!thread && !(tg = new_process(t, flags, &err)))
 		return err;
+	struct fd_table *fdt;
+	struct fs_ctx *fs;
+	if ((err = clone_files(t, tg, flags, &fdt, &fs)) < 0) {
+		if (!thread)
+			discard_new_process(tg);
+		return err;
+	}
 	struct task *c = task_alloc(k, tg);
 	if (!c) {
-		if (!thread) {
-			list_del_init(&tg->sibling);
-			mm_put(tg->mm);
-			fdt_put(tg->fdt);
-			fs_ctx_put(tg->fs);
-			sighand_put(tg->sighand);
-			free(tg);
-		}
+		fdt_put(fdt);
+		fs_ctx_put(fs);
+		if (!thread)
+			discard_new_process(tg);
 		return -EAGAIN;
 	}
+	c->fdt = fdt;
+	c->fs = fs;
 	if (!thread) {
 		tg->tgid = c->tid;
 		tg->leader = c;
@@ -560,7 +580,7 @@ static long do_clone(struct task *t, uint64_t flags, uint64_t newsp, uint64_t pt
 		struct file *pf;
 		int pfd = -ENOMEM;
 		if (pidfd_create(k, tg->tgid, 0, &pf) == 0) {
-			pfd = fdt_install(t->tg->fdt, pf, 0, true, fd_limit(t));
+			pfd = fdt_install(t->fdt, pf, 0, true, fd_limit(t));
 			file_put(pf);
 		}
 		int32_t v = pfd;
@@ -587,8 +607,58 @@ static long do_clone(struct task *t, uint64_t flags, uint64_t newsp, uint64_t pt
 
 SYSCALL(clone)
 {
-	/* x86-64 argument order: flags, newsp, parent_tid, child_tid, tls */
-	return do_clone(t, a[0], a[1], a[2], a[3], a[4], 0);
+	/* x86-64 argument order: flags, newsp, parent_tid, child_tid, tls. A thread's exit
+	 * signal is ignored here (Linux sets it to -1); only clone3 refuses one. */
+	uint64_t flags = a[0] & CLONE_THREAD ? a[0] & ~(uint64_t)CSIGNAL : a[0];
+	return do_clone(t, flags, a[1], a[2], a[3], a[4], 0);
+}
+
+/* unshare: the calling thread takes its own copy of what it shares (kernel/fork.c
+ * ksys_unshare). CLONE_THREAD, CLONE_SIGHAND and CLONE_VM can only be "unshared" when
+ * nothing shares them; namespaces are not served. */
+SYSCALL(unshare)
+{
+	uint64_t flags = a[0];
+	const uint64_t namespaces = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
+				    CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWCGROUP | CLONE_NEWTIME;
+	if (flags & ~(CLONE_THREAD | CLONE_FS | CLONE_SIGHAND | CLONE_VM | CLONE_FILES | CLONE_SYSVSEM |
+		      namespaces))
+		return -EINVAL;
+	if (flags & namespaces) {
+		kernel_log("unshare of namespaces %#llx not supported", (unsigned long long)(flags & namespaces));
+		return -EINVAL;
+	}
+	if (flags & CLONE_VM)
+		flags |= CLONE_SIGHAND;
+	if (flags & CLONE_SIGHAND)
+		flags |= CLONE_THREAD;
+	struct thread_group *tg = t->tg;
+	if ((flags & CLONE_THREAD) && tg->nlive > 1)
+		return -EINVAL;
+	if ((flags & (CLONE_SIGHAND | CLONE_VM)) && tg->sighand->refs > 1)
+		return -EINVAL;
+	if ((flags & CLONE_VM) && tg->mm->refs > 1)
+		return -EINVAL;
+	struct fd_table *fdt = NULL;
+	struct fs_ctx *fs = NULL;
+	if ((flags & CLONE_FILES) && t->fdt->refs > 1) {
+		if (!(fdt = fdt_clone(t->fdt)))
+			return -ENOMEM;
+		fdt->lock_owner = tg;
+	}
+	if ((flags & CLONE_FS) && t->fs->refs > 1 && !(fs = fs_ctx_clone(t->fs))) {
+		fdt_put(fdt);
+		return -ENOMEM;
+	}
+	if (fdt) {
+		fdt_put(t->fdt);
+		t->fdt = fdt;
+	}
+	if (fs) {
+		fs_ctx_put(t->fs);
+		t->fs = fs;
+	}
+	return 0;
 }
 
 SYSCALL(clone3)
@@ -976,7 +1046,7 @@ SYSCALL(pidfd_open)
 	int err = pidfd_create(t->k, pid, (int)flags, &f);
 	if (err < 0)
 		return err;
-	err = fdt_install(t->tg->fdt, f, 0, true, fd_limit(t));
+	err = fdt_install(t->fdt, f, 0, true, fd_limit(t));
 	file_put(f);
 	return err;
 }

@@ -36,7 +36,7 @@ static int install_sock(struct task *t, struct sock *sk, int flags)
 		sock_put(sk);
 		return -ENFILE;
 	}
-	int fd = fdt_install(t->tg->fdt, f, 0, flags & SOCK_CLOEXEC, fd_limit(t));
+	int fd = fdt_install(t->fdt, f, 0, flags & SOCK_CLOEXEC, fd_limit(t));
 	file_put(f);
 	return fd;
 }
@@ -90,12 +90,12 @@ SYSCALL(socketpair)
 	}
 	fds[1] = install_sock(t, s1, flags);
 	if (fds[1] < 0) {
-		fdt_close(t->tg->fdt, fds[0]);
+		fdt_close(t->fdt, fds[0]);
 		return fds[1];
 	}
 	if (copy_to_user(t->tg->mm, a[3], fds, sizeof(fds)) < 0) {
-		fdt_close(t->tg->fdt, fds[0]);
-		fdt_close(t->tg->fdt, fds[1]);
+		fdt_close(t->fdt, fds[0]);
+		fdt_close(t->fdt, fds[1]);
 		return -EFAULT;
 	}
 	return 0;
@@ -447,7 +447,7 @@ static int build_control(struct task *t, struct sock *sk, struct kmsg *m, uint64
 			fit = m->nfds;
 		int installed = 0;
 		for (int i = 0; i < fit; i++) {
-			int fd = fdt_install(t->tg->fdt, m->fds[i], 0, (flags & MSG_CMSG_CLOEXEC) != 0, fd_limit(t));
+			int fd = fdt_install(t->fdt, m->fds[i], 0, (flags & MSG_CMSG_CLOEXEC) != 0, fd_limit(t));
 			if (fd < 0)
 				break;
 			memcpy(buf + off + CMSG_LEN(0) + (size_t)i * sizeof(int), &fd, sizeof(fd));

@@ -9,7 +9,7 @@
 
 struct file *fget(struct task *t, int fd)
 {
-	return fdt_get(t->tg->fdt, fd);
+	return fdt_get(t->fdt, fd);
 }
 
 long copy_path(struct task *t, uint64_t uaddr, char *buf, bool allow_empty)
@@ -54,7 +54,7 @@ int parent_and_name(struct task *t, int dirfd, uint64_t upath, struct dentry **d
 		return (int)err;
 	if ((err = at_start(t, dirfd, path, &start)) < 0)
 		return (int)err;
-	if ((err = vfs_walk_parent(t->tg->fs, start, path, dir, &last)) < 0)
+	if ((err = vfs_walk_parent(t->fs, start, path, dir, &last)) < 0)
 		return (int)err;
 	size_t len = strcspn(last, "/");
 	if (len > NAME_MAX) {

@@ -82,7 +82,7 @@ static int target_path(struct task *t, uint64_t upath, bool follow, struct targe
 	long err = copy_path(t, upath, path, false);
 	if (err < 0)
 		return (int)err;
-	if ((err = vfs_walk(t->tg->fs, NULL, path, follow ? WALK_FOLLOW : 0, &out->d)) < 0)
+	if ((err = vfs_walk(t->fs, NULL, path, follow ? WALK_FOLLOW : 0, &out->d)) < 0)
 		return (int)err;
 	out->ino = out->d->inode;
 	return 0;

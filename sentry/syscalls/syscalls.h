@@ -54,7 +54,8 @@ unsigned file_poll(struct file *f, struct poll_table *pt);
 	X(getsockopt) X(flock) X(fsync) X(fdatasync) X(sync) X(syncfs) \
 	X(eventfd) X(eventfd2) X(timerfd_create) X(timerfd_settime) X(timerfd_gettime) X(signalfd) X(signalfd4) X(epoll_create) X(epoll_create1) X(epoll_ctl) X(epoll_wait) X(epoll_pwait) X(epoll_pwait2) \
 	X(fallocate) X(memfd_create) X(splice) X(tee) X(vmsplice) X(sendfile) X(inotify_init) X(inotify_init1) X(inotify_add_watch) X(inotify_rm_watch) \
-	X(socket) X(socketpair)
+	X(socket) X(socketpair) \
+	X(unshare)
 
 #define DECLARE(name) SYSCALL(name);
 SYSCALL_LIST(DECLARE)

@@ -274,8 +274,10 @@ static void timeouts(void)
 
 	wake_fd = p[1];
 	pthread_t th;
-	pthread_create(&th, NULL, late_writer, NULL);
+	/* t0 before the thread starts: its 50 ms sleep begins after t0 whatever the
+	 * scheduling. */
 	t0 = mono_ms();
+	pthread_create(&th, NULL, late_writer, NULL);
 	wait_show("infinite wait, written by a thread", ep, 8, -1);
 	BOOL("  waited >= 45 ms", mono_ms() - t0 >= 45);
 	pthread_join(th, NULL);

@@ -139,20 +139,31 @@ int main(void)
 	CHECK("sendfile bad in", sendfile(dst, -1, NULL, 1));
 	CHECK("sendfile to a read-only fd", sendfile(STDIN_FILENO, src, NULL, 1));
 
-	/* a blocking splice and tee wait for a writer */
+	/* a blocking splice and tee wait for a writer. The child's pauses make it likely that
+	 * the parent is already waiting; the go pipe makes "later" come only after the parent
+	 * took "late", so the counts do not depend on how the two are scheduled. */
+	int go[2];
+	pipe(go);
 	pid_t child = fork();
 	if (child == 0) {
+		char c;
+		close(go[1]);
 		usleep(50000);
 		write(p[1], "late", 4);
+		if (read(go[0], &c, 1) != 1)
+			_exit(1);
 		usleep(50000);
 		write(p[1], "later", 5);
 		_exit(0);
 	}
+	close(go[0]);
 	CHECK("tee waits for data", tee(p[0], q[1], 100, 0));
 	drain("q", q[0]);
 	lseek(dst, 0, SEEK_SET);
 	CHECK("splice takes it", splice(p[0], NULL, dst, NULL, 4, 0));
+	write(go[1], "g", 1);
 	CHECK("splice waits for more", splice(p[0], NULL, dst, NULL, 100, 0));
+	close(go[1]);
 	waitpid(child, NULL, 0);
 
 	/* copy_file_range */
