@@ -101,18 +101,22 @@ static void json_str(char *out, size_t cap, const char *s)
 	out[o] = '\0';
 }
 
-/* One JSON line per event to the audit file; without one, denials and limits are told
- * on stderr (the user's terminal). */
-static void audit(struct net_gofer *g, const char *event, uint32_t pid, const char *comm,
-		  const char *dest, const char *name, const char *addr, unsigned port,
-		  bool allowed, const char *reason, const struct conn *c)
+/* One JSON line per event to the audit file (count > 1: a line that stands for that
+ * many attempts, the sentry's summary of a flood); without one, denials and limits are
+ * told on stderr (the user's terminal). */
+static void audit_n(struct net_gofer *g, const char *event, uint32_t pid, const char *comm,
+		    const char *dest, const char *name, const char *addr, unsigned port,
+		    bool allowed, const char *reason, const struct conn *c, uint32_t count)
 {
 	char line[2048], jdest[600], jname[600], jcomm[200], ts[40];
 	if (g->audit_fd < 0) {
 		if (allowed)
 			return;
-		int n = snprintf(line, sizeof(line), "ward: network: %s %s denied (%s), pid %u (%s)\n",
-				 event, dest, reason, pid, comm);
+		char times[32] = "";
+		if (count > 1)
+			snprintf(times, sizeof(times), " %u times", count);
+		int n = snprintf(line, sizeof(line), "ward: network: %s %s denied (%s)%s, pid %u (%s)\n",
+				 event, dest, reason, times, pid, comm);
 		if (n > 0 && write(2, line, (size_t)n) < 0) {
 			/* nothing more can be done about it */
 		}
@@ -142,10 +146,30 @@ static void audit(struct net_gofer *g, const char *event, uint32_t pid, const ch
 	if (c)
 		n += snprintf(line + n, sizeof(line) - (size_t)n, ",\"bytes_out\":%llu,\"bytes_in\":%llu",
 			      (unsigned long long)c->bytes_out, (unsigned long long)c->bytes_in);
+	if (count > 1)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, ",\"attempts\":%u", count);
 	n += snprintf(line + n, sizeof(line) - (size_t)n, "}\n");
 	if (n > 0 && (size_t)n < sizeof(line) && write(g->audit_fd, line, (size_t)n) < 0) {
 		/* an unwritable audit file does not stop the sandbox */
 	}
+}
+
+static void audit(struct net_gofer *g, const char *event, uint32_t pid, const char *comm,
+		  const char *dest, const char *name, const char *addr, unsigned port,
+		  bool allowed, const char *reason, const struct conn *c)
+{
+	audit_n(g, event, pid, comm, dest, name, addr, port, allowed, reason, c, 1);
+}
+
+/* What the sentry refused itself: UDP to anything outside the sandbox. */
+static void do_denied(struct net_gofer *g, const struct net_msg *m)
+{
+	char addr_str[64], dest[80];
+	egress_addr_str(m->denied.addr, addr_str, sizeof(addr_str));
+	bool v6 = strchr(addr_str, ':') != NULL;
+	snprintf(dest, sizeof(dest), "%s%s%s:%u", v6 ? "[" : "", addr_str, v6 ? "]" : "", m->denied.port);
+	audit_n(g, "udp", m->denied.pid, m->denied.comm, dest, NULL, addr_str, m->denied.port, false,
+		"no UDP leaves the sandbox", NULL, m->denied.count);
 }
 
 /* ---- the channel ---- */
@@ -616,6 +640,8 @@ static void handle_chan(struct net_gofer *g)
 		close(fds[i]);
 	if (!err && m.op == NET_OP_RESOLVE && nfds == 0)
 		do_resolve(g, &m);
+	else if (!err && m.op == NET_OP_DENIED && nfds == 0)
+		do_denied(g, &m);
 	else if (!err && m.op == NET_OP_CONNECT)
 		reply_connect(g, m.tag, EINVAL);
 	/* Anything else from the sentry is dropped: it gets no answer it could wait on. */

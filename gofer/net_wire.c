@@ -49,6 +49,15 @@ int net_encode(void *buf, size_t cap, const struct net_msg *m)
 		gofer_put_bytes(&c, m->resolve.name, n);
 		break;
 	}
+	case NET_OP_DENIED:
+		gofer_put_bytes(&c, m->denied.addr, 16);
+		gofer_put_u16(&c, m->denied.port);
+		gofer_put_u8(&c, m->denied.proto);
+		gofer_put_u8(&c, 0);
+		gofer_put_u32(&c, m->denied.pid);
+		put_comm(&c, m->denied.comm);
+		gofer_put_u32(&c, m->denied.count);
+		break;
 	case NET_OP_CONNECT | NET_REPLY:
 	case NET_OP_RESET:
 		gofer_put_u32(&c, m->op == NET_OP_RESET ? m->reset.err : m->connect_rep.err);
@@ -114,6 +123,21 @@ int net_decode(const void *buf, size_t len, struct net_msg *m)
 				return -EPROTO;
 		memcpy(m->resolve.name, p, n);
 		m->resolve.name[n] = '\0';
+		break;
+	}
+	case NET_OP_DENIED: {
+		const uint8_t *a = gofer_get_bytes(&c, 16);
+		if (a)
+			memcpy(m->denied.addr, a, 16);
+		m->denied.port = gofer_get_u16(&c);
+		m->denied.proto = gofer_get_u8(&c);
+		if (gofer_get_u8(&c) != 0 || m->denied.proto != NET_PROTO_UDP)
+			return -EPROTO;
+		m->denied.pid = gofer_get_u32(&c);
+		get_comm(&c, m->denied.comm);
+		m->denied.count = gofer_get_u32(&c);
+		if (m->denied.count == 0)
+			return -EPROTO;
 		break;
 	}
 	case NET_OP_CONNECT | NET_REPLY:

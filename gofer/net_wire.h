@@ -13,6 +13,10 @@
  *	         rep: u16 rcode (0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN), u16 count, count x addr[16]
  *	RESET    event (net gofer to sentry, tag = the CONNECT's): u32 err, u32 rsv — the
  *	         connection ended abnormally (ECONNRESET, or the egress byte limit)
+ *	DENIED   event (sentry to net gofer, tag 0): u8 addr[16], u16 port, u8 proto (17:
+ *	         UDP), u8 rsv, u32 pid, comm[16], u32 count — outbound attempts the sentry
+ *	         refused itself (UDP never leaves the sandbox), for the audit log: count
+ *	         attempts, this one the last (rate-limited floods are summed up)
  *
  * The sentry never receives a descriptor: it makes the pipes itself and passes one end
  * of each; the net gofer relays between them and the host socket. */
@@ -26,6 +30,8 @@
 #define NET_OP_CONNECT 0x0040
 #define NET_OP_RESOLVE 0x0041
 #define NET_OP_RESET 0x0042
+#define NET_OP_DENIED 0x0043
+#define NET_PROTO_UDP 17
 #define NET_REPLY 0x8000u
 #define NET_MSG_MAX 1024u
 #define NET_COMM_LEN 16
@@ -52,6 +58,14 @@ struct net_msg {
 			char comm[NET_COMM_LEN + 1];
 			char name[256];
 		} resolve;
+		struct {
+			uint8_t addr[16];
+			uint16_t port;
+			uint8_t proto;
+			uint32_t pid;
+			char comm[NET_COMM_LEN + 1];
+			uint32_t count;
+		} denied;
 		struct { uint32_t err; } connect_rep, reset;
 		struct {
 			uint16_t rcode, count;

@@ -346,10 +346,11 @@ int sentry_main(int argc, char **argv)
 	k->plat->ops->set_owner(init->ctx, init);
 	k->fg_pgrp = init->tg->pgid;
 	task_make_runnable(init);
-	if (kernel_run(k) < 0)
+	int run_err = kernel_run(k);
+	net_egress_finish(k);
+	if (run_err < 0)
 		return 125;
 	if (k->term_signal)
-		fprintf(stderr, "ward: guest killed by signal %d (%s)\n", k->term_signal,
-			signal_name(k->term_signal));
+		kernel_log("guest killed by signal %d (%s)", k->term_signal, signal_name(k->term_signal));
 	return k->exit_code;
 }

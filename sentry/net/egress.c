@@ -41,6 +41,11 @@ struct net_chan {
 	struct list_head pending; /* struct net_pending */
 	struct list_head conns;   /* struct egress, connected or connecting */
 	bool dead;
+	/* Refused UDP attempts reported for the audit log (egress_report_denied). */
+	uint64_t denied_window; /* start of the current one-second window */
+	unsigned denied_lines;  /* reports sent in it */
+	struct net_msg denied_held; /* the latest unreported attempt; .denied.count: how many */
+	struct ktimer denied_flush;
 };
 
 struct egress {
@@ -453,6 +458,74 @@ static void chan_ready(struct host_watch *w)
 		}
 	}
 	chan_rearm(c);
+}
+
+/* ---- attempts the sentry refuses itself ---- */
+
+/* A flood (a guest sending UDP packets at an outside address in a loop) must neither
+ * fill the audit log nor the channel, which the sentry would then wait on: past this
+ * many reports a second, attempts are summed up in one report at the window's end. */
+#define DENIED_REPORTS_PER_SEC 10
+#define NSEC_PER_SEC 1000000000ull
+
+static void denied_send_held(struct net_chan *c)
+{
+	if (!c->denied_held.denied.count)
+		return;
+	if (!c->dead)
+		chan_send(c, &c->denied_held, NULL, 0);
+	c->denied_held.denied.count = 0;
+}
+
+static void denied_window_end(struct kernel *k, struct ktimer *tm)
+{
+	(void)k;
+	struct net_chan *c = container_of(tm, struct net_chan, denied_flush);
+	denied_send_held(c);
+	c->denied_window = now_ns();
+	c->denied_lines = 1;
+}
+
+void egress_report_denied(struct kernel *k, struct task *t, const struct sockaddr_in6 *dst)
+{
+	struct net_chan *c = chan_of(k);
+	if (!c)
+		return;
+	struct net_msg m = {.op = NET_OP_DENIED};
+	memcpy(m.denied.addr, &dst->sin6_addr, 16);
+	m.denied.port = ntohs(dst->sin6_port);
+	m.denied.proto = NET_PROTO_UDP;
+	if (t) {
+		m.denied.pid = (uint32_t)t->tg->tgid;
+		memcpy(m.denied.comm, t->tg->comm, strnlen(t->tg->comm, NET_COMM_LEN));
+	}
+	uint64_t now = now_ns();
+	if (now - c->denied_window >= NSEC_PER_SEC) {
+		if (c->denied_flush.armed)
+			timer_cancel(k, &c->denied_flush);
+		denied_send_held(c);
+		c->denied_window = now;
+		c->denied_lines = 0;
+	}
+	if (c->denied_lines < DENIED_REPORTS_PER_SEC) {
+		c->denied_lines++;
+		m.denied.count = 1;
+		chan_send(c, &m, NULL, 0);
+		return;
+	}
+	m.denied.count = c->denied_held.denied.count + 1;
+	c->denied_held = m;
+	if (!c->denied_flush.armed) {
+		c->denied_flush.fire = denied_window_end;
+		timer_arm(k, &c->denied_flush, c->denied_window + NSEC_PER_SEC);
+	}
+}
+
+void net_egress_finish(struct kernel *k)
+{
+	struct net_state *n = net_of(k);
+	if (n && n->chan)
+		denied_send_held(n->chan);
 }
 
 /* DNS (dns.c) sends its RESOLVE requests here; the pending entry carries d. */

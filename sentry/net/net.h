@@ -305,6 +305,11 @@ long dns_query(struct sock *sk, struct task *t, struct kmsg *m, const struct soc
 struct dns_pending;
 struct net_msg;
 int egress_resolve(struct kernel *k, struct dns_pending *d, const char *name, uint16_t qtype, struct task *t);
+/* Tells the net gofer's audit log of an outbound attempt the sentry refused itself (UDP
+ * to an outside address); rate-limited, floods are summed up. */
+void egress_report_denied(struct kernel *k, struct task *t, const struct sockaddr_in6 *dst);
+/* The sandbox is over: sends what is still held back for the audit log. */
+void net_egress_finish(struct kernel *k);
 void dns_answer(struct dns_pending *d, const struct net_msg *rep);
 /* The net gofer is gone: SERVFAIL. */
 void dns_abandon(struct dns_pending *d);

@@ -40,8 +40,10 @@ static int udp_connect(struct sock *sk, struct task *t, const struct sockaddr_st
 	int err = inet_route(sk, a, len, &dst);
 	if (err < 0)
 		return err;
-	if (err == ROUTE_OUT || (err == ROUTE_RESOLVER && ntohs(dst.sin6_port) != 53))
+	if (err == ROUTE_OUT || (err == ROUTE_RESOLVER && ntohs(dst.sin6_port) != 53)) {
+		egress_report_denied(sk->k, sk->k->current, &dst);
 		return -ENETUNREACH; /* no UDP leaves the sandbox, only DNS to its resolver */
+	}
 	if ((err = inet_autobind(sk, udp_table(sk), &dst)) < 0)
 		return err;
 	*in6_of(&sk->remote) = dst;
@@ -65,8 +67,10 @@ static long udp_sendmsg(struct sock *sk, struct task *t, struct kmsg *m)
 	if (m->addrlen) {
 		if ((err = inet_route(sk, &m->addr, m->addrlen, &dst)) < 0)
 			return err;
-		if (err == ROUTE_OUT || (err == ROUTE_RESOLVER && ntohs(dst.sin6_port) != 53))
+		if (err == ROUTE_OUT || (err == ROUTE_RESOLVER && ntohs(dst.sin6_port) != 53)) {
+			egress_report_denied(sk->k, t, &dst);
 			return -ENETUNREACH;
+		}
 	} else if (sk->state == SS_CONNECTED) {
 		dst = *in6_of(&sk->remote);
 	} else {

@@ -69,6 +69,20 @@ Test(net_wire, roundtrips)
 	x.reset.err = ECONNRESET;
 	roundtrip(&x, &o);
 	cr_assert_eq(o.reset.err, ECONNRESET);
+
+	struct net_msg d = {.op = NET_OP_DENIED};
+	memset(d.denied.addr, 0x33, 16);
+	d.denied.port = 53;
+	d.denied.proto = NET_PROTO_UDP;
+	d.denied.pid = 12;
+	d.denied.count = 990;
+	strcpy(d.denied.comm, "flood");
+	roundtrip(&d, &o);
+	cr_assert_eq(o.denied.port, 53);
+	cr_assert_eq(o.denied.pid, 12);
+	cr_assert_eq(o.denied.count, 990);
+	cr_assert_str_eq(o.denied.comm, "flood");
+	cr_assert_eq(memcmp(o.denied.addr, d.denied.addr, 16), 0);
 }
 
 Test(net_wire, hostile)
@@ -99,6 +113,15 @@ Test(net_wire, hostile)
 	cr_assert_eq(net_decode(buf, (size_t)len, &o), -EPROTO);
 	a.resolve_rep.count = NET_RESOLVE_MAX + 1;
 	cr_assert_lt(net_encode(buf, sizeof(buf), &a), 0);
+
+	struct net_msg d = {.op = NET_OP_DENIED, .denied = {.proto = NET_PROTO_UDP, .count = 1}};
+	len = net_encode(buf, sizeof(buf), &d);
+	cr_assert_eq(net_decode(buf, (size_t)len, &o), 0);
+	buf[12 + 18] = 6; /* a protocol other than UDP */
+	cr_assert_eq(net_decode(buf, (size_t)len, &o), -EPROTO);
+	buf[12 + 18] = NET_PROTO_UDP;
+	memset(buf + len - 4, 0, 4); /* a report of no attempt */
+	cr_assert_eq(net_decode(buf, (size_t)len, &o), -EPROTO);
 }
 
 Test(net_dns, query_and_answer)
