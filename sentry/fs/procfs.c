@@ -493,7 +493,11 @@ static int generate(struct proc_node *pn, struct gen *g)
 		/* idle: the CPU time nobody in the sandbox used */
 		uint64_t busy_ns = proc_busy_ns(k);
 		double idle = up * (k->ncpus > 0 ? k->ncpus : 1) - (double)busy_ns / 1e9;
-		gen_printf(g, "%.2f %.2f\n", up, idle > 0 ? idle : 0);
+		/* In hundredths rounded up: a sandbox is younger than a host ever is, and a
+		 * program read here in its first 5 ms must not see an uptime of 0.00. */
+		uint64_t up_cs = (now_ns() - k->boot_ns + 9999999) / 10000000;
+		gen_printf(g, "%llu.%02llu %.2f\n", (unsigned long long)(up_cs / 100),
+			   (unsigned long long)(up_cs % 100), idle > 0 ? idle : 0);
 		break;
 	}
 	case P_LOADAVG:
