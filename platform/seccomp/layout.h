@@ -46,6 +46,7 @@
 #define SC_H_TID 48	   /* u32: the thread's host tid, zeroed by the kernel at exit */
 #define SC_H_SLEEPING 52   /* u32: 1 = the stub waits in FUTEX_WAIT, answer with a wake */
 #define SC_H_SPIN 56	   /* u32: how many times the stub polls the state before sleeping */
+#define SC_H_YIELDS 60	   /* u32: then how many times it yields its CPU (to the sentry) */
 #define SC_H_SIZE 4096
 
 #define SC_IDLE 0

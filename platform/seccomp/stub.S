@@ -59,7 +59,21 @@ ward_sc_write_ip:
 	pause
 	dec %ecx
 	jmp 3b
-4:	mov $1, %eax
+	/* Then yield the CPU, which on the sentry's core (where stub threads are kept)
+	 * switches straight to the sentry if it is runnable: cheaper than a futex sleep
+	 * and wake-up. The count is in r12 since syscall clobbers rcx. */
+4:	mov SC_H_YIELDS(%rbx), %r12d
+8:	cmpl $SC_POSTED, SC_H_STATE(%rbx)
+	jne 6f
+	test %r12d, %r12d
+	jz 9f
+	dec %r12d
+	mov $24, %eax /* sched_yield() */
+	syscall
+	.globl ward_sc_yield_ip
+ward_sc_yield_ip:
+	jmp 8b
+9:	mov $1, %eax
 	xchg %eax, SC_H_SLEEPING(%rbx)
 5:	cmpl $SC_POSTED, SC_H_STATE(%rbx)
 	jne 6f
