@@ -24,10 +24,12 @@ const struct platform_kind *platform_kind_by_name(const char *name)
 
 const struct platform_kind *platform_default(const char **why)
 {
-	/* seccomp passes the same suite, but measured no faster than ptrace on the 2-core VM
-	 * it was built on (both are bound by two context switches per trap there). */
+	/* seccomp passes the same suite, but on the 2-core VM it was built on it measured on
+	 * par with ptrace, not faster overall (both are bound by two context switches per
+	 * trap there): ~10% faster per syscall, ~15% slower to fork and exec. */
 	*why = "ptrace is the reference platform, and seccomp, which passes the same tests, "
-	       "was measured no faster than it (docs/design-notes.md, Platform: seccomp)";
+	       "measured on par with it here: faster per system call, slower to fork and exec "
+	       "(bench/RESULTS.md; docs/design-notes.md, Platform: seccomp)";
 	return platform_kind_by_name("ptrace");
 }
 
