@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -26,7 +27,19 @@ struct hostfd {
 	int idx; /* which of the sentry's stdio fds */
 	bool pollable;
 	bool tty;
+	bool sock; /* not reopenable non-blocking (sandbox_stdio.c): MSG_DONTWAIT instead */
 };
+
+static ssize_t host_read(struct hostfd *h, void *buf, size_t len)
+{
+	return h->sock ? recv(h->fd, buf, len, MSG_DONTWAIT) : read(h->fd, buf, len);
+}
+
+static ssize_t host_write(struct hostfd *h, const void *buf, size_t len)
+{
+	/* MSG_NOSIGNAL: EPIPE is the guest's SIGPIPE (below), not the sentry's. */
+	return h->sock ? send(h->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) : write(h->fd, buf, len);
+}
 
 /* Job control on the console: a process of the console's session that is not in the
  * foreground group and touches the terminal gets SIGTTIN (read) or SIGTTOU (write, with
@@ -100,7 +113,7 @@ static long hostfd_read(struct file *f, struct task *t, void *buf, size_t len, u
 	if (h->pollable) {
 		struct pollfd p = {h->fd, POLLIN, 0};
 		while (poll(&p, 1, 0) > 0) {
-			ssize_t n = read(h->fd, buf, len);
+			ssize_t n = host_read(h, buf, len);
 			if (n >= 0)
 				return n;
 			if (errno == EAGAIN)
@@ -129,7 +142,7 @@ static long hostfd_write(struct file *f, struct task *t, const void *buf, size_t
 	if (t)
 		t->partial = 0; /* taken: the next buffer of a writev starts at its beginning */
 	while (done < len) {
-		ssize_t n = write(h->fd, (const char *)buf + done, len - done);
+		ssize_t n = host_write(h, (const char *)buf + done, len - done);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -322,6 +335,7 @@ struct file *hostfd_file(struct kernel *k, int hostfd, int flags)
 	h->idx = stdio_index(k, hostfd);
 	h->pollable = !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
 	h->tty = isatty(hostfd);
+	h->sock = S_ISSOCK(st.st_mode);
 	struct inode *ino = inode_new(&sb, &hostfd_inode_ops, st.st_mode, h);
 	if (!ino) {
 		free(h);

@@ -3,8 +3,9 @@
  * never the single-threaded sentry and with it every other guest process. So the sentry
  * gets open file descriptions of its own for pipes and terminals, opened through
  * /proc/self/fd with O_NONBLOCK: the user's descriptions (shared with the shell and the
- * other programs of a pipeline) keep their flags. Sockets cannot be reopened that way and
- * regular files never block; both stay as they are. Runs in the sentry's child, before it
+ * other programs of a pipeline) keep their flags. Sockets cannot be reopened that way (the
+ * sentry sends and receives on them with MSG_DONTWAIT instead) and regular files never
+ * block; both stay as they are. Runs in the sentry's child, before it
  * becomes the sentry (which opens no host file). */
 #include "tools/cli/sandbox_stdio.h"
 
