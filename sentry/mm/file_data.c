@@ -145,6 +145,7 @@ static int fill_chunk(struct file_data *d, uint64_t c)
 			return -EIO; /* storage was reserved for the whole file: cannot happen */
 		uint64_t stop = e->file_off + e->len < to ? e->file_off + e->len : to;
 		uint8_t *p = memfile_ptr(d->mf, e->memfile_off + (pos - e->file_off));
+		memfile_prepare_write(d->mf, e->memfile_off + (pos - e->file_off), stop - pos);
 		long n = d->source(d->source_ctx, pos, p, (size_t)(stop - pos));
 		if (n < 0)
 			return n >= -4095 ? (int)n : -EIO;

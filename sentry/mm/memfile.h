@@ -46,5 +46,8 @@ static inline void *memfile_ptr(struct memfile *mf, uint64_t off)
 {
 	return mf->base + off;
 }
+/* The sentry is about to write [off, off+len) (fresh pages, typically): allocates and
+ * maps them in one call rather than one page fault per page as the copy goes. */
+void memfile_prepare_write(struct memfile *mf, uint64_t off, uint64_t len);
 
 #endif

@@ -24,6 +24,7 @@ static void copy_populated(struct memfile *mf, uint64_t src, uint64_t dst, uint6
 			return; /* the rest is a hole: the destination reads as zero already */
 		off_t hole = lseek(mf->fd, data, SEEK_HOLE);
 		uint64_t stop = hole < 0 || (uint64_t)hole > end ? end : (uint64_t)hole;
+		memfile_prepare_write(mf, dst + ((uint64_t)data - src), stop - (uint64_t)data);
 		memcpy(memfile_ptr(mf, dst + ((uint64_t)data - src)), memfile_ptr(mf, (uint64_t)data),
 		       stop - (uint64_t)data);
 		cur = stop;
