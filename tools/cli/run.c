@@ -139,6 +139,18 @@ static pid_t spawn_role(char *const argv[], const int *keep, int nkeep, bool sen
 
 static volatile sig_atomic_t termination;
 
+/* How long ward waits, after the sentry, for the gofer to exit by itself, in polls
+ * GOFER_EXIT_POLL_US apart (2 s in all; it normally takes well under a millisecond). */
+#define GOFER_EXIT_POLL_US 100
+#define GOFER_EXIT_POLLS 20000
+
+static void report_gofer_death(int st)
+{
+	if (WIFSIGNALED(st))
+		fprintf(stderr, "ward: the gofer died (signal %d: %s); file access failed\n",
+			WTERMSIG(st), strsignal(WTERMSIG(st)));
+}
+
 static void on_termination(int sig)
 {
 	termination = sig;
@@ -469,9 +481,7 @@ int cli_run(int argc, char **argv)
 		} else if (p == gpid) {
 			gofer_done = true;
 			gstatus = st;
-			if (WIFSIGNALED(st))
-				fprintf(stderr, "ward: the gofer died (signal %d: %s); file access failed\n",
-					WTERMSIG(st), strsignal(WTERMSIG(st)));
+			report_gofer_death(st);
 		}
 	}
 	if (npid > 0) {
@@ -483,6 +493,20 @@ int cli_run(int argc, char **argv)
 		kill(gpid, SIGKILL);
 		waitpid(gpid, NULL, 0);
 		return 128 + termination;
+	}
+	/* The gofer exits by itself once the sentry's end of its socket closes. It may also
+	 * have died under the guest and not be reaped yet: a killed process closes its files
+	 * (the sentry sees EIO at once) well before it becomes a zombie (its mount namespace
+	 * is torn down in between), so the sentry can be reaped first. Wait for it, bounded. */
+	for (int i = 0; !gofer_done && i < GOFER_EXIT_POLLS; i++) {
+		int st;
+		if (waitpid(gpid, &st, WNOHANG) == gpid) {
+			gofer_done = true;
+			gstatus = st;
+			report_gofer_death(st);
+		} else {
+			usleep(GOFER_EXIT_POLL_US);
+		}
 	}
 	if (WIFEXITED(status)) {
 		code = WEXITSTATUS(status);
