@@ -12,6 +12,7 @@
  * jumps to the control thread's syscall instructions just makes a guest syscall). */
 #include "platform/platform.h"
 #include "platform/seccomp/layout.h"
+#include "platform/x86_sigframe.h"
 #include "platform/stub_control.h"
 
 #include <cpuid.h>
@@ -50,28 +51,8 @@ extern char ward_sc_start[], ward_sc_end[], ward_sc_handler[], ward_sc_restorer[
 	ward_sc_yield_ip[];
 
 #define SA_RESTORER_FLAG 0x04000000
-#define SC_FP_XSTATE_MAGIC1 0x46505853u
-#define USER_CS 0x33
-#define USER_DS 0x2b
 /* How long a new thread may take to reach its first stop. */
 #define NEW_THREAD_TIMEOUT_MS 10000
-
-/* The kernel's x86-64 signal frame pieces (arch/x86/include/uapi/asm/sigcontext.h). */
-struct k_sigcontext {
-	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
-	uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
-	uint16_t cs, gs, fs, ss;
-	uint64_t err, trapno, oldmask, cr2, fpstate;
-	uint64_t reserved1[8];
-};
-struct k_ucontext {
-	uint64_t uc_flags, uc_link;
-	uint64_t ss_sp;
-	int32_t ss_flags, pad;
-	uint64_t ss_size;
-	struct k_sigcontext mc;
-	uint64_t sigmask;
-};
 
 struct sc_platform {
 	struct platform base;
@@ -436,7 +417,7 @@ static bool read_frame(struct context *ctx, arch_regs *regs, int *signo, siginfo
 	memcpy(&uc, area + (uctx - base), sizeof(uc));
 	memcpy(info, area + (inf - base), sizeof(*info));
 	ctx->uctx_off = uctx - base;
-	const struct k_sigcontext *m = &uc.mc;
+	const struct k_sigcontext *m = &uc.uc_mcontext;
 	memset(regs, 0, sizeof(*regs));
 	regs->r8 = m->r8, regs->r9 = m->r9, regs->r10 = m->r10, regs->r11 = m->r11;
 	regs->r12 = m->r12, regs->r13 = m->r13, regs->r14 = m->r14, regs->r15 = m->r15;
@@ -456,7 +437,7 @@ static bool read_frame(struct context *ctx, arch_regs *regs, int *signo, siginfo
 	uint32_t sw[5];
 	memcpy(sw, area + (fp - base) + 464, sizeof(sw));
 	size_t len = 512;
-	if (sw[0] == SC_FP_XSTATE_MAGIC1 && sw[4] >= 576 && sw[4] <= ARCH_FPSTATE_MAX && fp + sw[4] <= hi)
+	if (sw[0] == WARD_FP_XSTATE_MAGIC1 && sw[4] >= 576 && sw[4] <= ARCH_FPSTATE_MAX && fp + sw[4] <= hi)
 		len = sw[4];
 	memcpy(ctx->fp, area + (fp - base), len);
 	ctx->fp_off = fp - base;
@@ -480,7 +461,7 @@ static void write_frame(struct context *ctx, const arch_regs *r)
 {
 	uint8_t *area = ctx->as->slots[ctx->slot].view;
 	struct k_sigcontext m;
-	uint8_t *mp = area + ctx->uctx_off + offsetof(struct k_ucontext, mc);
+	uint8_t *mp = area + ctx->uctx_off + offsetof(struct k_ucontext, uc_mcontext);
 	memcpy(&m, mp, sizeof(m));
 	m.r8 = r->r8, m.r9 = r->r9, m.r10 = r->r10, m.r11 = r->r11;
 	m.r12 = r->r12, m.r13 = r->r13, m.r14 = r->r14, m.r15 = r->r15;
@@ -491,7 +472,7 @@ static void write_frame(struct context *ctx, const arch_regs *r)
 	m.fpstate = slot_addr(ctx->slot) + ctx->fp_off;
 	memcpy(mp, &m, sizeof(m));
 	uint64_t none = 0; /* the guest's signal mask is the sentry's business: none on the host */
-	memcpy(area + ctx->uctx_off + offsetof(struct k_ucontext, sigmask), &none, sizeof(none));
+	memcpy(area + ctx->uctx_off + offsetof(struct k_ucontext, uc_sigmask), &none, sizeof(none));
 	__atomic_store_n(hdr64(ctx, SC_H_FSBASE), r->fs_base, __ATOMIC_RELAXED);
 	__atomic_store_n(hdr64(ctx, SC_H_GSBASE), r->gs_base, __ATOMIC_RELAXED);
 	if (ctx->fp_dirty && ctx->fp_frame_len) {

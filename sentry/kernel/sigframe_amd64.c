@@ -3,54 +3,19 @@
  * then struct rt_sigframe {pretcode, ucontext, siginfo}, with rsp ≡ 8 (mod 16) as if the
  * handler had been called. */
 #include "sentry/kernel/sigframe.h"
+#include "platform/x86_sigframe.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
-#define WARD_FP_XSTATE_MAGIC1 0x46505853u
 #define WARD_FP_XSTATE_MAGIC2 0x46505845u
 #define UC_FP_XSTATE 0x1
 #define UC_SIGCONTEXT_SS 0x2
 #define UC_STRICT_RESTORE_SS 0x4
-#define USER_CS 0x33
-#define USER_DS 0x2b
 /* Flags a sigreturn may change (arch/x86/kernel/signal.c FIX_EFLAGS). */
 #define FIX_EFLAGS 0x40dd5u
-
-struct k_sigcontext {
-	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
-	uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
-	uint16_t cs, gs, fs, ss;
-	uint64_t err, trapno, oldmask, cr2, fpstate;
-	uint64_t reserved1[8];
-};
-
-struct k_stack {
-	uint64_t ss_sp;
-	int32_t ss_flags;
-	int32_t pad;
-	uint64_t ss_size;
-};
-
-struct k_ucontext {
-	uint64_t uc_flags;
-	uint64_t uc_link;
-	struct k_stack uc_stack;
-	struct k_sigcontext uc_mcontext;
-	uint64_t uc_sigmask;
-};
-
-struct k_rt_sigframe {
-	uint64_t pretcode;
-	struct k_ucontext uc;
-	siginfo_t info;
-};
-
-_Static_assert(sizeof(struct k_sigcontext) == 256, "sigcontext layout");
-_Static_assert(sizeof(siginfo_t) == 128, "siginfo layout");
-_Static_assert(offsetof(struct k_rt_sigframe, info) == 312, "rt_sigframe layout");
 
 static bool on_altstack(const struct task *t, uint64_t sp)
 {

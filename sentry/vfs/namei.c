@@ -37,8 +37,7 @@ bool dentry_subtree_has_mount(const struct dentry *top)
 	}
 }
 
-/* Unhooks one childless dentry from its parent, as unlink does. */
-static void drop_leaf(struct dentry *c)
+static void unhook(struct dentry *c)
 {
 	for (struct dentry **pp = &c->parent->children; *pp; pp = &(*pp)->next_sibling) {
 		if (*pp == c) {
@@ -47,6 +46,13 @@ static void drop_leaf(struct dentry *c)
 		}
 	}
 	c->next_sibling = NULL;
+}
+
+/* Takes a dentry whose name is gone out of the tree: whoever holds it (an open file, a
+ * cwd) keeps the old inode, as on Linux; a new file of the same name gets a new dentry. */
+static void drop_leaf(struct dentry *c)
+{
+	unhook(c);
 	dentry_mark_deleted(c);
 	dentry_get(c);
 	dentry_put(c); /* frees it now if nobody holds it */
@@ -165,33 +171,11 @@ int vfs_unlink(struct dentry *dir, const char *name, bool is_dir)
 		fsnotify_inode(c->inode, IN_ATTRIB_); /* its link count changed */
 	if (c) {
 		c->last_link = last;
-		/* The name is gone but whoever holds the dentry (an open file, a cwd) keeps
-		 * the old inode, as on Linux; a new file of the same name gets a new dentry. */
-		for (struct dentry **pp = &dir->children; *pp; pp = &(*pp)->next_sibling) {
-			if (*pp == c) {
-				*pp = c->next_sibling;
-				break;
-			}
-		}
-		c->next_sibling = NULL;
-		dentry_mark_deleted(c);
-		dentry_get(c);
-		dentry_put(c); /* frees it now if nobody holds it */
+		drop_leaf(c);
 	}
 	if (fsnotify_nwatches)
 		fsnotify_name(di, name, NULL, IN_DELETE_ | (victim_dir ? 0x40000000u /* IN_ISDIR */ : 0), 0);
 	return 0;
-}
-
-static void unhook(struct dentry *c)
-{
-	for (struct dentry **pp = &c->parent->children; *pp; pp = &(*pp)->next_sibling) {
-		if (*pp == c) {
-			*pp = c->next_sibling;
-			break;
-		}
-	}
-	c->next_sibling = NULL;
 }
 
 static void hook(struct dentry *dir, struct dentry *c)
