@@ -377,10 +377,11 @@ long gofer_write(struct gofer_client *c, uint32_t fid, uint64_t off, const void 
 	return rep.write.count;
 }
 
-int gofer_mkdir(struct gofer_client *c, uint32_t dir_fid, const char *name, uint32_t mode,
-		uint32_t *fid_out, struct gofer_stat *st_out)
+/* MKDIR and MKSOCK share their request (a name and a mode). */
+static int make_node(struct gofer_client *c, uint16_t op, uint32_t dir_fid, const char *name,
+		     uint32_t mode, uint32_t *fid_out, struct gofer_stat *st_out)
 {
-	struct gofer_req req = { .op = GOFER_OP_MKDIR, .fid = dir_fid };
+	struct gofer_req req = { .op = op, .fid = dir_fid };
 	int err = copy_name(req.mkdir.name, name);
 
 	if (err)
@@ -391,18 +392,16 @@ int gofer_mkdir(struct gofer_client *c, uint32_t dir_fid, const char *name, uint
 	return call_new_fid(c, &req, fid_out, st_out);
 }
 
+int gofer_mkdir(struct gofer_client *c, uint32_t dir_fid, const char *name, uint32_t mode,
+		uint32_t *fid_out, struct gofer_stat *st_out)
+{
+	return make_node(c, GOFER_OP_MKDIR, dir_fid, name, mode, fid_out, st_out);
+}
+
 int gofer_mksock(struct gofer_client *c, uint32_t dir_fid, const char *name, uint32_t mode,
 		 uint32_t *fid_out, struct gofer_stat *st_out)
 {
-	struct gofer_req req = { .op = GOFER_OP_MKSOCK, .fid = dir_fid };
-	int err = copy_name(req.mkdir.name, name);
-
-	if (err)
-		return err;
-	if (mode > GOFER_MODE_MAX)
-		return -EINVAL;
-	req.mkdir.mode = mode;
-	err = call_new_fid(c, &req, fid_out, st_out);
+	int err = make_node(c, GOFER_OP_MKSOCK, dir_fid, name, mode, fid_out, st_out);
 	if (err == 0 && (st_out->mode & S_IFMT) != S_IFSOCK) {
 		gofer_clunk(c, *fid_out);
 		return broken(c, EPROTO);

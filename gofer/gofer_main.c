@@ -141,11 +141,7 @@ static int seccomp_install(int sock, int helper)
 		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mknodat), 1,
 				       SCMP_A2(SCMP_CMP_MASKED_EQ, S_IFMT, S_IFSOCK));
 	if (!err)
-		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
-				       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	if (!err)
-		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
-				       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+		err = gofer_allow_data_mappings(ctx);
 	if (!err)
 		err = seccomp_load(ctx);
 	seccomp_release(ctx);

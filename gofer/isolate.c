@@ -11,10 +11,12 @@
 #include <linux/capability.h>
 #include <linux/openat2.h>
 #include <sched.h>
+#include <seccomp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -550,4 +552,15 @@ int gofer_drop_capabilities(void)
 int gofer_drop_all_capabilities(void)
 {
 	return drop_capabilities_but(0);
+}
+
+int gofer_allow_data_mappings(void *seccomp_ctx)
+{
+	scmp_filter_ctx ctx = seccomp_ctx;
+	int err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+				   SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	if (!err)
+		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+				       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	return err;
 }

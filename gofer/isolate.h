@@ -39,4 +39,9 @@ int gofer_drop_capabilities(void);
 /* The same, keeping none (the net gofer acts on no file). */
 int gofer_drop_all_capabilities(void);
 
+/* Adds to a seccomp filter (a scmp_filter_ctx, kept opaque so this header needs no
+ * libseccomp) the memory calls both gofers need: mmap and mprotect, never with
+ * PROT_EXEC, so a compromised gofer cannot map new code. Returns 0 or -errno. */
+int gofer_allow_data_mappings(void *seccomp_ctx);
+
 #endif

@@ -752,11 +752,7 @@ static int seccomp_install(int chan)
 				       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)fams[i % 2]),
 				       SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)(types[i / 2] | SOCK_NONBLOCK | SOCK_CLOEXEC)));
 	if (!err)
-		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
-				       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	if (!err)
-		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
-				       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+		err = gofer_allow_data_mappings(ctx);
 	if (!err)
 		err = seccomp_load(ctx);
 	seccomp_release(ctx);

@@ -1140,7 +1140,9 @@ static int op_write(struct gofer_server *s, const struct gofer_req *req)
 	return reply(s, &rep, req);
 }
 
-static int op_mkdir(struct gofer_server *s, const struct gofer_req *req)
+/* MKDIR, and MKSOCK (a socket node for an AF_UNIX bind in the workspace), checked alike:
+ * a writable export, the deny list, one component; no other node type is ever made. */
+static int op_mkdir_or_sock(struct gofer_server *s, const struct gofer_req *req, bool sock)
 {
 	struct gvis vis;
 	struct gnode *dir;
@@ -1151,25 +1153,9 @@ static int op_mkdir(struct gofer_server *s, const struct gofer_req *req)
 		return err;
 	if (s->nnodes >= s->max_nodes)
 		return -EMFILE;
-	if (mkdirat(dir->path_fd, req->mkdir.name, req->mkdir.mode) < 0)
-		return -errno;
-	return reply_new(s, req, dir, req->mkdir.name, &vis, NULL, NULL);
-}
-
-/* A socket node for an AF_UNIX bind in the workspace: checked like mkdir (a writable
- * export, the deny list, one component); no other node type is ever made. */
-static int op_mksock(struct gofer_server *s, const struct gofer_req *req)
-{
-	struct gvis vis;
-	struct gnode *dir;
-	int err;
-
-	dir = wdir(s, req->fid, req->mkdir.name, &vis, &err);
-	if (!dir)
-		return err;
-	if (s->nnodes >= s->max_nodes)
-		return -EMFILE;
-	if (mknodat(dir->path_fd, req->mkdir.name, S_IFSOCK | req->mkdir.mode, 0) < 0)
+	int r = sock ? mknodat(dir->path_fd, req->mkdir.name, S_IFSOCK | req->mkdir.mode, 0)
+		     : mkdirat(dir->path_fd, req->mkdir.name, req->mkdir.mode);
+	if (r < 0)
 		return -errno;
 	return reply_new(s, req, dir, req->mkdir.name, &vis, NULL, NULL);
 }
@@ -1465,9 +1451,9 @@ static int dispatch(struct gofer_server *s, const struct gofer_req *req)
 	case GOFER_OP_WRITE:
 		return op_write(s, req);
 	case GOFER_OP_MKDIR:
-		return op_mkdir(s, req);
+		return op_mkdir_or_sock(s, req, false);
 	case GOFER_OP_MKSOCK:
-		return op_mksock(s, req);
+		return op_mkdir_or_sock(s, req, true);
 	case GOFER_OP_SYMLINK:
 		return op_symlink(s, req);
 	case GOFER_OP_LINK:
