@@ -184,14 +184,8 @@ long dns_tcp_send(struct sock *sk, struct task *t, struct kmsg *m)
 {
 	struct dns_conn *c = sk->dns;
 	size_t done = (t && t->restarting) ? (size_t)t->partial : 0;
-	if (c->closed) {
-		/* The bytes reach a closed server, which answers with RST. */
-		sk->err = EPIPE;
-		sk->shutdown = SHUT_RCV | SHUT_SEND;
-		sk->state = SS_DISCONNECTED;
-		sock_wake(sk);
-		return (long)m->len;
-	}
+	if (c->closed)
+		return sock_send_to_closed(sk, m->len); /* the server's RST */
 	while (done < m->len) {
 		if (!conn_reading(c)) {
 			if (!t || (m->flags & MSG_DONTWAIT))

@@ -312,12 +312,7 @@ int egress_connect(struct sock *sk, struct task *t, const struct sockaddr_in6 *d
 	chan_rearm(c);
 	sk->state = SS_CONNECTING;
 	*in6_of(&sk->remote) = *dst;
-	sk->connect_unreported = true;
-	if (nonblock)
-		return -EINPROGRESS;
-	long r = sock_wait(sk, t, sk->sndtimeo_ns, 0);
-	t->timeout_result = -EINPROGRESS;
-	return (int)r;
+	return (int)sock_connect_in_progress(sk, t, nonblock);
 }
 
 static void connect_answered(struct egress *eg, int err)

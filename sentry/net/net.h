@@ -213,6 +213,12 @@ uint64_t sock_deadline(struct task *t, uint64_t timeo_ns);
 long sock_wait(struct sock *sk, struct task *t, uint64_t timeo_ns, long done);
 /* EPIPE for a send, with SIGPIPE unless MSG_NOSIGNAL. */
 long sock_epipe(struct task *t, int flags);
+/* A stream connect that goes on in the background (the peer's accept queue is full, the
+ * net gofer has not answered): EINPROGRESS, or t waits for the outcome. */
+long sock_connect_in_progress(struct sock *sk, struct task *t, bool nonblock);
+/* A send of len bytes to a peer that has closed: the bytes are taken, and the peer's RST
+ * ends the connection (the next send fails with EPIPE). */
+long sock_send_to_closed(struct sock *sk, size_t len);
 void sock_connect_pair(struct sock *a, struct sock *b);
 /* Drops the connection to the peer (reference included). */
 void sock_unlink_peer(struct sock *sk);

@@ -153,6 +153,25 @@ long sock_wait(struct sock *sk, struct task *t, uint64_t timeo_ns, long done)
 	return r;
 }
 
+long sock_connect_in_progress(struct sock *sk, struct task *t, bool nonblock)
+{
+	sk->connect_unreported = true;
+	if (nonblock)
+		return -EINPROGRESS;
+	long r = sock_wait(sk, t, sk->sndtimeo_ns, 0);
+	t->timeout_result = -EINPROGRESS;
+	return r;
+}
+
+long sock_send_to_closed(struct sock *sk, size_t len)
+{
+	sk->err = EPIPE;
+	sk->shutdown = SHUT_RCV | SHUT_SEND;
+	sk->state = SS_DISCONNECTED;
+	sock_wake(sk);
+	return (long)len;
+}
+
 long sock_epipe(struct task *t, int flags)
 {
 	if (t && !(flags & MSG_NOSIGNAL)) {

@@ -169,12 +169,7 @@ static int tcp_connect(struct sock *sk, struct task *t, const struct sockaddr_st
 		sk->listener = listener;
 		*in6_of(&sk->remote) = dst;
 		list_add_tail(&sk->qlink, &listener->pendingq);
-		sk->connect_unreported = true;
-		if (nonblock)
-			return -EINPROGRESS;
-		long r = sock_wait(sk, t, sk->sndtimeo_ns, 0);
-		t->timeout_result = -EINPROGRESS;
-		return (int)r;
+		return (int)sock_connect_in_progress(sk, t, nonblock);
 	}
 	if ((err = establish(sk, listener, &dst)) < 0)
 		return err;
@@ -246,14 +241,8 @@ static long tcp_sendmsg(struct sock *sk, struct task *t, struct kmsg *m)
 	if (sk->state != SS_CONNECTED || (sk->shutdown & SHUT_SEND) || !sk->peer)
 		return sock_epipe(t, m->flags);
 	struct sock *peer = sk->peer;
-	if (peer->closed) {
-		/* The bytes reach a closed socket, which answers with RST. */
-		sk->err = EPIPE;
-		sk->shutdown = SHUT_RCV | SHUT_SEND;
-		sk->state = SS_DISCONNECTED;
-		sock_wake(sk);
-		return (long)m->len;
-	}
+	if (peer->closed)
+		return sock_send_to_closed(sk, m->len);
 	return stream_send(sk, peer, t, m, stream_cap(sk, peer));
 }
 
