@@ -438,7 +438,8 @@ static int generate(struct proc_node *pn, struct gen *g)
 			return -ESRCH;
 		t = node_task(pn, tg);
 	}
-	double up = (double)(now_ns() - k->boot_ns) / 1e9;
+	uint64_t up_ns = now_ns() - k->boot_ns;
+	double up = (double)up_ns / 1e9;
 	switch (pn->kind) {
 	case P_CMDLINE:
 		if (tg->mm)
@@ -495,7 +496,7 @@ static int generate(struct proc_node *pn, struct gen *g)
 		double idle = up * (k->ncpus > 0 ? k->ncpus : 1) - (double)busy_ns / 1e9;
 		/* In hundredths rounded up: a sandbox is younger than a host ever is, and a
 		 * program read here in its first 5 ms must not see an uptime of 0.00. */
-		uint64_t up_cs = (now_ns() - k->boot_ns + 9999999) / 10000000;
+		uint64_t up_cs = (up_ns + 9999999) / 10000000;
 		gen_printf(g, "%llu.%02llu %.2f\n", (unsigned long long)(up_cs / 100),
 			   (unsigned long long)(up_cs % 100), idle > 0 ? idle : 0);
 		break;
