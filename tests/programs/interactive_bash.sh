@@ -17,19 +17,35 @@ wait_for() { # text
 	done
 	echo "FAIL: never saw '$1' on the terminal:"; t capture-pane -t w -p; exit 1
 }
-wait_for 'bash-[0-9.]*[#$]'
+# Waits for an empty prompt on the last line: keys typed before it may race with the
+# shell's own handling of a job's end (natively too, only in a narrower window).
+wait_prompt() {
+	for i in $(seq 1 100); do
+		t capture-pane -t w -p | grep -v '^$' | tail -n 1 | grep -q '^bash-[0-9.]*[#$] *$' && return 0
+		sleep 0.1
+	done
+	echo "FAIL: never saw a fresh prompt:"; t capture-pane -t w -p; exit 1
+}
+wait_prompt
 t send-keys -t w 'echo hello-$((6*7))' Enter
 wait_for 'hello-42'
-t send-keys -t w 'sleep 30' Enter
-sleep 0.5
+wait_prompt
+# The job says when it runs: a Ctrl-C typed while the shell is still starting it goes
+# to the shell's own process group, as it would natively.
+t send-keys -t w 'sh -c "echo job-\$((5*5)); exec sleep 30"' Enter
+wait_for 'job-25'
 t send-keys -t w C-c
+wait_prompt
 t send-keys -t w 'echo status-$?' Enter
 wait_for 'status-130'
-t send-keys -t w 'sleep 30' Enter
-sleep 0.5
+wait_prompt
+t send-keys -t w 'sh -c "echo job-\$((6*6)); exec sleep 30"' Enter
+wait_for 'job-36'
 t send-keys -t w C-z
 wait_for 'Stopped'
-t send-keys -t w 'kill %1; wait' Enter
+wait_prompt
+t send-keys -t w 'kill -KILL %1; wait' Enter
+wait_prompt
 # /dev/tty is the console; a pty inside it (script) gets Ctrl-C as a typed character
 # (script puts the console in raw mode) and its line discipline makes it SIGINT.
 t send-keys -t w 'echo via-dev-tty-$((2*21)) > /dev/tty' Enter
