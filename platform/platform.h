@@ -69,6 +69,12 @@ struct platform_ops {
 	int (*cpu_time)(struct address_space *as, uint64_t *user_ns, uint64_t *total_ns);
 	/* Size of the xsave area of this CPU (what a signal frame must hold). */
 	size_t (*fpstate_size)(struct platform *p);
+	/* Syscall patching (sentry/kernel/syscall_patch.c), optional: where a patched
+	 * site's thunk jumps, with eax = the syscall number and rcx = the return address
+	 * (0 = this platform cannot take them), and whether another thread of ctx's address
+	 * space may be running guest code (code must not change under it). */
+	uint64_t (*patch_entry)(struct platform *p);
+	bool (*others_running)(struct context *ctx);
 };
 
 struct platform {

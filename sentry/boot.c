@@ -35,7 +35,7 @@ static const char *const default_env[] = {
 static int usage(void)
 {
 	fprintf(stderr, "usage: ward boot --gofer-fd N [--platform=NAME] [--env K=V]... [--term T] "
-			"[--debug] -- CMD [ARGS...]\n");
+			"[--debug] [--no-syscall-patching] -- CMD [ARGS...]\n");
 	return 2;
 }
 
@@ -201,6 +201,7 @@ int sentry_main(int argc, char **argv)
 		{"cwd", required_argument, NULL, 'c'},
 		{"net-fd", required_argument, NULL, 'n'},
 		{"log-fd", required_argument, NULL, 'l'},
+		{"no-syscall-patching", no_argument, NULL, 'P'},
 		{NULL, 0, NULL, 0},
 	};
 	static char *binds[64];
@@ -210,7 +211,7 @@ int sentry_main(int argc, char **argv)
 	const struct platform_kind *pk = platform_default(&default_why);
 	uint64_t tmpfs_size = 1ull << 30;
 	const char *start_dir = NULL;
-	bool debug = false;
+	bool debug = false, patching = true;
 	static char *env[MAX_ENV];
 	for (size_t i = 0; i < sizeof(default_env) / sizeof(default_env[0]); i++)
 		env_set(env, &n, default_env[i]);
@@ -246,6 +247,9 @@ int sentry_main(int argc, char **argv)
 		}
 		case 'd':
 			debug = true;
+			break;
+		case 'P':
+			patching = false;
 			break;
 		case 'c':
 			start_dir = optarg;
@@ -309,6 +313,8 @@ int sentry_main(int argc, char **argv)
 	}
 	k->debug = debug;
 	k->max_tasks = max_tasks;
+	if (patching && k->plat->ops->patch_entry)
+		k->patch_entry = k->plat->ops->patch_entry(k->plat);
 	/* What the sandbox itself wrote at boot (/etc/hosts, /etc/resolv.conf) is not the
 	 * guest's to pay for: the guest gets all of --tmpfs-size. */
 	k->shmem_boot = k->shmem_used;

@@ -47,13 +47,37 @@
 #define SC_H_SLEEPING 52   /* u32: 1 = the stub waits in FUTEX_WAIT, answer with a wake */
 #define SC_H_SPIN 56	   /* u32: how many times the stub polls the state before sleeping */
 #define SC_H_YIELDS 60	   /* u32: then how many times it yields its CPU (to the sentry) */
+#define SC_H_SELF 64	   /* u64: the area's own address (the patch entry checks %gs with it) */
+#define SC_H_FLAGS_STACK 0x1f8 /* a few bytes of stack for the patch entry's pushfq */
 #define SC_H_SIZE 4096
+
+/* The patch entry's frame (syscall patching, docs/design-notes.md): laid out as the
+ * kernel's rt_sigframe, so that the sentry reads and writes it as it does a SIGSYS frame
+ * and rt_sigreturn can load it whole. In the header page, outside the signal stack: a
+ * kick that arrives while the thread is on its way back through it gets a frame of its
+ * own on the signal stack. */
+#define SC_TF 0x200
+#define SC_TF_UC (SC_TF + 8)
+#define SC_TF_MC (SC_TF_UC + 40)
+#define SC_TF_INFO (SC_TF + 312)
+#define SC_TF_FP 0x400
+#define SC_TF_FP_MAX (SC_H_SIZE - SC_TF_FP - 4) /* the xsave area, then FP_XSTATE_MAGIC2 */
+
+/* struct sigcontext offsets the stub's assembly uses. */
+#define MC_RAX 104
+#define MC_RCX 112
+#define MC_RSP 120
+#define MC_RIP 128
+#define MC_EFLAGS 136
+#define UC_RIP (40 + MC_RIP)
 
 #define SC_IDLE 0
 #define SC_POSTED 1
 #define SC_ANSWERED 2
 
-#define SC_ACT_RETURN 0
+#define SC_ACT_RETURN 0 /* through rt_sigreturn: every register, the FPU state */
 #define SC_ACT_EXIT 1
+#define SC_ACT_FAST 2	/* from the patch entry: only the general registers changed */
+
 
 #endif

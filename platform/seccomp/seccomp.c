@@ -48,7 +48,8 @@ extern char ward_stub_batch_ip[];
 extern char ward_sc_start[], ward_sc_end[], ward_sc_handler[], ward_sc_restorer[], ward_sc_clone[],
 	ward_sc_clone_ip[], ward_sc_write_ip[], ward_sc_futex_ip[], ward_sc_exit_ip[],
 	ward_sc_sigreturn_ip[], ward_sc_altstack_ip[], ward_sc_seccomp_ip[], ward_sc_entry[],
-	ward_sc_yield_ip[];
+	ward_sc_yield_ip[], ward_sc_patch_entry[], ward_sc_patch_check_ip[], ward_sc_patch_fallback[],
+	ward_sc_patch_sigreturn_ip[];
 
 #define SA_RESTORER_FLAG 0x04000000
 /* How long a new thread may take to reach its first stop. */
@@ -100,6 +101,8 @@ struct context {
 	int cpu; /* the CPU this host thread is bound to, -1 = none yet */
 	void *owner;
 	bool running, doomed, gone;
+	bool from_patch;	 /* the current frame is the patch entry's (SC_TF) */
+	uint64_t posted_eflags; /* as posted: the fast way back cannot load another */
 	struct context *run_prev, *run_next, *gone_next, *next_in_as;
 	/* Where the current frame is in the area (checked when it was posted). */
 	size_t uctx_off, fp_off, fp_frame_len;
@@ -200,6 +203,7 @@ static void build_filter(struct sc_platform *sp)
 	rule(sp, code_addr(ward_sc_exit_ip), SECCOMP_RET_ALLOW, exit_c, 1);
 	const struct cond sigret_c[] = {{NR, SYS_rt_sigreturn}};
 	rule(sp, code_addr(ward_sc_sigreturn_ip), SECCOMP_RET_ALLOW, sigret_c, 1);
+	rule(sp, code_addr(ward_sc_patch_sigreturn_ip), SECCOMP_RET_ALLOW, sigret_c, 1);
 	/* Only before the thread confines itself, in fact: listed for a guest that jumps there. */
 	const struct cond alt_c[] = {{NR, SYS_sigaltstack}, {ARG_LO(1), 0}, {ARG_HI(1), 0}};
 	rule(sp, code_addr(ward_sc_altstack_ip), SECCOMP_RET_ALLOW, alt_c, 3);
@@ -409,7 +413,11 @@ static bool read_frame(struct context *ctx, arch_regs *regs, int *signo, siginfo
 	*signo = (int)__atomic_load_n(hdr32(ctx, SC_H_SIGNO), __ATOMIC_RELAXED);
 	ctx->fs_base = __atomic_load_n(hdr64(ctx, SC_H_FSBASE), __ATOMIC_RELAXED);
 	ctx->gs_base = __atomic_load_n(hdr64(ctx, SC_H_GSBASE), __ATOMIC_RELAXED);
-	const uint64_t lo = base + SC_H_SIZE, hi = base + SC_MSG_SIZE;
+	/* The thread's own area in %gs is the stub's doing: the guest's is 0, as on Linux. */
+	if (ctx->gs_base == base)
+		ctx->gs_base = 0;
+	/* Frames are on the signal stack, or the patch entry's in the header page. */
+	const uint64_t lo = base + SC_TF, hi = base + SC_MSG_SIZE;
 	if (uctx < lo || uctx > hi - sizeof(struct k_ucontext) || uctx % 8 || inf < lo ||
 	    inf > hi - sizeof(siginfo_t) || inf % 8)
 		return false;
@@ -417,6 +425,7 @@ static bool read_frame(struct context *ctx, arch_regs *regs, int *signo, siginfo
 	memcpy(&uc, area + (uctx - base), sizeof(uc));
 	memcpy(info, area + (inf - base), sizeof(*info));
 	ctx->uctx_off = uctx - base;
+	ctx->from_patch = ctx->uctx_off == SC_TF_UC;
 	const struct k_sigcontext *m = &uc.uc_mcontext;
 	memset(regs, 0, sizeof(*regs));
 	regs->r8 = m->r8, regs->r9 = m->r9, regs->r10 = m->r10, regs->r11 = m->r11;
@@ -427,6 +436,7 @@ static bool read_frame(struct context *ctx, arch_regs *regs, int *signo, siginfo
 	regs->cs = USER_CS, regs->ss = USER_DS;
 	regs->fs_base = ctx->fs_base, regs->gs_base = ctx->gs_base;
 	regs->orig_rax = (uint64_t)-1;
+	ctx->posted_eflags = m->eflags;
 
 	/* The xsave area: where the frame says, inside the area, 64-aligned, with the size
 	 * its software-reserved bytes give (or the legacy 512 bytes). */
@@ -474,7 +484,8 @@ static void write_frame(struct context *ctx, const arch_regs *r)
 	uint64_t none = 0; /* the guest's signal mask is the sentry's business: none on the host */
 	memcpy(area + ctx->uctx_off + offsetof(struct k_ucontext, uc_sigmask), &none, sizeof(none));
 	__atomic_store_n(hdr64(ctx, SC_H_FSBASE), r->fs_base, __ATOMIC_RELAXED);
-	__atomic_store_n(hdr64(ctx, SC_H_GSBASE), r->gs_base, __ATOMIC_RELAXED);
+	__atomic_store_n(hdr64(ctx, SC_H_GSBASE), r->gs_base ? r->gs_base : slot_addr(ctx->slot),
+			 __ATOMIC_RELAXED);
 	if (ctx->fp_dirty && ctx->fp_frame_len) {
 		/* Keep the frame's software-reserved bytes: they describe the frame. */
 		size_t n = ctx->fplen < ctx->fp_frame_len ? ctx->fplen : ctx->fp_frame_len;
@@ -486,6 +497,36 @@ static void write_frame(struct context *ctx, const arch_regs *r)
 }
 
 /* ---- contexts ----------------------------------------------------------------------- */
+
+/* The parts of the patch entry's frame it does not write itself, as the kernel would
+ * have them in a SIGSYS frame: rt_sigreturn checks them when the thread goes back
+ * through the frame, and the sentry when it reads it. */
+static void patch_frame_init(struct sc_platform *sp, uint8_t *area, uint64_t base)
+{
+	uint64_t self = base;
+	memcpy(area + SC_H_SELF, &self, sizeof(self));
+	struct k_ucontext uc = {0};
+	uc.uc_flags = 0x7; /* UC_FP_XSTATE | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS */
+	uc.uc_stack.ss_sp = base + SC_H_SIZE;
+	uc.uc_stack.ss_size = SC_MSG_SIZE - SC_H_SIZE;
+	uc.uc_mcontext.cs = USER_CS;
+	uc.uc_mcontext.ss = USER_DS;
+	uc.uc_mcontext.fpstate = base + SC_TF_FP;
+	memcpy(area + SC_TF_UC, &uc, sizeof(uc));
+	siginfo_t si = {0};
+	si.si_signo = SIGSYS;
+	si.si_code = 1; /* SYS_SECCOMP */
+	memcpy(area + SC_TF_INFO, &si, sizeof(si));
+	if (sp->fpsize > SC_TF_FP_MAX)
+		return; /* no patching on this CPU (sc_patch_entry) */
+	/* The xsave area's software-reserved bytes (464..511), which xsave leaves alone:
+	 * magic1, extended size, features, xsave size; then magic2 after the area. */
+	uint32_t sw[12] = {WARD_FP_XSTATE_MAGIC1, (uint32_t)sp->fpsize + 4, (uint32_t)sp->xfeatures,
+			   (uint32_t)(sp->xfeatures >> 32), (uint32_t)sp->fpsize};
+	memcpy(area + SC_TF_FP + 464, sw, sizeof(sw));
+	uint32_t magic2 = 0x46505845u; /* FP_XSTATE_MAGIC2 */
+	memcpy(area + SC_TF_FP + sp->fpsize, &magic2, sizeof(magic2));
+}
 
 static int slot_get(struct address_space *as)
 {
@@ -561,6 +602,7 @@ static int sc_new_context(struct address_space *as, struct context **out)
 	__atomic_store_n((uint32_t *)(h + SC_H_WAKE), 1, __ATOMIC_RELAXED);
 	__atomic_store_n((uint32_t *)(h + SC_H_SPIN), as->sp->spin, __ATOMIC_RELAXED);
 	__atomic_store_n((uint32_t *)(h + SC_H_YIELDS), as->sp->yields, __ATOMIC_RELAXED);
+	patch_frame_init(as->sp, h, slot_addr(slot));
 	long tid = stub_control_syscall_at(&as->ctl, code_addr(ward_sc_clone), SYS_clone,
 				      CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
 					      CLONE_SYSVSEM | CLONE_UNTRACED | CLONE_CHILD_SETTID |
@@ -668,9 +710,13 @@ static int sc_resume(struct context *ctx, const arch_regs *regs)
 	 * CPU (guest threads then do not compute in parallel). Measured: see
 	 * docs/design-notes.md. */
 	stub_bind_to_sentry_cpu(ctx->tid, &ctx->cpu);
+	/* Back from the patch entry without rt_sigreturn when only what it can load (the
+	 * general registers, rip, fs) changed. */
+	bool fast = ctx->from_patch && !ctx->fp_dirty && regs->eflags == ctx->posted_eflags &&
+		    regs->gs_base == ctx->gs_base;
 	write_frame(ctx, regs);
 	run_add(ctx);
-	answer(ctx, SC_ACT_RETURN);
+	answer(ctx, fast ? SC_ACT_FAST : SC_ACT_RETURN);
 	return 0;
 }
 
@@ -742,6 +788,17 @@ static int report(struct context *ctx, struct context **ctx_out, arch_regs *regs
 	}
 	if (signo == SIGSYS && si.si_signo == SIGSYS && si.si_code == 1 /* SYS_SECCOMP */) {
 		stop->kind = STOP_SYSCALL;
+		regs->orig_rax = regs->rax;
+		regs->rax = (uint64_t)-ENOSYS;
+		return 0;
+	}
+	/* The patch entry could not use %gs (the guest changed it): the syscall it was
+	 * given (eax, returning to rcx) is served from the fault's registers instead. */
+	if (((signo == SIGSEGV || signo == SIGBUS) && regs->rip == code_addr(ward_sc_patch_check_ip)) ||
+	    (signo == SIGILL && regs->rip == code_addr(ward_sc_patch_fallback))) {
+		stop->kind = STOP_SYSCALL;
+		regs->rip = regs->rcx;
+		regs->r11 = regs->eflags;
 		regs->orig_rax = regs->rax;
 		regs->rax = (uint64_t)-ENOSYS;
 		return 0;
@@ -881,6 +938,20 @@ static int sc_cpu_time(struct address_space *as, uint64_t *user_ns, uint64_t *to
 	return platform_process_cpu_time(as->ctl.pid, user_ns, total_ns);
 }
 
+/* Where a patched syscall site's thunk jumps: none when the xsave state does not fit
+ * the patch entry's frame. */
+static uint64_t sc_patch_entry(struct platform *p)
+{
+	struct sc_platform *sp = (struct sc_platform *)p;
+	return sp->fpsize <= SC_TF_FP_MAX ? code_addr(ward_sc_patch_entry) : 0;
+}
+
+/* Another thread of ctx's address space may be executing guest code right now. */
+static bool sc_others_running(struct context *ctx)
+{
+	return ctx->as->ctl.nrunning > (ctx->running ? 1 : 0);
+}
+
 static const struct platform_ops seccomp_ops = {
 	.name = "seccomp",
 	.new_address_space = sc_new_address_space,
@@ -900,6 +971,8 @@ static const struct platform_ops seccomp_ops = {
 	.owner = sc_owner,
 	.cpu_time = sc_cpu_time,
 	.fpstate_size = sc_fpstate_size,
+	.patch_entry = sc_patch_entry,
+	.others_running = sc_others_running,
 };
 
 static int code_page_install(void)

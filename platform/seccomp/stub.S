@@ -14,12 +14,17 @@
  * it nothing it could not do itself. */
 #include "platform/seccomp/layout.h"
 
+#define SIGSYS_NR 31
+#define SIGURG_NR 23
+
 	.section .text.ward_sc_stub, "ax", @progbits
 	.balign 4096
 	.globl ward_sc_start
 ward_sc_start:
 
-	/* handler(signo = rdi, info = rsi, ucontext = rdx) */
+	/* handler(signo = rdi, info = rsi, ucontext = rdx). r13 says how the thread goes
+	 * back: 0 through the kernel's frame, 1 through the patch entry's frame (a kick
+	 * that came on its way back), 2 from the patch entry itself. */
 	.globl ward_sc_handler
 ward_sc_handler:
 	mov %rsp, %rbx
@@ -30,14 +35,96 @@ ward_sc_handler:
 	mov $(SC_MSG_BASE + SC_MSG_SLOTS * SC_MSG_SIZE), %rax
 	cmp %rax, %rbx
 	jae ward_sc_bad
+	xor %r13d, %r13d
+	/* A kick (SIGURG) that lands in the patch entry's code, where signals are not
+	 * blocked: before the post, the post that follows is the stop the sentry wants;
+	 * posted and not answered, the sentry has it; answered, the thread is on its way
+	 * back, and the kick is reported with the answer's frame, which is then where the
+	 * thread returns through. */
+	cmp $SIGURG_NR, %edi
+	jne 1f
+	mov UC_RIP(%rdx), %rax
+	lea ward_sc_patch_entry(%rip), %rcx
+	cmp %rcx, %rax
+	jb 1f
+	lea ward_sc_patch_end(%rip), %rcx
+	cmp %rcx, %rax
+	jae 1f
+	lea ward_sc_patch_posted(%rip), %rcx
+	cmp %rcx, %rax
+	jb 10f
+	cmpl $SC_ANSWERED, SC_H_STATE(%rbx)
+	jne 10f
+	mov $1, %r13d
 	movl %edi, SC_H_SIGNO(%rbx)
+	mov %rsi, SC_H_INFO(%rbx)
+	lea SC_TF_UC(%rbx), %rax
+	mov %rax, SC_H_UCTX(%rbx)
+	jmp ward_sc_patch_posted
+10:	ret /* to ward_sc_restorer: on with what it was doing */
+1:	movl %edi, SC_H_SIGNO(%rbx)
 	mov %rsi, SC_H_INFO(%rbx)
 	mov %rdx, SC_H_UCTX(%rbx)
 	rdfsbase %rax
 	mov %rax, SC_H_FSBASE(%rbx)
 	rdgsbase %rax
 	mov %rax, SC_H_GSBASE(%rbx)
+	jmp ward_sc_patch_posted
+
+	/* A patched syscall site jumps here (through its thunk) instead of trapping:
+	 * eax = the syscall number, rcx = the return address, as the syscall instruction
+	 * would leave it; r11 is free (syscall clobbers it too). The thread's area is at
+	 * %gs (set when the thread started); a %gs the guest changed fails the check and
+	 * the sentry serves the fault at ward_sc_patch_check_ip or the ud2 at
+	 * ward_sc_patch_fallback as the syscall. The registers go into the area's frame,
+	 * laid out as the kernel's, and the post and the wait are the handler's. The guest's
+	 * stack is never written. */
+	.globl ward_sc_patch_entry
+ward_sc_patch_entry:
+	rdgsbase %r11
+	.globl ward_sc_patch_check_ip
+ward_sc_patch_check_ip:
+	cmp %r11, %gs:SC_H_SELF
+	jne ward_sc_patch_fallback
+	mov %r8, %gs:(SC_TF_MC + 0)
+	mov %r9, %gs:(SC_TF_MC + 8)
+	mov %r10, %gs:(SC_TF_MC + 16)
+	mov %r12, %gs:(SC_TF_MC + 32)
+	mov %r13, %gs:(SC_TF_MC + 40)
+	mov %r14, %gs:(SC_TF_MC + 48)
+	mov %r15, %gs:(SC_TF_MC + 56)
+	mov %rdi, %gs:(SC_TF_MC + 64)
+	mov %rsi, %gs:(SC_TF_MC + 72)
+	mov %rbp, %gs:(SC_TF_MC + 80)
+	mov %rbx, %gs:(SC_TF_MC + 88)
+	mov %rdx, %gs:(SC_TF_MC + 96)
+	mov %rax, %gs:(SC_TF_MC + MC_RAX)
+	mov %rcx, %gs:(SC_TF_MC + MC_RCX)
+	mov %rsp, %gs:(SC_TF_MC + MC_RSP)
+	mov %rcx, %gs:(SC_TF_MC + MC_RIP)
+	lea SC_H_FLAGS_STACK(%r11), %rsp
+	pushfq
+	pop %rcx
+	mov %rcx, %gs:(SC_TF_MC + MC_EFLAGS)
+	mov %rcx, %gs:(SC_TF_MC + 24) /* r11 = rflags, as after a syscall */
+	mov %gs:(SC_TF_MC + MC_RSP), %rsp
+	mov %r11, %rbx
+	mov $-1, %eax
+	mov $-1, %edx
+	xsave64 SC_TF_FP(%rbx)
+	movl $SIGSYS_NR, SC_H_SIGNO(%rbx)
+	lea SC_TF_INFO(%rbx), %rax
+	mov %rax, SC_H_INFO(%rbx)
+	lea SC_TF_UC(%rbx), %rax
+	mov %rax, SC_H_UCTX(%rbx)
+	rdfsbase %rax
+	mov %rax, SC_H_FSBASE(%rbx)
+	mov %rbx, SC_H_GSBASE(%rbx)
+	mov $2, %r13d
+
 	/* Post (xchg: a full barrier before reading the sentry's sleep flag). */
+	.globl ward_sc_patch_posted
+ward_sc_patch_posted:
 	mov $SC_POSTED, %eax
 	xchg %eax, SC_H_STATE(%rbx)
 	xor %eax, %eax
@@ -90,9 +177,45 @@ ward_sc_futex_ip:
 	je 7f
 	mov SC_H_FSBASE(%rbx), %rax
 	wrfsbase %rax
+	cmp $2, %r13d
+	je 20f
 	mov SC_H_GSBASE(%rbx), %rax
 	wrgsbase %rax
+	test %r13d, %r13d
+	jnz 21f
 	ret /* to ward_sc_restorer */
+	/* Back from the patch entry: only the general registers (and fs) changed, so
+	 * they are loaded here, through %gs, which the sentry left as it was. */
+20:	cmpl $SC_ACT_FAST, SC_H_ACTION(%rbx)
+	jne 22f
+	mov %gs:(SC_TF_MC + 0), %r8
+	mov %gs:(SC_TF_MC + 8), %r9
+	mov %gs:(SC_TF_MC + 16), %r10
+	mov %gs:(SC_TF_MC + 24), %r11
+	mov %gs:(SC_TF_MC + 32), %r12
+	mov %gs:(SC_TF_MC + 40), %r13
+	mov %gs:(SC_TF_MC + 48), %r14
+	mov %gs:(SC_TF_MC + 56), %r15
+	mov %gs:(SC_TF_MC + 64), %rdi
+	mov %gs:(SC_TF_MC + 72), %rsi
+	mov %gs:(SC_TF_MC + 80), %rbp
+	mov %gs:(SC_TF_MC + 88), %rbx
+	mov %gs:(SC_TF_MC + 96), %rdx
+	mov %gs:(SC_TF_MC + MC_RAX), %rax
+	mov %gs:(SC_TF_MC + MC_RCX), %rcx
+	mov %gs:(SC_TF_MC + MC_RSP), %rsp
+	jmp *%gs:(SC_TF_MC + MC_RIP)
+22:	mov SC_H_GSBASE(%rbx), %rax
+	wrgsbase %rax
+	/* Everything else through the frame: rt_sigreturn loads it whole. */
+21:	lea SC_TF_UC(%rbx), %rsp
+	mov $15, %eax
+	syscall
+	.globl ward_sc_patch_sigreturn_ip
+ward_sc_patch_sigreturn_ip:
+	ud2
+	.globl ward_sc_patch_end
+ward_sc_patch_end:
 7:	mov $60, %eax /* exit(0): this thread only */
 	xor %edi, %edi
 	syscall
@@ -100,6 +223,11 @@ ward_sc_futex_ip:
 ward_sc_exit_ip:
 	.globl ward_sc_bad
 ward_sc_bad:
+	ud2
+
+	/* The sentry serves a fault here as the patched syscall (eax, returning to rcx). */
+	.globl ward_sc_patch_fallback
+ward_sc_patch_fallback:
 	ud2
 
 	.globl ward_sc_restorer
@@ -125,6 +253,7 @@ ward_sc_clone_ip:
 	jmp ward_sc_bad
 1:	lea -1(%rsp), %rbx
 	and $~(SC_MSG_SIZE - 1), %rbx
+	wrgsbase %rbx /* the patch entry finds the area there */
 	/* sigaltstack(&{area + SC_H_SIZE, 0, SC_MSG_SIZE - SC_H_SIZE}, NULL) */
 	sub $24, %rsp
 	lea SC_H_SIZE(%rbx), %rax

@@ -334,10 +334,15 @@ static void handle_stop(struct kernel *k, struct context *ctx, const arch_regs *
 	}
 	switch (stop->kind) {
 	case STOP_SYSCALL:
+		syscall_patch_consider(t);
 		syscall_dispatch(t);
 		break;
 	case STOP_FAULT: {
 		siginfo_t info = stop->info;
+		if (syscall_patch_fault(t, &info)) {
+			syscall_dispatch(t);
+			break;
+		}
 		if (!mm_fault(t->tg->mm, &info))
 			signal_fault(t, &info);
 		task_make_runnable(t);

@@ -48,6 +48,8 @@ struct mm {
 	struct list_head link;  /* kernel.mms: truncate and fsync find a file's mappings */
 	uint64_t fault_fixup;   /* page (+1: mapped in, +2: made writable) mm_fault last fixed:
 				 * the same fault again right after is not its to fix */
+	struct syscall_patches *patches; /* sentry/kernel/syscall_patch.c, NULL until used */
+	bool patches_off;
 };
 
 /* ---- timers ---- */
@@ -224,6 +226,7 @@ static inline char *task_comm(struct task *t)
 
 struct kernel {
 	struct platform *plat;
+	uint64_t patch_entry; /* where patched syscall sites go; 0 = no syscall patching */
 	struct memfile mf;
 	struct gofer_client gofer;
 	struct dentry *root;
@@ -383,6 +386,18 @@ int mm_stub_map(struct mm *mm, const struct vma *v, uint64_t start, uint64_t end
 uint64_t mm_visible_end(const struct vma *v);
 /* Writes back the shared writable mappings of [start, start+len) (msync); sync: durable. */
 int mm_sync(struct mm *mm, uint64_t start, uint64_t len, bool sync);
+/* Writes code the sentry patches, whatever the mapping's protection (a private copy of
+ * a file's page first); -EPERM for shared mappings. */
+int mm_write_code(struct mm *mm, uint64_t addr, const void *src, size_t n);
+
+/* ---- syscall patching (sentry/kernel/syscall_patch.c) ---- */
+/* At a syscall stop: patch its site if it is hot and patchable. */
+void syscall_patch_consider(struct task *t);
+/* A fault that is a jump into a patched site's old syscall instruction: t's registers
+ * become that syscall's stop (true), to be dispatched. */
+bool syscall_patch_fault(struct task *t, const siginfo_t *info);
+void syscall_patches_fork(const struct mm *src, struct mm *dst);
+void syscall_patches_free(struct mm *mm);
 
 /* ---- loader (sentry/loader/load.c) ---- */
 /* Replaces t's process image with path (execve). On success t's registers are set. */

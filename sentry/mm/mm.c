@@ -158,6 +158,7 @@ void mm_put(struct mm *mm)
 		return;
 	vma_remove_range(&mm->vmas, 0, GUEST_TASK_SIZE, release_pages, mm);
 	vma_set_destroy(&mm->vmas);
+	syscall_patches_free(mm);
 	list_del_init(&mm->link);
 	mm->k->plat->ops->release_address_space(mm->as);
 	if (mm->exe)
@@ -697,6 +698,19 @@ static struct vma *writable_pages(struct mm *mm, struct vma *v, uint64_t addr, s
 static uint64_t accessible_end(const struct vma *v)
 {
 	return (v->flags & VMA_EOF) ? mm_visible_end(v) : v->end;
+}
+
+int mm_write_code(struct mm *mm, uint64_t addr, const void *src, size_t n)
+{
+	struct vma *v = vma_find(&mm->vmas, addr);
+	if (!v || addr + n > v->end || addr + n < addr || (v->flags & (VMA_SHARED | VMA_TRACK)))
+		return -EPERM;
+	if (addr + n > accessible_end(v) || fill_pages(v, addr, n) < 0)
+		return -EFAULT;
+	if (!(v = writable_pages(mm, v, addr, n)))
+		return -ENOMEM;
+	memcpy(memfile_ptr(&mm->k->mf, v->memfile_off + (addr - v->start)), src, n);
+	return 0;
 }
 
 /* Walks [addr, addr+n) one VMA at a time, calling fn on each piece's sentry pointer. */

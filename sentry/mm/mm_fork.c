@@ -81,6 +81,7 @@ int mm_fork(struct mm *src, struct mm **out)
 		dentry_get(mm->exe);
 	memcpy(mm->auxv, src->auxv, sizeof(mm->auxv));
 	mm->nauxv = src->nauxv;
+	syscall_patches_fork(src, mm);
 	*out = mm;
 	return 0;
 fail:

@@ -48,6 +48,9 @@ static void help(FILE *out)
 		"\n"
 		"  --platform=NAME   how guest code is trapped: ptrace or seccomp (`ward\n"
 		"                    platforms` lists them and says which is the default)\n"
+		"  --no-syscall-patching\n"
+		"                    seccomp platform: never rewrite the guest's hot syscall\n"
+		"                    instructions into jumps (every syscall then traps)\n"
 		"  --rootfs DIR      serve DIR as the sandbox's / (default: the host's system\n"
 		"                    directories /usr /bin /sbin /lib* /etc /opt, read-only)\n"
 		"  --ro-bind DIR     also show host directory DIR, read-only, at the same path\n"
@@ -164,6 +167,7 @@ int cli_run(int argc, char **argv)
 		{"ro-bind", required_argument, NULL, 'b'},
 		{"env", required_argument, NULL, 'e'},
 		{"debug", no_argument, NULL, 'd'},
+		{"no-syscall-patching", no_argument, NULL, 'P'},
 		{"max-tasks", required_argument, NULL, 'm'},
 		{"tmpfs-size", required_argument, NULL, 's'},
 		{"workspace", required_argument, NULL, 'w'},
@@ -181,7 +185,7 @@ int cli_run(int argc, char **argv)
 	const char *platform_why;
 	const char *platform = platform_default(&platform_why)->name, *rootfs = NULL;
 	char path[PATH_MAX], num[32];
-	bool debug = false, no_workspace = false;
+	bool debug = false, no_workspace = false, no_patching = false;
 	const char *workspace = NULL;
 	int c, nbinds = 0, cpu = SANDBOX_CPU_AUTO;
 	push(&gofer, "ward");
@@ -230,6 +234,9 @@ int cli_run(int argc, char **argv)
 			break;
 		case 'd':
 			debug = true;
+			break;
+		case 'P':
+			no_patching = true;
 			break;
 		case 'm':
 			push(&sentry, "--max-tasks");
@@ -400,6 +407,8 @@ int cli_run(int argc, char **argv)
 	}
 	if (debug)
 		push(&sentry, "--debug");
+	if (no_patching)
+		push(&sentry, "--no-syscall-patching");
 	/* The sentry's own messages go to a blocking descriptor of stderr: its stdio ones
 	 * become non-blocking (sandbox_stdio.c), and a message must not be dropped. */
 	int log_fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
