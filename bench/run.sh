@@ -85,7 +85,8 @@
 set -uo pipefail
 
 BENCHMARKS=(
-  "getppid_ns|selftimed|getppid() syscall, per call|@BIN@/bench_getppid @N@"
+  "getppid_ns|selftimed|getppid() through libc, per call|@BIN@/bench_getppid @N@"
+  "getppid_syscall_ns|selftimed|getppid through syscall(), never patched, per call|@BIN@/bench_getppid @N@ syscall"
   "fork_wait_ns|selftimed|fork + exit + wait4, per child|@BIN@/bench_fork_wait @N@|20"
   "fork_exec_ns|selftimed|fork + execve /bin/true + wait4, per child|@BIN@/bench_fork_exec @N@|5"
   "pipe_pingpong_ns|selftimed|pipe round trip between 2 processes|@BIN@/bench_pipe_pingpong @N@|50"
@@ -112,11 +113,12 @@ BENCHMARKS=(
 ALL_IDS=()
 for spec in "${BENCHMARKS[@]}"; do ALL_IDS+=("${spec%%|*}"); done
 # What --quick runs (without --only): one row per kind of cost, ~30 s in all.
-QUICK_ROWS=(getppid_ns fork_exec_ns pipe_pingpong_ns open_close_ns tcp_rr_ns true_wall_ns
+QUICK_ROWS=(getppid_ns getppid_syscall_ns fork_exec_ns pipe_pingpong_ns open_close_ns tcp_rr_ns true_wall_ns
   sh_loop_wall_ns python_pass_wall_ns gcc_wall_ns)
 
 # The lead's targets for ward, against runsc-ptrace (checked below each table):
-# "id|max ward/runsc ratio|description". Issue 2: the first two. Issue 3: every process
+# "id|max ward/runsc ratio|description[|column]" (column: which of ward's, default
+# "ward", the default platform). Issue 2: the first two. Issue 3: every process
 # benchmark (fork, exec, pipes between processes, and the multi-process workloads) at or
 # below runsc's time, and the shell loop and gcc at most half of runsc's.
 TARGETS=(
@@ -135,6 +137,11 @@ TARGETS=(
   "create_delete_ns|1|create+delete in the workspace, ward ≤ runsc (issue 4)"
   "tar_wall_ns|1|tar of /usr/include, ward ≤ runsc (issue 4)"
   "sqlite_wall_ns|1|sqlite inserts, ward ≤ runsc (issue 4)"
+  "getppid_ns|0.25|getppid, ward-seccomp ≤ 1/4 runsc (issue 6)|ward-seccomp"
+  "true_wall_ns|0.5|/bin/true, ward-seccomp ≤ 1/2 runsc (issue 6)|ward-seccomp"
+  "sh_loop_wall_ns|0.5|sh loop, ward-seccomp ≤ 1/2 runsc (issue 6)|ward-seccomp"
+  "python_pass_wall_ns|0.5|python3 -c pass, ward-seccomp ≤ 1/2 runsc (issue 6)|ward-seccomp"
+  "gcc_wall_ns|0.5|gcc -c, ward-seccomp ≤ 1/2 runsc (issue 6)|ward-seccomp"
 )
 # Sandboxes that cannot run a benchmark yet, and why: "id|sandbox|reason". The run is
 # still tried (a stale line is reported); if it fails the cell reads "n/a (sandbox:
@@ -1006,16 +1013,17 @@ report() {
     echo "- ward/runsc on every row (below 1: ward faster; - : one of them n/a): $wr"
     local tgt tid tmax tdesc met=0 all=0
     for tgt in "${TARGETS[@]}"; do
-      IFS='|' read -r tid tmax tdesc <<<"$tgt"
+      IFS='|' read -r tid tmax tdesc tcol <<<"$tgt"
+      tcol=${tcol:-ward}
       selected "$tid" || continue
       all=$((all + 1))
-      if [[ $(get "$STATE/$m/$tid/ward" status) == ok && $(get "$STATE/$m/$tid/runsc" status) == ok ]]; then
-        w=$(get "$STATE/$m/$tid/ward" median); r=$(get "$STATE/$m/$tid/runsc" median)
+      if [[ $(get "$STATE/$m/$tid/$tcol" status) == ok && $(get "$STATE/$m/$tid/runsc" status) == ok ]]; then
+        w=$(get "$STATE/$m/$tid/$tcol" median); r=$(get "$STATE/$m/$tid/runsc" median)
         local ok; ok=$(awk -v a="$w" -v b="$r" -v t="$tmax" 'BEGIN{print (a <= t*b) ? 1 : 0}')
         met=$((met + ok))
-        echo "- target $tdesc: ward/runsc = $(fmt_ratio "$(awk -v a="$w" -v b="$r" 'BEGIN{print a/b}')") (needs ≤ $tmax) — $( ((ok)) && echo met || echo "NOT met")"
+        echo "- target $tdesc: $tcol/runsc = $(fmt_ratio "$(awk -v a="$w" -v b="$r" 'BEGIN{print a/b}')") (needs ≤ $tmax) — $( ((ok)) && echo met || echo "NOT met")"
       else
-        echo "- target $tdesc: cannot compare (ward or runsc n/a)"
+        echo "- target $tdesc: cannot compare ($tcol or runsc n/a)"
       fi
     done
     ((all)) && echo "- targets met: $met of $all"

@@ -1,13 +1,18 @@
-/* getppid micro-benchmark: the cost of one trapped, trivially served syscall.
+/* getppid micro-benchmark: the cost of one trivially served syscall.
  *
- * Usage: bench_getppid [N]   (N defaults to 20000)
- * Prints one line: "getppid_ns <nanoseconds per call>".
+ * Usage: bench_getppid [N] [syscall]   (N defaults to 20000)
+ * Prints one line: "getppid_ns <nanoseconds per call>" ("getppid_syscall_ns" with
+ * "syscall").
  *
- * syscall(SYS_getppid) is used instead of getppid() so no libc wrapper or cache can
- * answer without entering the kernel (or the sandbox's sentry). Build it -static so the
- * measured process does no dynamic loading and is runnable from any bind mount. */
+ * By default through libc's getppid(), as programs make it (glibc's wrapper is
+ * `mov $110,%eax; syscall`: no cache, every call enters the kernel or the sandbox's
+ * sentry; the seccomp platform patches such sites). With "syscall", through
+ * syscall(SYS_getppid), whose generic wrapper sets eax from a register and is never
+ * patched: every call traps. Build it -static so the measured process does no dynamic
+ * loading and is runnable from any bind mount. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,8 +23,26 @@ static long long now_ns(void) {
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+static long raw_getppid(void) {
+    return syscall(SYS_getppid); /* an opaque libc call: the compiler cannot drop it */
+}
+
+static long libc_getppid(void) {
+    return getppid();
+}
+
 int main(int argc, char **argv) {
     long n = 20000;
+    long (*call)(void) = libc_getppid;
+    const char *label = "getppid_ns";
+    if (argc > 2 && strcmp(argv[2], "syscall") == 0) {
+        call = raw_getppid;
+        label = "getppid_syscall_ns";
+    }
+    else if (argc > 2) {
+        fprintf(stderr, "usage: %s [N>0] [syscall]\n", argv[0]);
+        return 2;
+    }
     if (argc > 1) {
         char *end;
         n = strtol(argv[1], &end, 10);
@@ -30,11 +53,11 @@ int main(int argc, char **argv) {
     }
     /* One untimed call so first-touch effects (page faults on the stub path, lazy
      * setup in the sandbox) are not charged to the loop. */
-    syscall(SYS_getppid);
+    call();
     long long t0 = now_ns();
     for (long i = 0; i < n; i++)
-        syscall(SYS_getppid); /* an opaque libc call: the compiler cannot drop it */
+        call();
     long long t1 = now_ns();
-    printf("getppid_ns %.1f\n", (double)(t1 - t0) / (double)n);
+    printf("%s %.1f\n", label, (double)(t1 - t0) / (double)n);
     return 0;
 }
