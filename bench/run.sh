@@ -117,8 +117,9 @@ QUICK_ROWS=(getppid_ns getppid_syscall_ns fork_exec_ns pipe_pingpong_ns open_clo
   sh_loop_wall_ns python_pass_wall_ns gcc_wall_ns)
 
 # The lead's targets for ward, against runsc-ptrace (checked below each table):
-# "id|max ward/runsc ratio|description[|column]" (column: which of ward's, default
-# "ward", the default platform). Issue 2: the first two. Issue 3: every process
+# "id|max ward/runsc ratio|description[|column]" (column: which of ward's; by default
+# the column of the platform `ward run` uses when not told, as `ward platforms` says).
+# Issue 2: the first two. Issue 3: every process
 # benchmark (fork, exec, pipes between processes, and the multi-process workloads) at or
 # below runsc's time, and the shell loop and gcc at most half of runsc's.
 TARGETS=(
@@ -899,6 +900,14 @@ table() {
   done
 }
 
+# The column of ward's default platform (ward-ptrace is "ward").
+default_column() {
+  case $("$WARD" platforms 2>/dev/null | sed -n 's/^default: \([a-z]*\).*/\1/p') in
+    seccomp) echo ward-seccomp ;;
+    *) echo ward ;;
+  esac
+}
+
 report() {
   echo "## $DATE"
   echo
@@ -1014,7 +1023,7 @@ report() {
     local tgt tid tmax tdesc met=0 all=0
     for tgt in "${TARGETS[@]}"; do
       IFS='|' read -r tid tmax tdesc tcol <<<"$tgt"
-      tcol=${tcol:-ward}
+      tcol=${tcol:-$(default_column)}
       selected "$tid" || continue
       all=$((all + 1))
       if [[ $(get "$STATE/$m/$tid/$tcol" status) == ok && $(get "$STATE/$m/$tid/runsc" status) == ok ]]; then
