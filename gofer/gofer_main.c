@@ -26,7 +26,7 @@
 static int usage(void)
 {
 	fprintf(stderr, "usage: ward gofer --sock-fd N [--root DIR] [--all] [--deny PATTERN]... "
-			"[--export DIR]... [--writable DIR]...\n");
+			"[--export DIR]... [--writable DIR]... [--status-fd N]\n");
 	return 2;
 }
 
@@ -86,8 +86,9 @@ static int close_others(int *keep, size_t n)
 }
 
 /* The server loop's syscalls, and glibc's under them (malloc, stdio-free paths).
- * helper: the owner helper's socket (host_stat.h), or -1. */
-static int seccomp_install(int sock, int helper)
+ * helper: the owner helper's socket (host_stat.h), or -1; status_fd: the exit status
+ * pipe, or -1. */
+static int seccomp_install(int sock, int helper, int status_fd)
 {
 	static const int plain[] = {
 		/* the operations */
@@ -142,6 +143,11 @@ static int seccomp_install(int sock, int helper)
 				       SCMP_A2(SCMP_CMP_MASKED_EQ, S_IFMT, S_IFSOCK));
 	if (!err)
 		err = gofer_allow_data_mappings(ctx);
+	/* The one byte of its exit status for ward run. */
+	if (!err && status_fd >= 0)
+		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 2,
+				       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)status_fd),
+				       SCMP_A2(SCMP_CMP_EQ, 1));
 	if (!err)
 		err = seccomp_load(ctx);
 	seccomp_release(ctx);
@@ -161,7 +167,7 @@ int gofer_main(int argc, char **argv)
 	char why[256];
 	struct rlimit rl;
 	size_t ndeny = 0, nexp = 0, nwr = 0;
-	int sock = -1, type, root_fd, err, ret = 1, i = 1;
+	int sock = -1, status_fd = -1, type, root_fd, err, ret = 1, i = 1;
 	socklen_t tlen = sizeof(type);
 
 	for (size_t k = 0; gofer_default_deny[k]; k++)
@@ -185,6 +191,15 @@ int gofer_main(int argc, char **argv)
 			if (errno || *end || end == argv[i] || v < 0 || v > INT_MAX)
 				goto bad_usage;
 			sock = (int)v;
+		} else if (strcmp(argv[i], "--status-fd") == 0 && i + 1 < argc) {
+			char *end;
+			long v;
+
+			errno = 0;
+			v = strtol(argv[++i], &end, 10);
+			if (errno || *end || end == argv[i] || v < 0 || v > INT_MAX)
+				goto bad_usage;
+			status_fd = (int)v;
 		} else if (strcmp(argv[i], "--root") == 0 && i + 1 < argc) {
 			root = argv[++i];
 		} else if (strcmp(argv[i], "--deny") == 0 && i + 1 < argc) {
@@ -272,9 +287,9 @@ int gofer_main(int argc, char **argv)
 	/* From here on nothing is printed: stderr is gone. */
 	err = prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ? -errno : 0;
 	if (!err) {
-		int keep[3] = { sock, root_fd, host_stat_helper_fd() };
+		int keep[4] = { sock, root_fd, host_stat_helper_fd(), status_fd };
 
-		err = close_others(keep, 3);
+		err = close_others(keep, 4);
 	}
 	/* Room for two fds (path + open) per fid, if the hard limit allows. */
 	if (!err && getrlimit(RLIMIT_NOFILE, &rl) == 0) {
@@ -295,10 +310,14 @@ int gofer_main(int argc, char **argv)
 	if (!err && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		err = -errno;
 	if (!err)
-		err = seccomp_install(sock, host_stat_helper_fd());
+		err = seccomp_install(sock, host_stat_helper_fd(), status_fd);
 	if (!err)
 		err = gofer_serve(sock, root_fd, &pol);
 	ret = err ? 1 : 0;
+	/* Said before the exit itself, which ward run need not wait for (gofer_serve has
+	 * closed every host file it opened). */
+	if (status_fd >= 0 && write(status_fd, &(unsigned char){ (unsigned char)ret }, 1) < 0)
+		ret = 1;
 	goto out;
 bad_usage:
 	ret = usage();
