@@ -51,6 +51,10 @@ struct context {
 	pid_t tid;
 	int cpu; /* the CPU this host thread is bound to, -1 = none yet */
 	bool running; /* resumed, its stop not yet reported */
+	/* The registers its last stop reported (seen_valid until it is resumed): a resume
+	 * that changes only rax, as most syscalls do, writes that one word. */
+	bool seen_valid;
+	arch_regs seen;
 	void *owner;
 	struct context *next_in_as;
 };
@@ -302,6 +306,13 @@ static void pt_release_address_space(struct address_space *as)
 	free(as);
 }
 
+static bool only_rax_differs(const arch_regs *a, const arch_regs *b)
+{
+	arch_regs x = *b;
+	x.rax = a->rax;
+	return memcmp(a, &x, sizeof(x)) == 0;
+}
+
 static int pt_resume(struct context *ctx, const arch_regs *regs)
 {
 	int err = stub_flush_batch(&ctx->as->ctl);
@@ -313,8 +324,15 @@ static int pt_resume(struct context *ctx, const arch_regs *regs)
 	 * kept on the core the sentry is running on. The price: guest threads do not compute
 	 * in parallel. */
 	stub_bind_to_sentry_cpu(ctx->tid, &ctx->cpu);
-	if (ptrace(PTRACE_SETREGS, ctx->tid, 0, regs) < 0)
+	if (!ctx->seen_valid || !only_rax_differs(&ctx->seen, regs)) {
+		if (ptrace(PTRACE_SETREGS, ctx->tid, 0, regs) < 0)
+			return -errno;
+	} else if (regs->rax != ctx->seen.rax &&
+		   ptrace(PTRACE_POKEUSER, ctx->tid, offsetof(struct user_regs_struct, rax),
+			  regs->rax) < 0) {
 		return -errno;
+	}
+	ctx->seen_valid = false;
 	if (ptrace(PTRACE_SYSEMU, ctx->tid, 0, 0) < 0)
 		return -errno;
 	if (!ctx->running) {
@@ -322,6 +340,12 @@ static int pt_resume(struct context *ctx, const arch_regs *regs)
 		ctx->as->ctl.nrunning++;
 	}
 	return 0;
+}
+
+static void seen(struct context *ctx, const arch_regs *regs)
+{
+	ctx->seen = *regs;
+	ctx->seen_valid = true;
 }
 
 /* A stop of ctx is being reported: it no longer runs guest code. */
@@ -361,6 +385,7 @@ static int pt_wait_stop(struct platform *p, bool block, struct context **ctx_out
 		if (sig == (SIGTRAP | 0x80)) {
 			if (ptrace(PTRACE_GETREGS, tid, 0, regs) < 0)
 				goto gone;
+			seen(ctx, regs);
 			stop->kind = STOP_SYSCALL;
 			return 0;
 		}
@@ -377,6 +402,7 @@ static int pt_wait_stop(struct platform *p, bool block, struct context **ctx_out
 			/* Our own kick (pt_interrupt): the guest cannot send host signals. */
 			if (ptrace(PTRACE_GETREGS, tid, 0, regs) < 0)
 				goto gone;
+			seen(ctx, regs);
 			stop->kind = STOP_INTERRUPT;
 			return 0;
 		}
@@ -389,6 +415,7 @@ static int pt_wait_stop(struct platform *p, bool block, struct context **ctx_out
 		}
 		if (ptrace(PTRACE_GETREGS, tid, 0, regs) < 0)
 			goto gone;
+		seen(ctx, regs);
 		stop->kind = STOP_FAULT;
 		stop->info = si;
 		return 0;
