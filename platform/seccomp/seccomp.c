@@ -49,7 +49,7 @@ extern char ward_sc_start[], ward_sc_end[], ward_sc_handler[], ward_sc_restorer[
 	ward_sc_clone_ip[], ward_sc_write_ip[], ward_sc_futex_ip[], ward_sc_exit_ip[],
 	ward_sc_sigreturn_ip[], ward_sc_altstack_ip[], ward_sc_seccomp_ip[], ward_sc_entry[],
 	ward_sc_yield_ip[], ward_sc_patch_entry[], ward_sc_patch_check_ip[], ward_sc_patch_fallback[],
-	ward_sc_patch_sigreturn_ip[];
+	ward_sc_patch_sigreturn_ip[], ward_sc_futex_timeout[];
 
 #define SA_RESTORER_FLAG 0x04000000
 /* How long a new thread may take to reach its first stop. */
@@ -194,8 +194,12 @@ static void build_filter(struct sc_platform *sp)
 	const struct cond write_c[] = {{NR, SYS_write}, {ARG_LO(0), SC_EVENTFD}, {ARG_HI(0), 0},
 				       {ARG_LO(2), 8},	{ARG_HI(2), 0}};
 	rule(sp, code_addr(ward_sc_write_ip), SECCOMP_RET_ALLOW, write_c, 5);
-	const struct cond futex_c[] = {{NR, SYS_futex}, {ARG_LO(1), FUTEX_WAIT}, {ARG_HI(1), 0},
-				       {ARG_LO(3), 0},	 {ARG_HI(3), 0}};
+	const uint64_t timeout = code_addr(ward_sc_futex_timeout);
+	const struct cond futex_c[] = {{NR, SYS_futex},
+				       {ARG_LO(1), FUTEX_WAIT},
+				       {ARG_HI(1), 0},
+				       {ARG_LO(3), (uint32_t)timeout},
+				       {ARG_HI(3), (uint32_t)(timeout >> 32)}};
 	rule(sp, code_addr(ward_sc_futex_ip), SECCOMP_RET_ALLOW, futex_c, 5);
 	const struct cond yield_c[] = {{NR, SYS_sched_yield}};
 	rule(sp, code_addr(ward_sc_yield_ip), SECCOMP_RET_ALLOW, yield_c, 1);
