@@ -7,6 +7,9 @@
  * (slot 0: the platform's patch entry; slot i: thunk i) and the thunks. A patched site
  * is `jmp *slot_i` (ff 24 25 + the slot's 32-bit address), 7 bytes like the two
  * instructions it replaces. Thunk i is `mov $nr,%eax; movabs $site+7,%rcx; jmp *slot_0`.
+ * The other form patched is a 5-byte load of a register from the stack followed by the
+ * syscall (glibc's syscall(): `mov 0x8(%rsp),%r9`; Go's: `mov 0x8(%rsp),%rax`): the
+ * thunk runs that load itself (rsp is the same there), then goes on with eax as it is.
  *
  * The slots' addresses end in the bytes 0xcc 0x7f, which is where the old syscall
  * instruction was: code that jumps there (the kernel's restart of an interrupted
@@ -76,26 +79,73 @@ void syscall_patches_free(struct mm *mm)
 	mm->patches = NULL;
 }
 
-/* Capstone's word on the bytes (the pattern match is necessary, not sufficient: it also
- * checks that the decoder sees exactly these two instructions at these boundaries). */
-static bool two_instructions(const uint8_t *code, uint64_t addr)
+enum site_kind { SITE_NONE, SITE_MOV_EAX, SITE_STACK_LOAD };
+
+/* The register a capstone register id names in regs, for the 64-bit general ones. */
+static uint64_t *reg_slot(arch_regs *r, unsigned id)
+{
+	switch (id) {
+	case X86_REG_RAX: return (uint64_t *)&r->rax;
+	case X86_REG_RBX: return (uint64_t *)&r->rbx;
+	case X86_REG_RCX: return (uint64_t *)&r->rcx;
+	case X86_REG_RDX: return (uint64_t *)&r->rdx;
+	case X86_REG_RSI: return (uint64_t *)&r->rsi;
+	case X86_REG_RDI: return (uint64_t *)&r->rdi;
+	case X86_REG_RBP: return (uint64_t *)&r->rbp;
+	case X86_REG_R8: return (uint64_t *)&r->r8;
+	case X86_REG_R9: return (uint64_t *)&r->r9;
+	case X86_REG_R10: return (uint64_t *)&r->r10;
+	case X86_REG_R12: return (uint64_t *)&r->r12;
+	case X86_REG_R13: return (uint64_t *)&r->r13;
+	case X86_REG_R14: return (uint64_t *)&r->r14;
+	case X86_REG_R15: return (uint64_t *)&r->r15;
+	default: return NULL; /* rsp, r11 (the syscall clobbered it), others */
+	}
+}
+
+/* What the 7 bytes before the trap are, by capstone's decoding of exactly two
+ * instructions at these boundaries (the byte patterns are necessary, not sufficient),
+ * and by the registers at the trap: eax = the mov's immediate, or the loaded register
+ * equal to the stack slot it was loaded from, as it must be right after the load. */
+static enum site_kind classify(struct task *t, const uint8_t *code, uint64_t addr)
 {
 	static csh handle;
 	static int state; /* 0: not opened, 1: open, -1: failed */
 	if (state == 0) {
-		state = cs_open(CS_ARCH_X86, CS_MODE_64, &handle) == CS_ERR_OK ? 1 : -1;
+		state = cs_open(CS_ARCH_X86, CS_MODE_64, &handle) == CS_ERR_OK &&
+				cs_option(handle, CS_OPT_DETAIL, CS_OPT_ON) == CS_ERR_OK
+			? 1
+			: -1;
 		if (state < 0)
 			kernel_log("capstone unavailable: syscall patching off");
 	}
 	if (state < 0)
-		return false;
+		return SITE_NONE;
 	cs_insn *insn;
 	size_t n = cs_disasm(handle, code, 7, addr, 2, &insn);
-	bool ok = n == 2 && insn[0].id == X86_INS_MOV && insn[0].size == 5 && insn[1].id == X86_INS_SYSCALL &&
-		  insn[1].size == 2;
+	enum site_kind kind = SITE_NONE;
+	if (n == 2 && insn[0].size == 5 && insn[1].id == X86_INS_SYSCALL && insn[1].size == 2 &&
+	    insn[0].id == X86_INS_MOV) {
+		uint32_t imm;
+		memcpy(&imm, code + 1, 4);
+		const cs_x86 *x = &insn[0].detail->x86;
+		if (code[0] == 0xb8 && imm == t->regs.orig_rax) {
+			kind = SITE_MOV_EAX;
+		} else if (x->op_count == 2 && x->operands[0].type == X86_OP_REG && x->operands[0].size == 8 &&
+			   x->operands[1].type == X86_OP_MEM && x->operands[1].mem.base == X86_REG_RSP &&
+			   x->operands[1].mem.index == X86_REG_INVALID &&
+			   x->operands[1].mem.segment == X86_REG_INVALID && x->operands[1].mem.disp >= 0 &&
+			   x->operands[1].mem.disp < 128) {
+			uint64_t *dst = reg_slot(&t->regs, x->operands[0].reg), slot;
+			if (dst && copy_from_user(t->tg->mm, &slot, t->regs.rsp + (uint64_t)x->operands[1].mem.disp,
+						  sizeof(slot)) == 0 &&
+			    slot == *dst)
+				kind = SITE_STACK_LOAD;
+		}
+	}
 	if (n)
 		cs_free(insn, n);
-	return ok;
+	return kind;
 }
 
 static void put_le32(uint8_t *p, uint32_t v)
@@ -140,14 +190,15 @@ void syscall_patch_consider(struct task *t)
 	if (k->plat->ops->others_running(t->ctx))
 		return;
 	const struct vma *v = vma_find(&mm->vmas, rip - 7);
-	const uint8_t *c = user_ptr(mm, rip - 7, 7, PROT_READ | PROT_EXEC);
-	uint32_t imm;
-	if (c)
-		memcpy(&imm, c + 1, 4);
+	const uint8_t *at = user_ptr(mm, rip - 7, 7, PROT_READ | PROT_EXEC);
+	uint8_t code[7];
+	const uint8_t *c = at ? memcpy(code, at, sizeof(code)) : NULL;
 	/* Only code from files (a program, its libraries): generated code may be read or
 	 * rewritten by its generator, which expects its own bytes. */
-	if (!c || !v || !v->file || (v->flags & VMA_SHARED) || c[0] != 0xb8 || imm != nr || c[5] != 0x0f ||
-	    c[6] != 0x05 || !two_instructions(c, rip - 7)) {
+	enum site_kind kind = SITE_NONE;
+	if (c && v && v->file && !(v->flags & VMA_SHARED) && c[5] == 0x0f && c[6] == 0x05)
+		kind = classify(t, c, rip - 7);
+	if (kind == SITE_NONE) {
 		p->hot[b].hits = NOT_PATCHABLE;
 		return;
 	}
@@ -162,8 +213,7 @@ void syscall_patch_consider(struct task *t)
 	uint64_t thunk_at = PATCH_THUNKS + (uint64_t)slot * PATCH_THUNK_SIZE, back = rip;
 	uint8_t thunk[PATCH_THUNK_SIZE];
 	memset(thunk, 0xcc, sizeof(thunk));
-	thunk[0] = 0xb8; /* mov $nr, %eax */
-	put_le32(thunk + 1, (uint32_t)nr);
+	memcpy(thunk, c, 5); /* mov $nr,%eax, or the stack load */
 	thunk[5] = 0x48; /* movabs $site+7, %rcx */
 	thunk[6] = 0xb9;
 	memcpy(thunk + 7, &back, 8);
@@ -184,8 +234,9 @@ void syscall_patch_consider(struct task *t)
 	}
 	p->hot[b].hits = NOT_PATCHABLE; /* done: it no longer traps */
 	if (k->debug)
-		kernel_log("[%d] patched the syscall site at %#llx (%s) into slot %d", t->tid,
-			   (unsigned long long)(rip - 7), syscall_name((long)nr), slot);
+		kernel_log("[%d] patched the syscall site at %#llx (%s, %s) into slot %d", t->tid,
+			   (unsigned long long)(rip - 7), syscall_name((long)nr),
+			   kind == SITE_MOV_EAX ? "mov $nr,%eax" : "a load from the stack", slot);
 	if (++p->next == PATCH_SLOTS)
 		p->disabled = true;
 }

@@ -108,6 +108,32 @@ static void interrupted_waits(void)
 	printf("SA_RESTART waits: statuses sum %d, interrupted by the timer: %s\n", sum, alarms > 3 ? "yes" : "no");
 }
 
+/* The same through syscall(), whose wrapper loads the last argument from the stack
+ * just before its syscall instruction (the other form that is patched). */
+static void interrupted_raw_waits(void)
+{
+	catch_alarm(SA_RESTART);
+	alarms = 0;
+	int sum = 0, same = 1;
+	pid_t parent = (pid_t)syscall(SYS_getppid);
+	for (int i = 0; i < 200; i++)
+		same &= syscall(SYS_getppid) == parent;
+	for (int i = 0; i < 3; i++) {
+		pid_t c = fork();
+		if (c == 0) {
+			sleep_ms(30);
+			_exit(6);
+		}
+		timer(2000);
+		int st;
+		long r = syscall(SYS_wait4, c, &st, 0, NULL);
+		timer(0);
+		sum += r == c ? WEXITSTATUS(st) : 100;
+	}
+	printf("syscall(): getppid the same every time: %s; SA_RESTART waits: statuses sum %d, interrupted: %s\n",
+	       same ? "yes" : "no", sum, alarms > 3 ? "yes" : "no");
+}
+
 /* The hot call in a loop while the timer's handler interrupts it, with a value in the
  * FPU registers across every call. */
 static void hot_loop_with_signals(void)
@@ -222,6 +248,7 @@ int main(void)
 	interrupted_reads("SA_RESTART reads", SA_RESTART, 4, 25);
 	interrupted_reads("reads without SA_RESTART", 0, 3, 25);
 	interrupted_waits();
+	interrupted_raw_waits();
 	hot_loop_with_signals();
 	threads();
 	children();
