@@ -86,7 +86,7 @@ set -uo pipefail
 
 BENCHMARKS=(
   "getppid_ns|selftimed|getppid() through libc, per call|@BIN@/bench_getppid @N@"
-  "getppid_syscall_ns|selftimed|getppid through syscall(), never patched, per call|@BIN@/bench_getppid @N@ syscall"
+  "getppid_syscall_ns|selftimed|getppid through glibc's generic syscall(), per call|@BIN@/bench_getppid @N@ syscall"
   "fork_wait_ns|selftimed|fork + exit + wait4, per child|@BIN@/bench_fork_wait @N@|20"
   "fork_exec_ns|selftimed|fork + execve /bin/true + wait4, per child|@BIN@/bench_fork_exec @N@|5"
   "pipe_pingpong_ns|selftimed|pipe round trip between 2 processes|@BIN@/bench_pipe_pingpong @N@|50"

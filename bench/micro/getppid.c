@@ -7,9 +7,10 @@
  * By default through libc's getppid(), as programs make it (glibc's wrapper is
  * `mov $110,%eax; syscall`: no cache, every call enters the kernel or the sandbox's
  * sentry; the seccomp platform patches such sites). With "syscall", through
- * syscall(SYS_getppid), whose generic wrapper sets eax from a register and is never
- * patched: every call traps. Build it -static so the measured process does no dynamic
- * loading and is runnable from any bind mount. */
+ * syscall(SYS_getppid), glibc's generic wrapper (eax from a register, the last
+ * argument loaded from the stack right before the syscall instruction; the seccomp
+ * platform patches that form too). Build it -static so the measured process does no
+ * dynamic loading and is runnable from any bind mount. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
