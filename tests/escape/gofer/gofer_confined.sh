@@ -15,7 +15,9 @@ work=$(mktemp -d /var/tmp/ward-confined.XXXXXX)
 chmod 755 "$work"
 wpid=""
 cleanup() {
-	[ -n "$wpid" ] && kill -KILL "$wpid" 2>/dev/null
+	# TERM, which timeout passes on to ward run, which ends its sandbox (a KILL would
+	# stop timeout alone and leave the sandbox running to the end of its sleep).
+	[ -n "$wpid" ] && kill -TERM "$wpid" 2>/dev/null && wait "$wpid" 2>/dev/null
 	rm -rf -- "$work"
 }
 trap cleanup EXIT
@@ -119,7 +121,7 @@ check() {
 			[ "$(echo "$kids" | grep -c .)" = 1 ] || fail "expected one owner helper under the gofer, found: $kids"
 		fi
 	fi
-	kill -KILL "$wpid" 2>/dev/null || true
+	kill -TERM "$wpid" 2>/dev/null || true
 	wait "$wpid" 2>/dev/null || true
 	wpid=""
 	[ -n "$gofer" ] && [ $fails -eq 0 ] && echo "PASS ($who): gofer $gofer confined"
