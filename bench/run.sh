@@ -909,6 +909,7 @@ default_column() {
 }
 
 report() {
+  local DEFAULT_COL; DEFAULT_COL=$(default_column)
   echo "## $DATE"
   echo
   echo "- command: \`$CMDLINE\`"
@@ -1023,7 +1024,7 @@ report() {
     local tgt tid tmax tdesc met=0 all=0
     for tgt in "${TARGETS[@]}"; do
       IFS='|' read -r tid tmax tdesc tcol <<<"$tgt"
-      tcol=${tcol:-$(default_column)}
+      tcol=${tcol:-$DEFAULT_COL}
       selected "$tid" || continue
       all=$((all + 1))
       if [[ $(get "$STATE/$m/$tid/$tcol" status) == ok && $(get "$STATE/$m/$tid/runsc" status) == ok ]]; then

@@ -23,6 +23,17 @@
 
 #define DENY_ARGS_MAX 64
 
+/* A file descriptor number given on the command line: -1 if it is not one. */
+static int fd_arg(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	return errno || *end || end == s || v < 0 || v > INT_MAX ? -1 : (int)v;
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: ward gofer --sock-fd N [--root DIR] [--all] [--deny PATTERN]... "
@@ -183,23 +194,11 @@ int gofer_main(int argc, char **argv)
 	}
 	for (; i < argc; i++) {
 		if (strcmp(argv[i], "--sock-fd") == 0 && i + 1 < argc) {
-			char *end;
-			long v;
-
-			errno = 0;
-			v = strtol(argv[++i], &end, 10);
-			if (errno || *end || end == argv[i] || v < 0 || v > INT_MAX)
+			if ((sock = fd_arg(argv[++i])) < 0)
 				goto bad_usage;
-			sock = (int)v;
 		} else if (strcmp(argv[i], "--status-fd") == 0 && i + 1 < argc) {
-			char *end;
-			long v;
-
-			errno = 0;
-			v = strtol(argv[++i], &end, 10);
-			if (errno || *end || end == argv[i] || v < 0 || v > INT_MAX)
+			if ((status_fd = fd_arg(argv[++i])) < 0)
 				goto bad_usage;
-			status_fd = (int)v;
 		} else if (strcmp(argv[i], "--root") == 0 && i + 1 < argc) {
 			root = argv[++i];
 		} else if (strcmp(argv[i], "--deny") == 0 && i + 1 < argc) {

@@ -64,6 +64,7 @@
 #define SC_TF_FP_MAX (SC_H_SIZE - SC_TF_FP - 4) /* the xsave area, then FP_XSTATE_MAGIC2 */
 
 /* struct sigcontext offsets the stub's assembly uses. */
+#define MC_R11 24
 #define MC_RAX 104
 #define MC_RCX 112
 #define MC_RSP 120

@@ -43,6 +43,13 @@
 
 _Static_assert(SC_STUB_BASE == 0x7ffbff000000ULL, "layout.h and stub_layout.h disagree");
 _Static_assert(SC_CODE >= STUB_BATCH + STUB_BATCH_SIZE, "the code page overlaps the batch page");
+_Static_assert(MC_R11 == offsetof(struct k_sigcontext, r11) && MC_RAX == offsetof(struct k_sigcontext, rax) &&
+		       MC_RCX == offsetof(struct k_sigcontext, rcx) && MC_RSP == offsetof(struct k_sigcontext, rsp) &&
+		       MC_RIP == offsetof(struct k_sigcontext, rip) &&
+		       MC_EFLAGS == offsetof(struct k_sigcontext, eflags) &&
+		       SC_TF_MC == SC_TF_UC + offsetof(struct k_ucontext, uc_mcontext) &&
+		       SC_TF_INFO == SC_TF + offsetof(struct k_rt_sigframe, info),
+	       "layout.h's frame offsets and x86_sigframe.h disagree");
 
 extern char ward_stub_batch_ip[];
 extern char ward_sc_start[], ward_sc_end[], ward_sc_handler[], ward_sc_restorer[], ward_sc_clone[],

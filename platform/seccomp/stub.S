@@ -17,6 +17,32 @@
 #define SIGSYS_NR 31
 #define SIGURG_NR 23
 
+/* The general registers the patch entry keeps in its frame, with their offsets in the
+ * frame's sigcontext (r11, rsp and rip are handled apart): one list for the save and
+ * the load, so that the two cannot disagree. */
+.macro tf_gprs op
+	\op %r8, 0
+	\op %r9, 8
+	\op %r10, 16
+	\op %r12, 32
+	\op %r13, 40
+	\op %r14, 48
+	\op %r15, 56
+	\op %rdi, 64
+	\op %rsi, 72
+	\op %rbp, 80
+	\op %rbx, 88
+	\op %rdx, 96
+	\op %rax, MC_RAX
+	\op %rcx, MC_RCX
+.endm
+.macro tf_save reg, off
+	mov \reg, %gs:(SC_TF_MC + \off)
+.endm
+.macro tf_load reg, off
+	mov %gs:(SC_TF_MC + \off), \reg
+.endm
+
 	.section .text.ward_sc_stub, "ax", @progbits
 	.balign 4096
 	.globl ward_sc_start
@@ -86,27 +112,14 @@ ward_sc_patch_entry:
 ward_sc_patch_check_ip:
 	cmp %r11, %gs:SC_H_SELF
 	jne ward_sc_patch_fallback
-	mov %r8, %gs:(SC_TF_MC + 0)
-	mov %r9, %gs:(SC_TF_MC + 8)
-	mov %r10, %gs:(SC_TF_MC + 16)
-	mov %r12, %gs:(SC_TF_MC + 32)
-	mov %r13, %gs:(SC_TF_MC + 40)
-	mov %r14, %gs:(SC_TF_MC + 48)
-	mov %r15, %gs:(SC_TF_MC + 56)
-	mov %rdi, %gs:(SC_TF_MC + 64)
-	mov %rsi, %gs:(SC_TF_MC + 72)
-	mov %rbp, %gs:(SC_TF_MC + 80)
-	mov %rbx, %gs:(SC_TF_MC + 88)
-	mov %rdx, %gs:(SC_TF_MC + 96)
-	mov %rax, %gs:(SC_TF_MC + MC_RAX)
-	mov %rcx, %gs:(SC_TF_MC + MC_RCX)
+	tf_gprs tf_save
 	mov %rsp, %gs:(SC_TF_MC + MC_RSP)
 	mov %rcx, %gs:(SC_TF_MC + MC_RIP)
 	lea SC_H_FLAGS_STACK(%r11), %rsp
 	pushfq
 	pop %rcx
 	mov %rcx, %gs:(SC_TF_MC + MC_EFLAGS)
-	mov %rcx, %gs:(SC_TF_MC + 24) /* r11 = rflags, as after a syscall */
+	mov %rcx, %gs:(SC_TF_MC + MC_R11) /* r11 = rflags, as after a syscall */
 	mov %gs:(SC_TF_MC + MC_RSP), %rsp
 	mov %r11, %rbx
 	mov $-1, %eax
@@ -192,21 +205,8 @@ ward_sc_futex_ip:
 	 * they are loaded here, through %gs, which the sentry left as it was. */
 20:	cmpl $SC_ACT_FAST, SC_H_ACTION(%rbx)
 	jne 22f
-	mov %gs:(SC_TF_MC + 0), %r8
-	mov %gs:(SC_TF_MC + 8), %r9
-	mov %gs:(SC_TF_MC + 16), %r10
-	mov %gs:(SC_TF_MC + 24), %r11
-	mov %gs:(SC_TF_MC + 32), %r12
-	mov %gs:(SC_TF_MC + 40), %r13
-	mov %gs:(SC_TF_MC + 48), %r14
-	mov %gs:(SC_TF_MC + 56), %r15
-	mov %gs:(SC_TF_MC + 64), %rdi
-	mov %gs:(SC_TF_MC + 72), %rsi
-	mov %gs:(SC_TF_MC + 80), %rbp
-	mov %gs:(SC_TF_MC + 88), %rbx
-	mov %gs:(SC_TF_MC + 96), %rdx
-	mov %gs:(SC_TF_MC + MC_RAX), %rax
-	mov %gs:(SC_TF_MC + MC_RCX), %rcx
+	mov %gs:(SC_TF_MC + MC_R11), %r11
+	tf_gprs tf_load
 	mov %gs:(SC_TF_MC + MC_RSP), %rsp
 	jmp *%gs:(SC_TF_MC + MC_RIP)
 22:	mov SC_H_GSBASE(%rbx), %rax

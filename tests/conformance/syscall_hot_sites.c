@@ -86,9 +86,21 @@ static void interrupted_reads(const char *label, int flags, int n, int gap_ms)
 	       alarms > n ? "yes" : "no", eintr ? "yes" : "no", WEXITSTATUS(st));
 }
 
-/* waitpid restarted after each timer signal (SA_RESTART): the restart goes back to the
+static pid_t wait_libc(pid_t c, int *st)
+{
+	return waitpid(c, st, 0);
+}
+
+/* syscall()'s wrapper loads its last argument from the stack just before its syscall
+ * instruction: the other form of site that is patched. */
+static pid_t wait_raw(pid_t c, int *st)
+{
+	return (pid_t)syscall(SYS_wait4, c, st, 0, NULL);
+}
+
+/* A wait restarted after each timer signal (SA_RESTART): the restart goes back to the
  * call's syscall instruction, which on a patched site is in the middle of the jump. */
-static void interrupted_waits(void)
+static void interrupted_waits(const char *label, pid_t (*wait_for)(pid_t, int *), int status)
 {
 	catch_alarm(SA_RESTART);
 	alarms = 0;
@@ -97,41 +109,25 @@ static void interrupted_waits(void)
 		pid_t c = fork();
 		if (c == 0) {
 			sleep_ms(30);
-			_exit(5);
+			_exit(status);
 		}
 		timer(2000);
 		int st;
-		pid_t r = waitpid(c, &st, 0);
+		pid_t r = wait_for(c, &st);
 		timer(0);
 		sum += r == c ? WEXITSTATUS(st) : 100;
 	}
-	printf("SA_RESTART waits: statuses sum %d, interrupted by the timer: %s\n", sum, alarms > 3 ? "yes" : "no");
+	printf("%s: statuses sum %d, interrupted by the timer: %s\n", label, sum, alarms > 3 ? "yes" : "no");
 }
 
-/* The same through syscall(), whose wrapper loads the last argument from the stack
- * just before its syscall instruction (the other form that is patched). */
-static void interrupted_raw_waits(void)
+/* getppid through syscall(), made hot. */
+static void raw_calls(void)
 {
-	catch_alarm(SA_RESTART);
-	alarms = 0;
-	int sum = 0, same = 1;
 	pid_t parent = (pid_t)syscall(SYS_getppid);
+	int same = 1;
 	for (int i = 0; i < 200; i++)
 		same &= syscall(SYS_getppid) == parent;
-	for (int i = 0; i < 3; i++) {
-		pid_t c = fork();
-		if (c == 0) {
-			sleep_ms(30);
-			_exit(6);
-		}
-		timer(2000);
-		int st;
-		long r = syscall(SYS_wait4, c, &st, 0, NULL);
-		timer(0);
-		sum += r == c ? WEXITSTATUS(st) : 100;
-	}
-	printf("syscall(): getppid the same every time: %s; SA_RESTART waits: statuses sum %d, interrupted: %s\n",
-	       same ? "yes" : "no", sum, alarms > 3 ? "yes" : "no");
+	printf("syscall(): getppid the same every time: %s\n", same ? "yes" : "no");
 }
 
 /* The hot call in a loop while the timer's handler interrupts it, with a value in the
@@ -247,8 +243,9 @@ int main(void)
 {
 	interrupted_reads("SA_RESTART reads", SA_RESTART, 4, 25);
 	interrupted_reads("reads without SA_RESTART", 0, 3, 25);
-	interrupted_waits();
-	interrupted_raw_waits();
+	interrupted_waits("SA_RESTART waits", wait_libc, 5);
+	raw_calls();
+	interrupted_waits("SA_RESTART waits through syscall()", wait_raw, 6);
 	hot_loop_with_signals();
 	threads();
 	children();
