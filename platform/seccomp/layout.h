@@ -37,7 +37,7 @@
  * code: the sentry treats it as hostile. */
 #define SC_H_STATE 0  /* u32 futex word: SC_IDLE/SC_POSTED/SC_ANSWERED */
 #define SC_H_WAKE 4   /* u32: 1 = the sentry sleeps, the poster must write the eventfd */
-#define SC_H_ACTION 8 /* u32: what to do with the answer: SC_ACT_RETURN/SC_ACT_EXIT */
+#define SC_H_ACTION 8 /* u32: what to do with the answer: SC_ACT_* */
 #define SC_H_SIGNO 12 /* u32 */
 #define SC_H_INFO 16  /* u64: siginfo address, as the kernel passed it to the handler */
 #define SC_H_UCTX 24  /* u64: ucontext address */
@@ -70,7 +70,9 @@
 #define MC_RSP 120
 #define MC_RIP 128
 #define MC_EFLAGS 136
-#define UC_RIP (40 + MC_RIP)
+#define MC_FPSTATE 184
+#define UC_MC 40
+#define UC_RIP (UC_MC + MC_RIP)
 
 #define SC_IDLE 0
 #define SC_POSTED 1
@@ -79,6 +81,10 @@
 #define SC_ACT_RETURN 0 /* through rt_sigreturn: every register, the FPU state */
 #define SC_ACT_EXIT 1
 #define SC_ACT_FAST 2	/* from the patch entry: only the general registers changed */
+/* From the patch entry, whose FPU state is still in the thread's registers (the frame's
+ * fpstate is null): */
+#define SC_ACT_SAVE_FP 3     /* save it into the frame and post again (the sentry needs it) */
+#define SC_ACT_SAVE_RETURN 4 /* save it into the frame, then rt_sigreturn */
 
 
 #endif

@@ -47,6 +47,8 @@ _Static_assert(MC_R11 == offsetof(struct k_sigcontext, r11) && MC_RAX == offseto
 		       MC_RCX == offsetof(struct k_sigcontext, rcx) && MC_RSP == offsetof(struct k_sigcontext, rsp) &&
 		       MC_RIP == offsetof(struct k_sigcontext, rip) &&
 		       MC_EFLAGS == offsetof(struct k_sigcontext, eflags) &&
+		       MC_FPSTATE == offsetof(struct k_sigcontext, fpstate) &&
+		       UC_MC == offsetof(struct k_ucontext, uc_mcontext) &&
 		       SC_TF_MC == SC_TF_UC + offsetof(struct k_ucontext, uc_mcontext) &&
 		       SC_TF_INFO == SC_TF + offsetof(struct k_rt_sigframe, info),
 	       "layout.h's frame offsets and x86_sigframe.h disagree");
@@ -114,8 +116,15 @@ struct context {
 	/* Where the current frame is in the area (checked when it was posted). */
 	size_t uctx_off, fp_off, fp_frame_len;
 	uint64_t fs_base, gs_base;
+	/* Where the thread's FPU state is: read and written only when the sentry needs it
+	 * (a signal, a fork, execve), not at every stop. */
+	enum {
+		FP_IN_THREAD, /* the patch entry's: still in the thread's registers */
+		FP_IN_FRAME,  /* in the area at fp_off, fp_frame_len bytes */
+		FP_COPIED,    /* in fp (fplen bytes), as in the frame */
+		FP_SET,	      /* in fp, set by the sentry: written into the frame on resume */
+	} fp_where;
 	size_t fplen;
-	bool fp_dirty;
 	_Alignas(64) uint8_t fp[ARCH_FPSTATE_MAX];
 };
 
@@ -412,9 +421,29 @@ static void gone_remove(struct context *ctx)
 
 /* ---- messages ------------------------------------------------------------------------- */
 
-/* Copies the posted frame into ctx (once), checking every pointer the area holds: it is
- * writable by guest code. False if it makes no sense (reported as a spurious interrupt
- * with the registers ctx had). */
+/* Where the frame's xsave area is: inside the area, 64-aligned, with the size its
+ * software-reserved bytes give (or the legacy 512 bytes). The area is writable by guest
+ * code: false if that makes no sense. */
+static bool locate_fp(struct context *ctx, uint64_t fp)
+{
+	const uint8_t *area = ctx->as->slots[ctx->slot].view;
+	const uint64_t base = slot_addr(ctx->slot), lo = base + SC_TF, hi = base + SC_MSG_SIZE;
+	ctx->fp_frame_len = 0;
+	if (fp < lo || fp % 64 || fp > hi - 512)
+		return false;
+	uint32_t sw[5];
+	memcpy(sw, area + (fp - base) + 464, sizeof(sw));
+	size_t len = 512;
+	if (sw[0] == WARD_FP_XSTATE_MAGIC1 && sw[4] >= 576 && sw[4] <= ARCH_FPSTATE_MAX && fp + sw[4] <= hi)
+		len = sw[4];
+	ctx->fp_off = fp - base;
+	ctx->fp_frame_len = len;
+	return true;
+}
+
+/* Copies the posted frame's registers into ctx (once), checking every pointer the area
+ * holds: it is writable by guest code. False if it makes no sense (reported as a spurious
+ * interrupt with the registers ctx had). */
 static bool read_frame(struct context *ctx, arch_regs *regs, int *signo, siginfo_t *info)
 {
 	const uint8_t *area = ctx->as->slots[ctx->slot].view;
@@ -448,24 +477,13 @@ static bool read_frame(struct context *ctx, arch_regs *regs, int *signo, siginfo
 	regs->fs_base = ctx->fs_base, regs->gs_base = ctx->gs_base;
 	regs->orig_rax = (uint64_t)-1;
 	ctx->posted_eflags = m->eflags;
-
-	/* The xsave area: where the frame says, inside the area, 64-aligned, with the size
-	 * its software-reserved bytes give (or the legacy 512 bytes). */
-	ctx->fp_frame_len = 0;
-	uint64_t fp = m->fpstate;
-	if (fp < lo || fp % 64 || fp > hi - 512)
-		return false;
-	uint32_t sw[5];
-	memcpy(sw, area + (fp - base) + 464, sizeof(sw));
-	size_t len = 512;
-	if (sw[0] == WARD_FP_XSTATE_MAGIC1 && sw[4] >= 576 && sw[4] <= ARCH_FPSTATE_MAX && fp + sw[4] <= hi)
-		len = sw[4];
-	memcpy(ctx->fp, area + (fp - base), len);
-	ctx->fp_off = fp - base;
-	ctx->fp_frame_len = len;
-	ctx->fplen = len;
-	ctx->fp_dirty = false;
-	return true;
+	/* The patch entry leaves the FPU state in the registers (a null fpstate). */
+	if (ctx->from_patch && m->fpstate == 0) {
+		ctx->fp_where = FP_IN_THREAD;
+		return locate_fp(ctx, base + SC_TF_FP);
+	}
+	ctx->fp_where = FP_IN_FRAME;
+	return locate_fp(ctx, m->fpstate);
 }
 
 /* Writes the answer into the frame and lets the thread go. */
@@ -490,20 +508,20 @@ static void write_frame(struct context *ctx, const arch_regs *r)
 	m.rdx = r->rdx, m.rax = r->rax, m.rcx = r->rcx, m.rsp = r->rsp;
 	m.rip = r->rip, m.eflags = r->eflags;
 	m.cs = USER_CS, m.ss = USER_DS, m.fs = 0, m.gs = 0;
-	m.fpstate = slot_addr(ctx->slot) + ctx->fp_off;
+	m.fpstate = ctx->fp_where == FP_IN_THREAD ? 0 : slot_addr(ctx->slot) + ctx->fp_off;
 	memcpy(mp, &m, sizeof(m));
 	uint64_t none = 0; /* the guest's signal mask is the sentry's business: none on the host */
 	memcpy(area + ctx->uctx_off + offsetof(struct k_ucontext, uc_sigmask), &none, sizeof(none));
 	__atomic_store_n(hdr64(ctx, SC_H_FSBASE), r->fs_base, __ATOMIC_RELAXED);
 	__atomic_store_n(hdr64(ctx, SC_H_GSBASE), r->gs_base ? r->gs_base : slot_addr(ctx->slot),
 			 __ATOMIC_RELAXED);
-	if (ctx->fp_dirty && ctx->fp_frame_len) {
+	if (ctx->fp_where == FP_SET && ctx->fp_frame_len) {
 		/* Keep the frame's software-reserved bytes: they describe the frame. */
 		size_t n = ctx->fplen < ctx->fp_frame_len ? ctx->fplen : ctx->fp_frame_len;
 		memcpy(area + ctx->fp_off, ctx->fp, n < 464 ? n : 464);
 		if (n > 512)
 			memcpy(area + ctx->fp_off + 512, ctx->fp + 512, n - 512);
-		ctx->fp_dirty = false;
+		ctx->fp_where = FP_COPIED;
 	}
 }
 
@@ -723,11 +741,12 @@ static int sc_resume(struct context *ctx, const arch_regs *regs)
 	stub_bind_to_sentry_cpu(ctx->tid, &ctx->cpu);
 	/* Back from the patch entry without rt_sigreturn when only what it can load (the
 	 * general registers, rip, fs) changed. */
-	bool fast = ctx->from_patch && !ctx->fp_dirty && regs->eflags == ctx->posted_eflags &&
+	bool fast = ctx->from_patch && ctx->fp_where != FP_SET && regs->eflags == ctx->posted_eflags &&
 		    regs->gs_base == ctx->gs_base;
+	uint32_t action = fast ? SC_ACT_FAST : ctx->fp_where == FP_IN_THREAD ? SC_ACT_SAVE_RETURN : SC_ACT_RETURN;
 	write_frame(ctx, regs);
 	run_add(ctx);
-	answer(ctx, fast ? SC_ACT_FAST : SC_ACT_RETURN);
+	answer(ctx, action);
 	return 0;
 }
 
@@ -883,8 +902,65 @@ static int sc_event_fd(struct platform *p)
 	return ((struct sc_platform *)p)->epfd;
 }
 
+/* How long the sentry waits for a stopped thread to save its FPU state: it is on the
+ * sentry's CPU and due to run at once, so only guest code that scribbled over its area
+ * (or a thread killed from outside) makes it wait this long. */
+#define FETCH_FP_TIMEOUT_NS 1000000000ull
+
+/* Asks a thread stopped in the patch entry to save its FPU state into the frame, and
+ * waits for it to post again. */
+static bool fetch_fp(struct context *ctx)
+{
+	answer(ctx, SC_ACT_SAVE_FP);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	const uint64_t deadline = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + FETCH_FP_TIMEOUT_NS;
+	for (unsigned i = 1; __atomic_load_n(hdr32(ctx, SC_H_STATE), __ATOMIC_ACQUIRE) != SC_POSTED; i++) {
+		if (ctx->as->ctl.dead)
+			return false;
+		if (i % 64 == 0) {
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			if ((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec > deadline)
+				return false;
+		}
+		sched_yield();
+	}
+	/* Where the frame says it is now: where the thread saved it, or the kernel's frame if
+	 * a kick came on the way (ward_sc_handler). */
+	uint64_t at = __atomic_load_n(hdr64(ctx, SC_TF_MC + MC_FPSTATE), __ATOMIC_RELAXED);
+	return at != 0 && locate_fp(ctx, at);
+}
+
+/* The state a new thread starts with (what execve gives): x87 control word and MXCSR at
+ * their defaults, nothing else in use. */
+static void fp_init_state(struct context *ctx)
+{
+	memset(ctx->fp, 0, 576);
+	const uint16_t fcw = 0x37f;
+	const uint32_t mxcsr = 0x1f80;
+	memcpy(ctx->fp, &fcw, sizeof(fcw));
+	memcpy(ctx->fp + 24, &mxcsr, sizeof(mxcsr));
+	ctx->fplen = 576;
+}
+
 static long sc_get_fpstate(struct context *ctx, void *buf, size_t len)
 {
+	if (ctx->fp_where == FP_IN_THREAD) {
+		if (fetch_fp(ctx)) {
+			ctx->fp_where = FP_IN_FRAME;
+		} else {
+			/* The thread did not answer (guest code scribbled over its area, or it
+			 * was killed): its state is lost, and it goes on with the initial one. */
+			fp_init_state(ctx);
+			ctx->fp_frame_len = 0;
+			ctx->fp_where = FP_SET;
+		}
+	}
+	if (ctx->fp_where == FP_IN_FRAME) {
+		memcpy(ctx->fp, ctx->as->slots[ctx->slot].view + ctx->fp_off, ctx->fp_frame_len);
+		ctx->fplen = ctx->fp_frame_len;
+		ctx->fp_where = FP_COPIED;
+	}
 	size_t n = ctx->fplen < len ? ctx->fplen : len;
 	memcpy(buf, ctx->fp, n);
 	if (len > n)
@@ -914,7 +990,7 @@ static int sc_set_fpstate(struct context *ctx, const void *buf, size_t len)
 	}
 	memcpy(ctx->fp, buf, len);
 	ctx->fplen = len;
-	ctx->fp_dirty = true;
+	ctx->fp_where = FP_SET;
 	return 0;
 }
 

@@ -36,6 +36,15 @@
 	\op %rax, MC_RAX
 	\op %rcx, MC_RCX
 .endm
+/* The patch entry's thread saves its FPU state into its frame (a macro: the entry never
+ * writes the guest's stack, so it has no call). */
+.macro save_fp
+	mov $-1, %eax
+	mov $-1, %edx
+	xsave64 SC_TF_FP(%rbx)
+	lea SC_TF_FP(%rbx), %rax
+	mov %rax, (SC_TF_MC + MC_FPSTATE)(%rbx)
+.endm
 .macro tf_save reg, off
 	mov \reg, %gs:(SC_TF_MC + \off)
 .endm
@@ -82,7 +91,13 @@ ward_sc_handler:
 	cmpl $SC_ANSWERED, SC_H_STATE(%rbx)
 	jne 10f
 	mov $1, %r13d
-	movl %edi, SC_H_SIGNO(%rbx)
+	/* A frame without FPU state (the entry's; the sentry did not set one): the
+	 * guest's, still in the registers when the kick came, is in the kernel's frame. */
+	cmpq $0, (SC_TF_MC + MC_FPSTATE)(%rbx)
+	jne 11f
+	mov (UC_MC + MC_FPSTATE)(%rdx), %rax
+	mov %rax, (SC_TF_MC + MC_FPSTATE)(%rbx)
+11:	movl %edi, SC_H_SIGNO(%rbx)
 	mov %rsi, SC_H_INFO(%rbx)
 	lea SC_TF_UC(%rbx), %rax
 	mov %rax, SC_H_UCTX(%rbx)
@@ -102,9 +117,11 @@ ward_sc_handler:
 	 * would leave it; r11 is free (syscall clobbers it too). The thread's area is at
 	 * %gs (set when the thread started); a %gs the guest changed fails the check and
 	 * the sentry serves the fault at ward_sc_patch_check_ip or the ud2 at
-	 * ward_sc_patch_fallback as the syscall. The registers go into the area's frame,
-	 * laid out as the kernel's, and the post and the wait are the handler's. The guest's
-	 * stack is never written. */
+	 * ward_sc_patch_fallback as the syscall. The general registers go into the area's
+	 * frame, laid out as the kernel's, and the post and the wait are the handler's. The
+	 * guest's stack is never written. The FPU state stays in the registers (nothing
+	 * here touches it), which the frame's null fpstate says: the sentry asks for it
+	 * (SC_ACT_SAVE_FP) only when it needs it, for a signal or a fork. */
 	.globl ward_sc_patch_entry
 ward_sc_patch_entry:
 	rdgsbase %r11
@@ -122,9 +139,7 @@ ward_sc_patch_check_ip:
 	mov %rcx, %gs:(SC_TF_MC + MC_R11) /* r11 = rflags, as after a syscall */
 	mov %gs:(SC_TF_MC + MC_RSP), %rsp
 	mov %r11, %rbx
-	mov $-1, %eax
-	mov $-1, %edx
-	xsave64 SC_TF_FP(%rbx)
+	movq $0, (SC_TF_MC + MC_FPSTATE)(%rbx)
 	movl $SIGSYS_NR, SC_H_SIGNO(%rbx)
 	lea SC_TF_INFO(%rbx), %rax
 	mov %rax, SC_H_INFO(%rbx)
@@ -192,10 +207,10 @@ ward_sc_futex_ip:
 	jmp 5b
 6:	cmpl $SC_ACT_EXIT, SC_H_ACTION(%rbx)
 	je 7f
-	mov SC_H_FSBASE(%rbx), %rax
-	wrfsbase %rax
 	cmp $2, %r13d
 	je 20f
+	mov SC_H_FSBASE(%rbx), %rax
+	wrfsbase %rax
 	mov SC_H_GSBASE(%rbx), %rax
 	wrgsbase %rax
 	test %r13d, %r13d
@@ -203,13 +218,21 @@ ward_sc_futex_ip:
 	ret /* to ward_sc_restorer */
 	/* Back from the patch entry: only the general registers (and fs) changed, so
 	 * they are loaded here, through %gs, which the sentry left as it was. */
-20:	cmpl $SC_ACT_FAST, SC_H_ACTION(%rbx)
+20:	cmpl $SC_ACT_SAVE_FP, SC_H_ACTION(%rbx)
+	je 30f
+	mov SC_H_FSBASE(%rbx), %rax
+	wrfsbase %rax
+	cmpl $SC_ACT_FAST, SC_H_ACTION(%rbx)
 	jne 22f
 	mov %gs:(SC_TF_MC + MC_R11), %r11
 	tf_gprs tf_load
 	mov %gs:(SC_TF_MC + MC_RSP), %rsp
 	jmp *%gs:(SC_TF_MC + MC_RIP)
-22:	mov SC_H_GSBASE(%rbx), %rax
+	/* rt_sigreturn loads the FPU state too: the sentry's, or the live one saved here. */
+22:	cmpl $SC_ACT_SAVE_RETURN, SC_H_ACTION(%rbx)
+	jne 23f
+	save_fp
+23:	mov SC_H_GSBASE(%rbx), %rax
 	wrgsbase %rax
 	/* Everything else through the frame: rt_sigreturn loads it whole. */
 21:	lea SC_TF_UC(%rbx), %rsp
@@ -218,6 +241,9 @@ ward_sc_futex_ip:
 	.globl ward_sc_patch_sigreturn_ip
 ward_sc_patch_sigreturn_ip:
 	ud2
+	/* The sentry wants the FPU state: save it into the frame and post again. */
+30:	save_fp
+	jmp ward_sc_patch_posted
 	.globl ward_sc_patch_end
 ward_sc_patch_end:
 7:	mov $60, %eax /* exit(0): this thread only */

@@ -4,8 +4,10 @@
  * into every message area it can reach, including plausible-but-evil values: the "posted"
  * state on a thread that is running (racing two threads against one message), frame
  * pointers at and past the area's ends, huge xsave sizes, a fake syscall frame asking for
- * the host secret. The victim may die or misbehave; the sentry must not: afterwards this
- * process (same sandbox) still gets served, and the secret stays unreadable. */
+ * the host secret, and in the patch entry's frame a null FPU pointer and the actions that
+ * ask a thread to save its FPU state, while signals to the trapping threads make the
+ * sentry want that state. The victim may die or misbehave; the sentry must not: afterwards
+ * this process (same sandbox) still gets served, and the secret stays unreadable. */
 #include "escape.h"
 #include "seccomp_stub.h"
 #include <fcntl.h>
@@ -36,9 +38,14 @@ static uint64_t rnd(void)
 	return x;
 }
 
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
 static void *trapper(void *arg)
 {
-	(void)arg;
+	*(pid_t *)arg = (pid_t)syscall(SYS_gettid);
 	while (!stop_flag) {
 		syscall(SYS_getppid);
 		/* The scribbler may overwrite the result register the sentry wrote into this
@@ -84,14 +91,25 @@ static void poke_all(uint64_t off, uint64_t v)
 		*(volatile uint64_t *)(areas[i] + off) = v;
 }
 
-static void victim(void)
+static void poke_all32(uint64_t off, uint32_t v)
+{
+	for (unsigned i = 0; i < nareas; i++)
+		*(volatile uint32_t *)(areas[i] + off) = v;
+}
+
+/* Rounds 0-2 poke everything; round 3 only the FPU requests (null pointer, save
+ * actions), which a victim survives longer. */
+static void victim(int round)
 {
 	struct sigaction sa = {.sa_handler = on_fault, .sa_flags = SA_NODEFER};
 	sigaction(SIGSEGV, &sa, NULL);
 	sigaction(SIGBUS, &sa, NULL);
+	struct sigaction su = {.sa_handler = on_usr1, .sa_flags = SA_RESTART};
+	sigaction(SIGUSR1, &su, NULL);
 	pthread_t t[2];
+	static pid_t tids[2];
 	for (int i = 0; i < 2; i++)
-		pthread_create(&t[i], NULL, trapper, NULL);
+		pthread_create(&t[i], NULL, trapper, &tids[i]);
 	find_areas();
 	printf("message areas found: %u\n", nareas);
 	fflush(stdout);
@@ -103,6 +121,7 @@ static void victim(void)
 		SC_MSG_BASE + 0x1000, SC_MSG_BASE + 0x1000 - 1, SC_MSG_BASE + SC_MSG_SIZE - 64,
 		0x4650585300001000ull, /* FP_XSTATE_MAGIC1 with a size */
 		0xffffffff46505853ull, SYS_openat, (uint64_t)-100,
+		3, 4, /* SC_ACT_SAVE_FP, SC_ACT_SAVE_RETURN */
 	};
 	for (unsigned i = 0;; i++) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
@@ -110,13 +129,26 @@ static void victim(void)
 			break;
 		uint64_t r = rnd();
 		uint64_t off;
-		switch (r % 4) {
+		/* Signals make the sentry fetch the FPU state of threads stopped in the
+		 * patch entry. */
+		if (i % 64 == 0)
+			for (int t = 0; t < 2; t++)
+				if (tids[t])
+					syscall(SYS_tgkill, getpid(), tids[t], SIGUSR1);
+		switch (round == 3 ? 3 : r % 6) {
 		case 0: /* the header: state, wake, action, pointers, tid */
 			off = (r >> 8) % 64 & ~7ull;
 			break;
 		case 1: /* "posted" on a running thread: the race */
 			off = 0;
 			poke_all(off, 1 | (uint64_t)1 << 32);
+			continue;
+		case 2: /* the patch entry's frame (SC_TF, 0x200) up to its xsave area */
+			off = (0x200 + (r >> 8) % 0x200) & ~7ull;
+			break;
+		case 3: /* "the FPU state is in the registers, save it" */
+			poke_all(0x2e8 /* SC_TF_MC + fpstate */, 0);
+			poke_all32(8 /* the action */, (r >> 8) % 2 ? 3 : 4);
 			continue;
 		default: /* the signal stack, where the frames are */
 			off = (0x1000 + (r >> 8) % (SC_MSG_SIZE - 0x1000)) & ~7ull;
@@ -135,7 +167,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	secret = argv[1];
-	for (int round = 0; round < 3; round++) {
+	for (int round = 0; round < 4; round++) {
 		fflush(stdout);
 		pid_t pid = fork();
 		if (pid < 0) {
@@ -144,14 +176,16 @@ int main(int argc, char **argv)
 		}
 		if (pid == 0) {
 			alarm(20);
-			victim();
+			victim(round);
 		}
 		int status = 0;
 		waitpid(pid, &status, 0);
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 3)
 			ESC_FAIL("round %d: the victim read the host secret", round);
-		printf("round %d: victim %s\n", round,
-		       WIFSIGNALED(status) ? "killed by a signal" : "exited");
+		if (WIFSIGNALED(status))
+			printf("round %d: victim killed by SIG%s\n", round, sigabbrev_np(WTERMSIG(status)));
+		else
+			printf("round %d: victim exited %d\n", round, WEXITSTATUS(status));
 	}
 	/* The sentry still serves this process, and still as a sandbox. */
 	long ppid = syscall(SYS_getppid);
