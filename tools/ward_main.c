@@ -2,6 +2,7 @@
  * runs; `ward boot` (the sentry) and `ward gofer` are started by it. */
 #include "gofer/net_gofer.h"
 #include "gofer/server.h"
+#include "platform/fixed_range.h"
 #include "sentry/boot.h"
 #include "tools/cli/cli.h"
 
@@ -41,8 +42,16 @@ int main(int argc, char **argv)
 		return cli_bench(argc - 1, argv + 1);
 	if (strcmp(role, "platforms") == 0)
 		return cli_platforms(argc - 1, argv + 1);
-	if (strcmp(role, "boot") == 0)
+	if (strcmp(role, "boot") == 0) {
+		/* First of all: nothing may be mapped yet where the platform's pages go. */
+		int err = platform_range_claim(argv);
+		if (err < 0) {
+			fprintf(stderr, "ward: the platform's fixed addresses are taken in the sentry: %s\n",
+				strerror(-err));
+			return 125;
+		}
 		return sentry_main(argc - 1, argv + 1);
+	}
 	if (strcmp(role, "netgofer") == 0)
 		return net_gofer_main(argc - 1, argv + 1);
 	if (strcmp(role, "gofer") == 0)

@@ -2,6 +2,7 @@
  * host thread in it, stopped by PTRACE_SYSEMU at every system call so that the host kernel
  * never executes one. The stub's first thread is a control thread that never runs guest
  * code: the sentry runs address-space operations (mmap of the memory file, clone) on it. */
+#include "platform/fixed_range.h"
 #include "platform/platform.h"
 #include "platform/stub_control.h"
 
@@ -498,20 +499,11 @@ int stub_page_install(void)
 	static int installed;
 	if (installed)
 		return 0;
-	size_t len = (size_t)(ward_stub_end - ward_stub_start);
-	if (len != STUB_SIZE)
+	if ((size_t)(ward_stub_end - ward_stub_start) != STUB_SIZE)
 		return -EINVAL;
-	void *p = mmap((void *)STUB_BASE, STUB_SIZE, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-	if (p == MAP_FAILED)
-		return -errno;
-	if (p != (void *)STUB_BASE) {
-		munmap(p, STUB_SIZE);
-		return -EEXIST;
-	}
-	memcpy(p, ward_stub_start, STUB_SIZE);
-	if (mprotect(p, STUB_SIZE, PROT_READ | PROT_EXEC) < 0)
-		return -errno;
+	int err = platform_code_install(STUB_BASE, ward_stub_start, STUB_SIZE);
+	if (err < 0)
+		return err;
 	installed = 1;
 	return 0;
 }

@@ -1,9 +1,10 @@
 /* Where the stub page sits in every stub process, and so the top of guest memory.
  *
  * Chosen 16 GiB + 16 MiB below the top of the x86-64 user address space: Linux never puts
- * the (randomised) main stack lower than 16 GiB below the top, nor the mmap base above
- * that, so the sentry can map the page at this fixed address at start-up, and every stub
- * has it at the same place. Guests get [GUEST_MMAP_MIN, STUB_BASE). */
+ * the (randomised) main stack lower than 16 GiB below the top, and the mmap base is there
+ * only when its random offset is a few MiB in a TiB (or randomization is off), which
+ * the sentry detects at start-up and escapes by starting again (platform/fixed_range.c);
+ * so every stub has the page at the same place. Guests get [GUEST_MMAP_MIN, STUB_BASE). */
 #ifndef WARD_PLATFORM_STUB_LAYOUT_H
 #define WARD_PLATFORM_STUB_LAYOUT_H
 

@@ -10,6 +10,7 @@
  * the stub's pages only); guest threads add the guest filter on themselves when they
  * start, which traps everything but the handler's own calls (so a guest thread that
  * jumps to the control thread's syscall instructions just makes a guest syscall). */
+#include "platform/fixed_range.h"
 #include "platform/platform.h"
 #include "platform/seccomp/layout.h"
 #include "platform/x86_sigframe.h"
@@ -1066,16 +1067,7 @@ static int code_page_install(void)
 {
 	if ((size_t)(ward_sc_end - ward_sc_start) != SC_CODE_SIZE)
 		return -EINVAL;
-	void *p = mmap((void *)SC_CODE, SC_CODE_SIZE, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-	if (p == MAP_FAILED)
-		return -errno;
-	if (p != (void *)SC_CODE) {
-		munmap(p, SC_CODE_SIZE);
-		return -EEXIST;
-	}
-	memcpy(p, ward_sc_start, SC_CODE_SIZE);
-	return mprotect(p, SC_CODE_SIZE, PROT_READ | PROT_EXEC) < 0 ? -errno : 0;
+	return platform_code_install(SC_CODE, ward_sc_start, SC_CODE_SIZE);
 }
 
 int seccomp_platform_available(const char **why)
