@@ -85,6 +85,9 @@ struct platform {
 /* Pages of the memory file for the platform's own use (areas shared between the sentry
  * and a stub), handed out by the sentry's allocator: zeroed, page-aligned. */
 struct platform_memory {
+	/* The file they come from, apart from the memory file: the platform's own pages
+	 * (what the stubs run and are confined by) are never in a file the gofer writes. */
+	int fd;
 	void *opaque;
 	/* 0 with *off (memory-file offset) and *ptr (the sentry's view), or -errno. */
 	int (*alloc)(void *opaque, uint64_t len, uint64_t *off, void **ptr);

@@ -4,6 +4,7 @@
 #include "platform/stub_control.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
@@ -126,6 +127,36 @@ long stub_op(struct stub_control *c, long nr, uint64_t a0, uint64_t a1, uint64_t
 	return 0;
 }
 
+int stub_map_platform_file(struct stub_control *c, uint64_t addr, uint64_t len, int prot, uint64_t off)
+{
+	long r = stub_op(c, SYS_mmap, addr, len, (uint64_t)prot, MAP_SHARED | MAP_FIXED, STUB_PLATFD, off);
+	return r < 0 ? (int)r : 0;
+}
+
+void stub_child_fds(const int from[], const int to[], int n)
+{
+	int tmp[8];
+	if (n > 8)
+		_exit(1);
+	/* Out of the way first, so that no move clobbers a descriptor still to move. */
+	for (int i = 0; i < n; i++)
+		if ((tmp[i] = fcntl(from[i], F_DUPFD_CLOEXEC, 16)) < 0)
+			_exit(1);
+	for (int i = 0; i < n; i++)
+		if (dup2(tmp[i], to[i]) < 0)
+			_exit(1);
+	/* Everything else goes: the targets are few and small. */
+	for (int fd = 0, next; fd <= 1024; fd = next + 1) {
+		next = 1 << 30;
+		for (int i = 0; i < n; i++)
+			if (to[i] >= fd && to[i] < next)
+				next = to[i];
+		syscall(SYS_close_range, fd, next == 1 << 30 ? ~0u : (unsigned)next - 1, 0);
+		if (next == 1 << 30)
+			break;
+	}
+}
+
 int stub_map_memfile(struct stub_control *c, uint64_t addr, uint64_t len, int prot, uint64_t off)
 {
 	long r = stub_op(c, SYS_mmap, addr, len, (uint64_t)prot, MAP_SHARED | MAP_FIXED, STUB_MEMFD, off);
@@ -236,7 +267,7 @@ int stub_fork(struct stub_control *factory, const struct platform_memory *mem, l
 		goto fail;
 	}
 	r = stub_control_syscall(out, SYS_mmap, STUB_BATCH, STUB_BATCH_SIZE, PROT_READ,
-				 MAP_SHARED | MAP_FIXED, STUB_MEMFD, batch_off, NULL);
+				 MAP_SHARED | MAP_FIXED, STUB_PLATFD, batch_off, NULL);
 	if (r != (long)STUB_BATCH) {
 		err = r < 0 ? (int)r : -EFAULT;
 		goto fail;

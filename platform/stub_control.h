@@ -20,6 +20,9 @@
 
 /* Where the memory file's descriptor lives inside every stub process. */
 #define STUB_MEMFD 3
+/* Where the platform file's lives (platform_memory: batch pages, the seccomp filter and
+ * message areas): a file apart, which the gofer never gets. */
+#define STUB_PLATFD 5
 
 extern char ward_stub_start[], ward_stub_syscall[], ward_stub_batch[];
 
@@ -91,6 +94,12 @@ long stub_op(struct stub_control *c, long nr, uint64_t a0, uint64_t a1, uint64_t
 
 /* Maps [addr, addr+len) of the stub to the memory file at off (MAP_SHARED | MAP_FIXED). */
 int stub_map_memfile(struct stub_control *c, uint64_t addr, uint64_t len, int prot, uint64_t off);
+/* The same from the platform file. */
+int stub_map_platform_file(struct stub_control *c, uint64_t addr, uint64_t len, int prot, uint64_t off);
+
+/* In the child forked to become the stub factory: moves each from[i] to to[i] and
+ * closes every other descriptor. _exits on failure. */
+void stub_child_fds(const int from[], const int to[], int n);
 
 /* Keeps host thread tid on the CPU the sentry runs on (*cpu: where it is bound, -1 none):
  * a wake-up on another core costs far more than the trap itself on the VMs measured. */

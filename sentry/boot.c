@@ -24,6 +24,8 @@
 #include <unistd.h>
 
 #define MEMFILE_SIZE (64ULL << 30)
+/* Message areas (32 KiB per guest thread) and batch pages (4 KiB per process): sparse. */
+#define PLATFORM_FILE_SIZE (4ULL << 30)
 #define MAX_ENV 256
 
 static const char *const default_env[] = {
@@ -100,7 +102,7 @@ static int find_in_path(struct task *t, const char *cmd, const char *path, char 
 	return saw_eacces ? -EACCES : -ENOENT;
 }
 
-/* The platform's pages of the memory file (its stubs' batch pages). */
+/* The platform's pages, from the platform file. */
 static int platform_page_alloc(void *opaque, uint64_t len, uint64_t *off, void **ptr)
 {
 	struct memfile *mf = opaque;
@@ -142,7 +144,12 @@ static int kernel_init(struct kernel *k, const struct platform_kind *pk, int gof
 		return err;
 	}
 	k->mf.owner = k;
-	const struct platform_memory mem = {&k->mf, platform_page_alloc, platform_page_free};
+	if ((err = memfile_init(&k->platform_mf, PLATFORM_FILE_SIZE)) < 0) {
+		fprintf(stderr, "ward: cannot create the platform file: %s\n", strerror(-err));
+		return err;
+	}
+	const struct platform_memory mem = {k->platform_mf.fd, &k->platform_mf, platform_page_alloc,
+					    platform_page_free};
 	if ((err = pk->create(k->mf.fd, &mem, &k->plat)) < 0) {
 		fprintf(stderr, "ward: cannot start the %s platform: %s\n", pk->name, strerror(-err));
 		return err;

@@ -154,10 +154,8 @@ static void __attribute__((noreturn)) stub_child(void *arg, pid_t parent)
 {
 	struct ptrace_platform *pp = arg;
 	stub_child_detach(parent);
-	if (pp->base.memfd != STUB_MEMFD && dup2(pp->base.memfd, STUB_MEMFD) < 0)
-		_exit(1);
-	syscall(SYS_close_range, 0, STUB_MEMFD - 1, 0);
-	syscall(SYS_close_range, STUB_MEMFD + 1, ~0u, 0);
+	const int from[] = {pp->base.memfd, pp->mem.fd}, to[] = {STUB_MEMFD, STUB_PLATFD};
+	stub_child_fds(from, to, 2);
 	stub_child_trace_me();
 	stub_child_confine(&pp->filter);
 	((void (*)(void))stub_addr(ward_stub_entry))();

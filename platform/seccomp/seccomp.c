@@ -279,12 +279,8 @@ static void __attribute__((noreturn)) factory_child(void *arg, pid_t parent)
 {
 	struct sc_platform *sp = arg;
 	stub_child_detach(parent);
-	int fds[2] = {sp->base.memfd, sp->wake_fd};
-	int tmp0 = fcntl(fds[0], F_DUPFD_CLOEXEC, 16), tmp1 = fcntl(fds[1], F_DUPFD_CLOEXEC, 16);
-	if (tmp0 < 0 || tmp1 < 0 || dup2(tmp0, STUB_MEMFD) < 0 || dup2(tmp1, SC_EVENTFD) < 0)
-		_exit(1);
-	syscall(SYS_close_range, 0, STUB_MEMFD - 1, 0);
-	syscall(SYS_close_range, SC_EVENTFD + 1, ~0u, 0);
+	const int from[] = {sp->base.memfd, sp->wake_fd, sp->mem.fd}, to[] = {STUB_MEMFD, SC_EVENTFD, STUB_PLATFD};
+	stub_child_fds(from, to, 3);
 	stub_child_trace_me();
 	struct k_sigaction act = {code_addr(ward_sc_handler), SA_SIGINFO | SA_ONSTACK | SA_RESTORER_FLAG,
 				  code_addr(ward_sc_restorer), ~0ull};
@@ -317,7 +313,7 @@ static int factory_create(struct sc_platform *sp)
 	    stub_control_syscall(c, SYS_munmap, keep_end, 0x7ffffffff000ULL - keep_end, 0, 0, 0, 0,
 				 NULL) < 0 ||
 	    stub_control_syscall(c, SYS_mmap, SC_FILTER, SC_FILTER_SIZE, PROT_READ,
-				 MAP_SHARED | MAP_FIXED, STUB_MEMFD, sp->filter_off, NULL) != (long)SC_FILTER) {
+				 MAP_SHARED | MAP_FIXED, STUB_PLATFD, sp->filter_off, NULL) != (long)SC_FILTER) {
 		stub_kill_and_reap(c->pid);
 		free(as);
 		return -EFAULT;
@@ -582,7 +578,7 @@ static int slot_get(struct address_space *as)
 		return err;
 	s->view = view;
 	s->used = false;
-	err = sc_map(as, slot_addr(as->nslots), SC_MSG_SIZE, PROT_READ | PROT_WRITE, s->off);
+	err = stub_map_platform_file(&as->ctl, slot_addr(as->nslots), SC_MSG_SIZE, PROT_READ | PROT_WRITE, s->off);
 	if (err < 0) {
 		sp->mem.free(sp->mem.opaque, s->off, SC_MSG_SIZE);
 		return err;

@@ -228,6 +228,9 @@ struct kernel {
 	struct platform *plat;
 	uint64_t patch_entry; /* where patched syscall sites go; 0 = no syscall patching */
 	struct memfile mf;
+	/* The platform's own pages (stub batch pages, the seccomp filter, message areas): a
+	 * file apart from the guest's memory, which the gofer may be given. */
+	struct memfile platform_mf;
 	struct gofer_client gofer;
 	struct dentry *root;
 	int epfd;
