@@ -22,6 +22,8 @@ int gofer_client_init(struct gofer_client *c, int fd)
 	c->fd = fd;
 	c->next_tag = 1;
 	c->failed = 0;
+	c->nasync = 0;
+	c->no_read_mem = 0;
 	c->buf = malloc(GOFER_MSG_MAX);
 	return c->buf ? 0 : -ENOMEM;
 }
@@ -241,6 +243,30 @@ long gofer_read(struct gofer_client *c, uint32_t fid, uint64_t off, void *buf, s
 		return broken(c, EPROTO);
 	memcpy(buf, rep.read.data, rep.read.count);
 	return rep.read.count;
+}
+
+long gofer_read_mem(struct gofer_client *c, uint32_t fid, uint64_t off, uint64_t mem_off,
+		    size_t len)
+{
+	struct gofer_req req = { .op = GOFER_OP_READ_MEM, .fid = fid };
+	struct gofer_reply rep;
+	int err;
+
+	if (c->no_read_mem)
+		return -EOPNOTSUPP;
+	if (off > INT64_MAX || mem_off > INT64_MAX)
+		return -EINVAL;
+	req.read_mem.off = off;
+	req.read_mem.mem_off = mem_off;
+	req.read_mem.count = (uint32_t)(len > GOFER_MEM_IO_MAX ? GOFER_MEM_IO_MAX : len);
+	err = call(c, &req, &rep);
+	if (err == -EOPNOTSUPP)
+		c->no_read_mem = 1;
+	if (err)
+		return err;
+	if (rep.write.count > req.read_mem.count)
+		return broken(c, EPROTO);
+	return rep.write.count;
 }
 
 int gofer_readdir(struct gofer_client *c, uint32_t fid, uint64_t off,

@@ -16,6 +16,8 @@
 #define GOFER_NAME_MAX 255
 /* Largest payload one read or readlink returns; callers loop for more. */
 #define GOFER_IO_MAX (64u * 1024u)
+/* Largest count of one READ_MEM (its data does not travel in the message). */
+#define GOFER_MEM_IO_MAX (1024u * 1024u)
 
 struct gofer_stat {
 	uint64_t dev, ino, nlink, size, blocks, rdev;
@@ -64,6 +66,8 @@ struct gofer_client {
 	 * oldest first; the replies are read before the next call's. */
 	uint32_t async_tags[64];
 	int nasync;
+	/* The gofer said it has no memory file (READ_MEM: EOPNOTSUPP): do not ask again. */
+	int no_read_mem;
 };
 
 int gofer_client_init(struct gofer_client *c, int fd);
@@ -81,6 +85,13 @@ int gofer_open(struct gofer_client *c, uint32_t fid, int flags);
 /* Reads up to len (<= GOFER_IO_MAX) bytes at off from an opened fid. Returns the count
  * (0 at EOF). */
 long gofer_read(struct gofer_client *c, uint32_t fid, uint64_t off, void *buf, size_t len);
+/* Reads up to len (<= GOFER_MEM_IO_MAX) bytes at off from an opened fid straight into
+ * the memory file (`ward run --`'s memfd, which the gofer shares with the sentry) at
+ * mem_off: the bytes never cross the socket. Returns the count (0 at EOF); -EOPNOTSUPP
+ * when the gofer has no memory file (then the caller uses gofer_read, and so does every
+ * later call: the answer is remembered). */
+long gofer_read_mem(struct gofer_client *c, uint32_t fid, uint64_t off, uint64_t mem_off,
+		    size_t len);
 /* Reads directory entries of an opened directory fid starting at cookie off (0 = start),
  * "." and ".." excluded. Returns the number stored in ents (0 at the end). */
 int gofer_readdir(struct gofer_client *c, uint32_t fid, uint64_t off,

@@ -37,7 +37,7 @@ static int fd_arg(const char *s)
 static int usage(void)
 {
 	fprintf(stderr, "usage: ward gofer --sock-fd N [--root DIR] [--all] [--deny PATTERN]... "
-			"[--export DIR]... [--writable DIR]... [--status-fd N]\n");
+			"[--export DIR]... [--writable DIR]... [--status-fd N] [--memory-fd N]\n");
 	return 2;
 }
 
@@ -98,8 +98,8 @@ static int close_others(int *keep, size_t n)
 
 /* The server loop's syscalls, and glibc's under them (malloc, stdio-free paths).
  * helper: the owner helper's socket (host_stat.h), or -1; status_fd: the exit status
- * pipe, or -1. */
-static int seccomp_install(int sock, int helper, int status_fd)
+ * pipe, or -1; mem: the memory file, or NULL. */
+static int seccomp_install(int sock, int helper, int status_fd, const struct gofer_memory *mem)
 {
 	static const int plain[] = {
 		/* the operations */
@@ -159,6 +159,14 @@ static int seccomp_install(int sock, int helper, int status_fd)
 		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 2,
 				       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)status_fd),
 				       SCMP_A2(SCMP_CMP_EQ, 1));
+	/* READ_MEM's splices: any file into its pipe, and that pipe into the memory file. */
+	if (!err && mem)
+		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(splice), 1,
+				       SCMP_A2(SCMP_CMP_EQ, (scmp_datum_t)mem->pipe[1]));
+	if (!err && mem)
+		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(splice), 2,
+				       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)mem->pipe[0]),
+				       SCMP_A2(SCMP_CMP_EQ, (scmp_datum_t)mem->fd));
 	if (!err)
 		err = seccomp_load(ctx);
 	seccomp_release(ctx);
@@ -178,7 +186,8 @@ int gofer_main(int argc, char **argv)
 	char why[256];
 	struct rlimit rl;
 	size_t ndeny = 0, nexp = 0, nwr = 0;
-	int sock = -1, status_fd = -1, type, root_fd, err, ret = 1, i = 1;
+	int sock = -1, status_fd = -1, memory_fd = -1, type, root_fd, err, ret = 1, i = 1;
+	struct gofer_memory mem = { .fd = -1, .pipe = { -1, -1 } };
 	socklen_t tlen = sizeof(type);
 
 	for (size_t k = 0; gofer_default_deny[k]; k++)
@@ -198,6 +207,9 @@ int gofer_main(int argc, char **argv)
 				goto bad_usage;
 		} else if (strcmp(argv[i], "--status-fd") == 0 && i + 1 < argc) {
 			if ((status_fd = fd_arg(argv[++i])) < 0)
+				goto bad_usage;
+		} else if (strcmp(argv[i], "--memory-fd") == 0 && i + 1 < argc) {
+			if ((memory_fd = fd_arg(argv[++i])) < 0)
 				goto bad_usage;
 		} else if (strcmp(argv[i], "--root") == 0 && i + 1 < argc) {
 			root = argv[++i];
@@ -262,6 +274,15 @@ int gofer_main(int argc, char **argv)
 		fprintf(stderr, "ward gofer: fd %d is not a SOCK_SEQPACKET socket\n", sock);
 		goto out;
 	}
+	if (memory_fd >= 0) {
+		err = gofer_memory_open(&mem, memory_fd);
+		if (err) {
+			fprintf(stderr, "ward gofer: fd %d is not a memory file: %s\n", memory_fd,
+				strerror(-err));
+			goto out;
+		}
+		pol.memory = &mem;
+	}
 	/* Only what is served stays in view; the paths below the root are the same. */
 	plan = (struct gofer_mount_plan){ .root = rroot, .whole_root = !pol.system_only,
 					  .system_names = gofer_system_names,
@@ -286,9 +307,9 @@ int gofer_main(int argc, char **argv)
 	/* From here on nothing is printed: stderr is gone. */
 	err = prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ? -errno : 0;
 	if (!err) {
-		int keep[4] = { sock, root_fd, host_stat_helper_fd(), status_fd };
+		int keep[7] = { sock, root_fd, host_stat_helper_fd(), status_fd, mem.fd, mem.pipe[0], mem.pipe[1] };
 
-		err = close_others(keep, 4);
+		err = close_others(keep, 7);
 	}
 	/* Room for two fds (path + open) per fid, if the hard limit allows. */
 	if (!err && getrlimit(RLIMIT_NOFILE, &rl) == 0) {
@@ -309,7 +330,7 @@ int gofer_main(int argc, char **argv)
 	if (!err && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		err = -errno;
 	if (!err)
-		err = seccomp_install(sock, host_stat_helper_fd(), status_fd);
+		err = seccomp_install(sock, host_stat_helper_fd(), status_fd, pol.memory);
 	if (!err)
 		err = gofer_serve(sock, root_fd, &pol);
 	ret = err ? 1 : 0;
@@ -321,6 +342,7 @@ int gofer_main(int argc, char **argv)
 bad_usage:
 	ret = usage();
 out:
+	gofer_memory_close(&mem);
 	for (size_t k = 0; exports && exports[k]; k++)
 		free(exports[k]);
 	free(exports);

@@ -321,6 +321,9 @@ static int check_req(const struct gofer_req *r)
 		return 0;
 	case GOFER_OP_READ:
 		return r->read.count > GOFER_IO_MAX || r->read.off > INT64_MAX ? -EINVAL : 0;
+	case GOFER_OP_READ_MEM:
+		return r->read_mem.count > GOFER_MEM_IO_MAX || r->read_mem.off > INT64_MAX ||
+		       r->read_mem.mem_off > INT64_MAX ? -EINVAL : 0;
 	case GOFER_OP_READDIR:
 		if (r->readdir.max == 0 || r->readdir.max > GOFER_READDIR_MAX ||
 		    r->readdir.off > INT64_MAX)
@@ -360,6 +363,11 @@ int gofer_encode_req(void *buf, size_t cap, const struct gofer_req *r)
 	case GOFER_OP_READ:
 		gofer_put_u32(&c, r->read.count);
 		gofer_put_u64(&c, r->read.off);
+		break;
+	case GOFER_OP_READ_MEM:
+		gofer_put_u32(&c, r->read_mem.count);
+		gofer_put_u64(&c, r->read_mem.off);
+		gofer_put_u64(&c, r->read_mem.mem_off);
 		break;
 	case GOFER_OP_READDIR:
 		gofer_put_u32(&c, r->readdir.max);
@@ -465,6 +473,11 @@ int gofer_decode_req(const void *buf, size_t len, struct gofer_req *r)
 	case GOFER_OP_READ:
 		r->read.count = gofer_get_u32(&c);
 		r->read.off = gofer_get_u64(&c);
+		break;
+	case GOFER_OP_READ_MEM:
+		r->read_mem.count = gofer_get_u32(&c);
+		r->read_mem.off = gofer_get_u64(&c);
+		r->read_mem.mem_off = gofer_get_u64(&c);
 		break;
 	case GOFER_OP_READDIR:
 		r->readdir.max = gofer_get_u32(&c);
@@ -688,6 +701,12 @@ int gofer_encode_reply(void *buf, size_t cap, const struct gofer_reply *r)
 		gofer_put_u32(&c, r->write.count);
 		gofer_put_u32(&c, 0);
 		break;
+	case GOFER_OP_READ_MEM | GOFER_REPLY:
+		if (r->write.count > GOFER_MEM_IO_MAX)
+			return -EINVAL;
+		gofer_put_u32(&c, r->write.count);
+		gofer_put_u32(&c, 0);
+		break;
 	case GOFER_OP_STATFS | GOFER_REPLY:
 		gofer_put_u64(&c, r->statfs.type);
 		gofer_put_u64(&c, r->statfs.bsize);
@@ -782,6 +801,11 @@ int gofer_decode_reply(const void *buf, size_t len, struct gofer_reply *r)
 	case GOFER_OP_WRITE | GOFER_REPLY:
 		r->write.count = gofer_get_u32(&c);
 		if (gofer_get_u32(&c) != 0 || r->write.count > GOFER_IO_MAX)
+			return -EPROTO;
+		break;
+	case GOFER_OP_READ_MEM | GOFER_REPLY:
+		r->write.count = gofer_get_u32(&c);
+		if (gofer_get_u32(&c) != 0 || r->write.count > GOFER_MEM_IO_MAX)
 			return -EPROTO;
 		break;
 	case GOFER_OP_STATFS | GOFER_REPLY:

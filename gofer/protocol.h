@@ -18,6 +18,10 @@
  *	READDIR   req: u32 fid, u32 max, u64 off         rep: u32 count, u32 rsv, count x dirent
  *	READLINK  req: u32 fid, u32 size                 rep: u32 len, u32 rsv, target[len]
  *	CLUNK     req: u32 fid                           rep: (empty)
+ *	READ_MEM  req: u32 fid, u32 count, u64 off, u64 mem_off
+ *	          rep: u32 count, u32 rsv
+ *	          (the data goes into the memory file at mem_off, not into the reply: see
+ *	          gofer_read_mem; count <= GOFER_MEM_IO_MAX)
  *
  *	write side (every name one component, as for WALK; "name" = u16 len, u16 rsv, bytes):
  *	CREATE    req: u32 dir_fid, u32 flags (GOFER_CF_*), u32 mode (<= 07777), name
@@ -77,6 +81,7 @@ enum {
 	GOFER_OP_READDIR = 0x0014,
 	GOFER_OP_READLINK = 0x0015,
 	GOFER_OP_CLUNK = 0x0016,
+	GOFER_OP_READ_MEM = 0x0017,
 	/* 0x0020-0x003f: write side. */
 	GOFER_OP_CREATE = 0x0020,
 	GOFER_OP_WRITE = 0x0021,
@@ -134,6 +139,7 @@ struct gofer_req {
 		struct { char name[GOFER_NAME_MAX + 1]; } walk;
 		struct { uint32_t flags; } open;
 		struct { uint64_t off; uint32_t count; } read;
+		struct { uint64_t off, mem_off; uint32_t count; } read_mem;
 		struct { uint64_t off; uint32_t max; } readdir;
 		struct { uint32_t size; } readlink;
 		struct { char name[GOFER_NAME_MAX + 1]; uint32_t flags, mode; } create;
@@ -165,7 +171,7 @@ struct gofer_reply {
 	union {
 		/* also CREATE, MKDIR and SYMLINK (rep.walk) */
 		struct { uint32_t fid; struct gofer_stat st; } walk;
-		struct { uint32_t count; } write;
+		struct { uint32_t count; } write; /* also READ_MEM */
 		struct gofer_statfs statfs;
 		struct gofer_stat stat; /* STAT and SETATTR */
 		/* Decoded data points into the message buffer. */

@@ -131,6 +131,7 @@ struct gofer_server {
 	uint32_t hint;         /* no free fid below this */
 	uint32_t nnodes, max_nodes;
 	uint8_t *rx, *tx, *io, *dents;
+	struct gofer_memory mem; /* fd -1: no memory file (READ_MEM is -EOPNOTSUPP) */
 };
 
 static int openat2_fd(int dirfd, const char *path, uint64_t flags, uint64_t resolve)
@@ -916,6 +917,117 @@ static int op_read(struct gofer_server *s, const struct gofer_req *req)
 	return reply(s, &rep, req);
 }
 
+int gofer_memory_open(struct gofer_memory *m, int fd)
+{
+	struct stat st;
+
+	m->fd = -1;
+	m->pipe[0] = m->pipe[1] = -1;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || fcntl(fd, F_GET_SEALS) < 0)
+		return -EBADF;
+	if (pipe2(m->pipe, O_CLOEXEC) < 0)
+		return -errno;
+	/* One fill of the sentry's page cache in one pass, if the pipe may be that big. */
+	fcntl(m->pipe[1], F_SETPIPE_SZ, 256 * 1024);
+	m->fd = fd;
+	return 0;
+}
+
+void gofer_memory_close(struct gofer_memory *m)
+{
+	for (int i = 0; i < 2; i++)
+		if (m->pipe[i] >= 0)
+			close(m->pipe[i]);
+	m->fd = -1;
+	m->pipe[0] = m->pipe[1] = -1;
+}
+
+/* Copies through the gofer's buffer, for a file that cannot be spliced. */
+static long read_mem_copy(struct gofer_server *s, int from, uint64_t off, uint64_t mem_off,
+			  uint32_t count)
+{
+	uint32_t done = 0;
+
+	while (done < count) {
+		size_t want = count - done < GOFER_IO_MAX ? count - done : GOFER_IO_MAX;
+		ssize_t got = pread(from, s->io, want, (off_t)(off + done));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return done ? (long)done : got < 0 ? -errno : 0;
+		for (ssize_t put = 0; put < got;) {
+			ssize_t w = pwrite(s->mem.fd, s->io + put, (size_t)(got - put),
+					   (off_t)(mem_off + done + (uint64_t)put));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				return w < 0 ? -errno : -EIO;
+			put += w;
+		}
+		done += (uint32_t)got;
+	}
+	return done;
+}
+
+/* READ_MEM: file data into the memory file at mem_off, inside its current size (so the
+ * sentry's request can never grow it). The bytes never cross the socket. */
+static int op_read_mem(struct gofer_server *s, const struct gofer_req *req)
+{
+	struct gofer_reply rep = { 0 };
+	struct gnode *n = fid_get(s, req->fid);
+	uint64_t mem_off = req->read_mem.mem_off;
+	uint32_t count = req->read_mem.count, done = 0;
+	loff_t in = (loff_t)req->read_mem.off, out = (loff_t)mem_off;
+	struct stat st;
+
+	if (s->mem.fd < 0)
+		return -EOPNOTSUPP;
+	if (!n || n->open_fd < 0)
+		return -EBADF;
+	if (!S_ISREG(n->mode))
+		return -EINVAL;
+	if (fstat(s->mem.fd, &st) < 0)
+		return -errno;
+	if (mem_off > (uint64_t)st.st_size || count > (uint64_t)st.st_size - mem_off)
+		return -EINVAL;
+	while (done < count) {
+		ssize_t got = splice(n->open_fd, &in, s->mem.pipe[1], NULL, count - done, 0);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0 && errno == EINVAL && done == 0) {
+			long r = read_mem_copy(s, n->open_fd, req->read_mem.off, mem_off, count);
+			if (r < 0)
+				return (int)r;
+			done = (uint32_t)r;
+			break;
+		}
+		if (got <= 0) {
+			if (done == 0 && got < 0)
+				return -errno;
+			break;
+		}
+		for (ssize_t left = got; left > 0;) {
+			ssize_t put = splice(s->mem.pipe[0], NULL, s->mem.fd, &out, (size_t)left, 0);
+			if (put < 0 && errno == EINTR)
+				continue;
+			if (put <= 0) {
+				/* The pipe still holds this read's bytes: a later READ_MEM would
+				 * put them in the wrong place. No more memory file (the pipe
+				 * stays the caller's to close). */
+				int err = put < 0 ? -errno : -EIO;
+				s->mem.fd = -1;
+				return err;
+			}
+			left -= put;
+		}
+		done += (uint32_t)got;
+	}
+	rep.write.count = done;
+	return reply(s, &rep, req);
+}
+
 static int op_readdir(struct gofer_server *s, const struct gofer_req *req)
 {
 	struct gnode *n = fid_get(s, req->fid);
@@ -1440,6 +1552,8 @@ static int dispatch(struct gofer_server *s, const struct gofer_req *req)
 		return op_open(s, req);
 	case GOFER_OP_READ:
 		return op_read(s, req);
+	case GOFER_OP_READ_MEM:
+		return op_read_mem(s, req);
 	case GOFER_OP_READDIR:
 		return op_readdir(s, req);
 	case GOFER_OP_READLINK:
@@ -1506,6 +1620,8 @@ static int server_init(struct gofer_server *s, int sock, int root_dirfd,
 		s->root.vis = (struct gvis){ .kind = VIS_PARTIAL, .lo = 0, .hi = s->nexp };
 	s->root.wr = (struct gwr){ .kind = s->nwexp ? W_PARTIAL : W_NONE, .hi = s->nwexp };
 	s->root_user = geteuid() == 0;
+	if (pol && pol->memory)
+		s->mem = *pol->memory;
 
 	s->rx = malloc(GOFER_MSG_MAX);
 	s->tx = malloc(GOFER_MSG_MAX);
@@ -1560,7 +1676,7 @@ static int handle(struct gofer_server *s, size_t len, bool truncated)
 
 int gofer_serve(int sock_fd, int root_dirfd, const struct gofer_policy *policy)
 {
-	struct gofer_server s = { .root.open_fd = -1 };
+	struct gofer_server s = { .root.open_fd = -1, .mem = { .fd = -1, .pipe = { -1, -1 } } };
 	int err;
 
 	err = server_init(&s, sock_fd, root_dirfd, policy);

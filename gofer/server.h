@@ -54,7 +54,22 @@ struct gofer_policy {
 	const char *const *deny;
 	/* Most live fids per connection (0: GOFER_MAX_FIDS_DEFAULT); more is -EMFILE. */
 	uint32_t max_fids;
+	/* The sandbox's memory file, for READ_MEM (gofer_memory_open); NULL: none, and
+	 * READ_MEM is -EOPNOTSUPP. */
+	const struct gofer_memory *memory;
 };
+
+/* The memory file READ_MEM writes into and the pipe it splices through (host file ->
+ * pipe -> memory file: one copy, neither file mapped in the gofer). */
+struct gofer_memory {
+	int fd;
+	int pipe[2];
+};
+
+/* Checks that fd is a memfd (a regular file that knows seals: not a host file) and
+ * makes the pipe. Returns 0 or -errno; gofer_memory_close undoes it (not fd). */
+int gofer_memory_open(struct gofer_memory *m, int fd);
+void gofer_memory_close(struct gofer_memory *m);
 
 extern const char *const gofer_default_deny[];
 /* What system_only leaves visible under the root (NULL-terminated). */

@@ -118,7 +118,7 @@ static void platform_page_free(void *opaque, uint64_t off, uint64_t len)
 	memfile_free(opaque, off, len);
 }
 
-static int kernel_init(struct kernel *k, const struct platform_kind *pk, int gofer_fd,
+static int kernel_init(struct kernel *k, const struct platform_kind *pk, int gofer_fd, int memory_fd,
 		       char *const binds[], int nbinds, const char *workspace)
 {
 	int err;
@@ -139,7 +139,9 @@ static int kernel_init(struct kernel *k, const struct platform_kind *pk, int gof
 	snprintf(k->hostname, sizeof(k->hostname), "sandbox");
 	for (int i = 0; i < 3; i++)
 		k->host_stdio[i] = i;
-	if ((err = memfile_init(&k->mf, MEMFILE_SIZE)) < 0) {
+	err = memory_fd >= 0 ? memfile_init_fd(&k->mf, memory_fd, MEMFILE_SIZE)
+			     : memfile_init(&k->mf, MEMFILE_SIZE);
+	if (err < 0) {
 		fprintf(stderr, "ward: cannot create the memory file: %s\n", strerror(-err));
 		return err;
 	}
@@ -198,6 +200,7 @@ int sentry_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"gofer-fd", required_argument, NULL, 'g'},
+		{"memory-fd", required_argument, NULL, 'M'},
 		{"platform", required_argument, NULL, 'p'},
 		{"env", required_argument, NULL, 'e'},
 		{"term", required_argument, NULL, 't'},
@@ -213,7 +216,7 @@ int sentry_main(int argc, char **argv)
 	};
 	static char *binds[64];
 	int nbinds = 0;
-	int gofer_fd = -1, net_fd = -1, c, n = 0, max_tasks = 1024;
+	int gofer_fd = -1, net_fd = -1, memory_fd = -1, c, n = 0, max_tasks = 1024;
 	const char *default_why;
 	const struct platform_kind *pk = platform_default(&default_why);
 	uint64_t tmpfs_size = 1ull << 30;
@@ -230,6 +233,9 @@ int sentry_main(int argc, char **argv)
 			break;
 		case 'n':
 			net_fd = atoi(optarg);
+			break;
+		case 'M':
+			memory_fd = atoi(optarg);
 			break;
 		case 'l':
 			kernel_log_fd = atoi(optarg);
@@ -304,7 +310,7 @@ int sentry_main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	static struct kernel kern;
 	struct kernel *k = &kern;
-	if (kernel_init(k, pk, gofer_fd, binds, nbinds, start_dir) < 0)
+	if (kernel_init(k, pk, gofer_fd, memory_fd, binds, nbinds, start_dir) < 0)
 		return 125;
 	if (net_fd >= 0 && net_egress_init(k, net_fd) < 0)
 		return 125;

@@ -153,10 +153,18 @@ static void gofer_release(struct inode *ino)
 
 /* Where a read-only host file's page cache is filled from: the gofer, at most one
  * message's worth per call (file_data reads on from a short count). */
-static long read_source(void *ctx, uint64_t off, void *buf, size_t len)
+/* The gofer puts the data in the memory file itself when it has it (one copy, and the
+ * sentry never maps the pages: a fill costs a third of a copy through the socket here);
+ * else it comes in the reply. */
+static long read_source(void *ctx, uint64_t off, uint64_t mem_off, void *buf, size_t len)
 {
 	struct gofer_inode *gi = ctx;
-	return gofer_read(gi->c, gi->fid, off, buf, len < GOFER_IO_MAX ? len : GOFER_IO_MAX);
+	long n = gofer_read_mem(gi->c, gi->fid, off, mem_off, len);
+	if (n != -EOPNOTSUPP)
+		return n;
+	len = len < GOFER_IO_MAX ? len : GOFER_IO_MAX;
+	memfile_prepare_write(gi->mf, mem_off, len);
+	return gofer_read(gi->c, gi->fid, off, buf, len);
 }
 
 /* Sets up the page cache once; later reads and mappings use it. A file of the read-only

@@ -130,12 +130,15 @@ uint64_t file_data_run_end(const struct file_data *d, uint64_t off, uint64_t lim
 }
 
 /* Reads chunk c from the source straight into its pages. Past the source's end (a host
- * file that shrank) the chunk reads as zeros, whatever an earlier failed try left. */
+ * file that shrank) the chunk reads as zeros, whatever an earlier failed try left. The
+ * source is asked for nothing past the size it had: the tail of the last page stays the
+ * zeros fresh storage holds, and a chunk holding the end of the file costs one request,
+ * not a second one that finds the end. */
 static int fill_chunk(struct file_data *d, uint64_t c)
 {
 	uint64_t pos = c * FILE_DATA_CHUNK, to = pos + FILE_DATA_CHUNK;
-	if (to > d->alloc)
-		to = d->alloc;
+	if (to > d->size)
+		to = d->size;
 	while (pos < to) {
 		const struct file_extent *e = NULL;
 		for (int i = 0; i < d->next && !e; i++)
@@ -144,9 +147,9 @@ static int fill_chunk(struct file_data *d, uint64_t c)
 		if (!e)
 			return -EIO; /* storage was reserved for the whole file: cannot happen */
 		uint64_t stop = e->file_off + e->len < to ? e->file_off + e->len : to;
-		uint8_t *p = memfile_ptr(d->mf, e->memfile_off + (pos - e->file_off));
-		memfile_prepare_write(d->mf, e->memfile_off + (pos - e->file_off), stop - pos);
-		long n = d->source(d->source_ctx, pos, p, (size_t)(stop - pos));
+		uint64_t mem_off = e->memfile_off + (pos - e->file_off);
+		long n = d->source(d->source_ctx, pos, mem_off, memfile_ptr(d->mf, mem_off),
+				   (size_t)(stop - pos));
 		if (n < 0)
 			return n >= -4095 ? (int)n : -EIO;
 		if ((uint64_t)n > stop - pos)

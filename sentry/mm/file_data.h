@@ -22,9 +22,13 @@ struct file_extent {
 	uint64_t file_off, len, memfile_off;
 };
 
-/* Reads up to len bytes at off of a lazily filled file's source into buf: the count (0 at
- * the source's end, short counts are read on from), or -errno. */
-typedef long (*file_data_source_fn)(void *ctx, uint64_t off, void *buf, size_t len);
+/* Reads up to len bytes at off of a lazily filled file's source into the memory file at
+ * mem_off, which buf maps: the count (0 at the source's end, short counts are read on
+ * from), or -errno. The pages are fresh: a source that writes them through buf should
+ * memfile_prepare_write them first; one that has them written elsewhere (the gofer's
+ * READ_MEM) leaves them unmapped in the sentry. */
+typedef long (*file_data_source_fn)(void *ctx, uint64_t off, uint64_t mem_off, void *buf,
+				    size_t len);
 
 /* What one fault reads ahead: measured with gcc -c (cc1 is 33 MB, a compile touches a
  * few MB of it), see docs/design-notes.md. */

@@ -6,14 +6,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int memfile_init(struct memfile *mf, uint64_t size)
 {
-	memset(mf, 0, sizeof(*mf));
-	mf->fd = memfd_create("ward-memory", MFD_CLOEXEC);
-	if (mf->fd < 0)
+	int fd = memfd_create("ward-memory", MFD_CLOEXEC);
+	if (fd < 0)
 		return -errno;
+	return memfile_init_fd(mf, fd, size);
+}
+
+int memfile_init_fd(struct memfile *mf, int fd, uint64_t size)
+{
+	struct stat st;
+	memset(mf, 0, sizeof(*mf));
+	mf->fd = fd;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (!S_ISREG(st.st_mode) || st.st_size != 0) {
+		close(fd);
+		return -EBADF; /* not a fresh memory file */
+	}
+	fcntl(fd, F_SETFD, FD_CLOEXEC); /* inherited without it: no stub may get it twice */
 	if (ftruncate(mf->fd, (off_t)size) < 0)
 		goto fail;
 	mf->base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, mf->fd, 0);

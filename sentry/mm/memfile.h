@@ -32,6 +32,9 @@ struct memfile {
 };
 
 int memfile_init(struct memfile *mf, uint64_t size);
+/* The same over fd, an empty memfd made by `ward run` and shared with the gofer (which
+ * fills the page cache of host files in it); the memory file owns fd from now on. */
+int memfile_init_fd(struct memfile *mf, int fd, uint64_t size);
 void memfile_destroy(struct memfile *mf);
 /* Allocates len (page multiple) bytes of zeroed file space. 0 and *off, or -ENOMEM. */
 int memfile_alloc(struct memfile *mf, uint64_t len, uint64_t *off);

@@ -21,8 +21,9 @@ static uint8_t pattern(uint64_t off)
 	return (uint8_t)(off * 7 + off / 4096);
 }
 
-static long source(void *ctx, uint64_t off, void *buf, size_t len)
+static long source(void *ctx, uint64_t off, uint64_t mem_off, void *buf, size_t len)
 {
+	(void)mem_off;
 	(void)ctx;
 	src_calls++;
 	if (src_fail)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <linux/falloc.h>
 #include <linux/magic.h>
@@ -814,6 +815,120 @@ Test(gofer, gofer_main_under_seccomp)
 	cr_assert(seccomp, "seccomp filter mode");
 	cr_assert(nnp, "no_new_privs");
 	stop();
+}
+
+/* ---- READ_MEM: file data straight into the sandbox's memory file ---- */
+
+#define MEM_SIZE (4u << 20)
+
+static int make_memfd(void)
+{
+	int fd = memfd_create("test-memory", 0);
+
+	cr_assert_geq(fd, 0);
+	xdo(ftruncate(fd, MEM_SIZE), "ftruncate");
+	return fd;
+}
+
+static void assert_big_at(int memfd, uint64_t mem_off, uint64_t file_off, size_t n)
+{
+	static uint8_t b[BIG_SIZE];
+
+	cr_assert_eq(pread(memfd, b, n, (off_t)mem_off), (ssize_t)n);
+	for (size_t i = 0; i < n; i++)
+		cr_assert_eq(b[i], big_byte(file_off + i), "byte %zu", i);
+}
+
+/* What a hostile sentry may ask: only inside the memory file's size (never growing it),
+ * only from an opened regular file; and the data lands where asked. */
+static void check_read_mem(int memfd)
+{
+	struct gofer_stat st;
+	uint32_t fid, dir, fifo;
+	struct stat mst;
+
+	cr_assert_eq(walk_path("big.bin", &fid, &st), 0);
+	cr_assert_eq(gofer_read_mem(&c, fid, 0, 4096, 100), -EBADF, "not opened yet");
+	cr_assert_eq(gofer_open(&c, fid, O_RDONLY), 0);
+	cr_assert_eq(gofer_read_mem(&c, fid, 0, 8192, BIG_SIZE), BIG_SIZE);
+	assert_big_at(memfd, 8192, 0, BIG_SIZE);
+	cr_assert_eq(gofer_read_mem(&c, fid, 1000, 3 << 20, 5000), 5000);
+	assert_big_at(memfd, 3 << 20, 1000, 5000);
+	cr_assert_eq(gofer_read_mem(&c, fid, BIG_SIZE - 10, 1 << 20, 4096), 10, "short at EOF");
+	cr_assert_eq(gofer_read_mem(&c, fid, BIG_SIZE, 1 << 20, 4096), 0, "EOF");
+	cr_assert_eq(gofer_read_mem(&c, fid, 0, MEM_SIZE - 100, 100), 100, "the last bytes");
+	cr_assert_eq(gofer_read_mem(&c, fid, 0, MEM_SIZE - 100, 101), -EINVAL, "past the end");
+	cr_assert_eq(gofer_read_mem(&c, fid, 0, MEM_SIZE, 1), -EINVAL);
+	cr_assert_eq(gofer_read_mem(&c, fid, 0, INT64_MAX - 10, 100), -EINVAL);
+	cr_assert_eq(gofer_read_mem(&c, fid, 0, INT64_MAX + 1ull, 100), -EINVAL);
+	cr_assert_eq(fstat(memfd, &mst), 0);
+	cr_assert_eq(mst.st_size, MEM_SIZE, "never grown");
+	cr_assert_eq(walk_path("sub", &dir, &st), 0);
+	cr_assert_eq(gofer_open(&c, dir, O_RDONLY | O_DIRECTORY), 0);
+	cr_assert_eq(gofer_read_mem(&c, dir, 0, 0, 100), -EINVAL, "a directory");
+	cr_assert_eq(walk_path("fifo", &fifo, &st), 0);
+	cr_assert_eq(gofer_read_mem(&c, fifo, 0, 0, 100), -EBADF, "a FIFO is never opened");
+	/* The count is capped, as READ's. */
+	cr_assert_eq(gofer_read_mem(&c, fid, 0, 0, GOFER_MEM_IO_MAX * 2), BIG_SIZE);
+	assert_big_at(memfd, 0, 0, BIG_SIZE);
+}
+
+Test(gofer, read_mem)
+{
+	int memfd = make_memfd();
+	struct gofer_memory mem;
+	struct gofer_policy pol = { .system_only = false, .memory = &mem };
+
+	xdo(gofer_memory_open(&mem, memfd), "gofer_memory_open");
+	start(&pol, NULL);
+	check_read_mem(memfd);
+	stop();
+	gofer_memory_close(&mem);
+	close(memfd);
+}
+
+Test(gofer, read_mem_without_memory_file)
+{
+	struct gofer_stat st;
+	uint32_t fid;
+	char b[16];
+
+	start(&all, NULL);
+	cr_assert_eq(walk_path("hello.txt", &fid, &st), 0);
+	cr_assert_eq(gofer_open(&c, fid, O_RDONLY), 0);
+	cr_assert_eq(gofer_read_mem(&c, fid, 0, 0, 13), -EOPNOTSUPP);
+	cr_assert_eq(c.no_read_mem, 1, "remembered: not asked again");
+	cr_assert_eq(gofer_read(&c, fid, 0, b, sizeof(b)), 13, "READ still works");
+	stop();
+}
+
+Test(gofer, memory_open_refuses_other_files)
+{
+	struct gofer_memory mem;
+	char p[PATH_MAX * 2];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/hello.txt", root);
+	fd = open(p, O_RDWR);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(gofer_memory_open(&mem, fd), -EBADF, "a host file is not a memory file");
+	close(fd);
+	cr_assert_eq(gofer_memory_open(&mem, 0x7fff), -EBADF);
+}
+
+/* The same under gofer_main's seccomp filter: the splices are allowed. */
+Test(gofer, gofer_main_read_mem)
+{
+	int memfd = make_memfd();
+	char memarg[16];
+	char *argv[] = { "gofer", "--sock-fd", "FD", "--root", root, "--all",
+			 "--memory-fd", memarg, NULL };
+
+	snprintf(memarg, sizeof(memarg), "%d", memfd);
+	start(NULL, argv);
+	check_read_mem(memfd);
+	stop();
+	close(memfd);
 }
 
 Test(gofer, gofer_main_usage)

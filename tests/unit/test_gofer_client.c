@@ -243,6 +243,17 @@ Test(gofer_client, read_returns_more_than_asked)
 	assert_broken(EPROTO);
 }
 
+/* A hostile gofer claiming it put more in the memory file than was asked. */
+Test(gofer_client, read_mem_more_than_asked)
+{
+	struct gofer_reply r = { .op = GOFER_OP_READ_MEM | GOFER_REPLY, .tag = c.next_tag };
+
+	r.write.count = 4097;
+	queue(&r);
+	cr_assert_eq(gofer_read_mem(&c, 3, 0, 8192, 4096), -EIO);
+	assert_broken(EPROTO);
+}
+
 Test(gofer_client, readlink_longer_than_asked)
 {
 	struct gofer_reply r = { .op = GOFER_OP_READLINK | GOFER_REPLY, .tag = c.next_tag };

@@ -85,6 +85,15 @@ Test(protocol, request_roundtrips)
 	cr_assert_eq(o.read.off, (uint64_t)INT64_MAX);
 	cr_assert_eq(o.read.count, GOFER_IO_MAX);
 
+	r = (struct gofer_req){ .op = GOFER_OP_READ_MEM, .tag = 3, .fid = 4 };
+	r.read_mem.off = INT64_MAX;
+	r.read_mem.mem_off = 0x123456789000ull;
+	r.read_mem.count = GOFER_MEM_IO_MAX;
+	req_roundtrip(&r, &o);
+	cr_assert_eq(o.read_mem.off, (uint64_t)INT64_MAX);
+	cr_assert_eq(o.read_mem.mem_off, 0x123456789000ull);
+	cr_assert_eq(o.read_mem.count, GOFER_MEM_IO_MAX);
+
 	r = (struct gofer_req){ .op = GOFER_OP_READDIR, .tag = 4, .fid = 5 };
 	r.readdir.off = 0x123456789abcull;
 	r.readdir.max = GOFER_READDIR_MAX;
@@ -265,6 +274,14 @@ Test(protocol, bad_fields_rejected)
 	r.read.off = (uint64_t)INT64_MAX + 1;
 	cr_assert_eq(gofer_encode_req(buf, sizeof(buf), &r), -EINVAL);
 
+	r.op = GOFER_OP_READ_MEM;
+	r.read_mem = (typeof(r.read_mem)){ .count = GOFER_MEM_IO_MAX + 1 };
+	cr_assert_eq(gofer_encode_req(buf, sizeof(buf), &r), -EINVAL);
+	r.read_mem = (typeof(r.read_mem)){ .count = 1, .off = (uint64_t)INT64_MAX + 1 };
+	cr_assert_eq(gofer_encode_req(buf, sizeof(buf), &r), -EINVAL);
+	r.read_mem = (typeof(r.read_mem)){ .count = 1, .mem_off = (uint64_t)INT64_MAX + 1 };
+	cr_assert_eq(gofer_encode_req(buf, sizeof(buf), &r), -EINVAL);
+
 	r.op = GOFER_OP_READDIR;
 	r.readdir.max = 0;
 	cr_assert_eq(gofer_encode_req(buf, sizeof(buf), &r), -EINVAL);
@@ -320,7 +337,7 @@ static int corpus(struct sample *s, int max)
 		{ .ino = 5, .next_off = 1, .type = 8, .name = "a" },
 		{ .ino = 6, .next_off = 2, .type = 4, .name = "bc" },
 	};
-	struct gofer_req q[18] = {
+	struct gofer_req q[19] = {
 		{ .op = GOFER_OP_WALK, .tag = 1, .fid = 2, .walk.name = "name" },
 		{ .op = GOFER_OP_STAT, .tag = 2, .fid = 3 },
 		{ .op = GOFER_OP_OPEN, .tag = 3, .fid = 4, .open.flags = GOFER_OF_DIRECTORY },
@@ -348,8 +365,10 @@ static int corpus(struct sample *s, int max)
 		{ .op = GOFER_OP_ALLOCATE, .tag = 17, .fid = 4,
 		  .allocate = { GOFER_FALLOC_KEEP_SIZE, 4096, 8192 } },
 		{ .op = GOFER_OP_STATFS, .tag = 18, .fid = 4 },
+		{ .op = GOFER_OP_READ_MEM, .tag = 19, .fid = 5,
+		  .read_mem = { .off = 77, .mem_off = 8192, .count = 100 } },
 	};
-	struct gofer_reply p[17] = {
+	struct gofer_reply p[18] = {
 		{ .op = GOFER_OP_WALK | GOFER_REPLY, .tag = 1, .walk = { 9, sample_stat() } },
 		{ .op = GOFER_OP_STAT | GOFER_REPLY, .tag = 2, .stat = sample_stat() },
 		{ .op = GOFER_OP_OPEN | GOFER_REPLY, .tag = 3 },
@@ -368,16 +387,17 @@ static int corpus(struct sample *s, int max)
 		{ .op = GOFER_OP_LINK | GOFER_REPLY, .tag = 15 },
 		{ .op = GOFER_OP_RENAME | GOFER_REPLY, .tag = 16 },
 		{ .op = GOFER_OP_ALLOCATE | GOFER_REPLY, .tag = 17 },
+		{ .op = GOFER_OP_READ_MEM | GOFER_REPLY, .tag = 18, .write.count = 100 },
 	};
 	int n = 0, len;
 
-	for (int i = 0; i < 18 && n < max; i++, n++) {
+	for (int i = 0; i < 19 && n < max; i++, n++) {
 		len = gofer_encode_req(s[n].b, sizeof(s[n].b), &q[i]);
 		cr_assert_gt(len, 0);
 		s[n].n = (size_t)len;
 		s[n].reply = false;
 	}
-	for (int i = 0; i < 17 && n < max; i++, n++) {
+	for (int i = 0; i < 18 && n < max; i++, n++) {
 		len = gofer_encode_reply(s[n].b, sizeof(s[n].b), &p[i]);
 		cr_assert_gt(len, 0);
 		s[n].n = (size_t)len;

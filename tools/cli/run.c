@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -389,6 +390,18 @@ int cli_run(int argc, char **argv)
 	snprintf(num, sizeof(num), "%d", sv[0]);
 	push(&sentry, "--gofer-fd");
 	push(&sentry, num);
+	/* The memory file (all guest memory, the page cache) is made here and given to the
+	 * sentry and the gofer, so the gofer fills the page cache of host files with no
+	 * copy through the socket (READ_MEM), and never takes a descriptor from the
+	 * sentry. Without it the sentry makes its own and the gofer sends the data. */
+	int mem_fd = memfd_create("ward-memory", MFD_CLOEXEC);
+	if (mem_fd >= 0) {
+		snprintf(num, sizeof(num), "%d", mem_fd);
+		push(&gofer, "--memory-fd");
+		push(&gofer, num);
+		push(&sentry, "--memory-fd");
+		push(&sentry, num);
+	}
 	/* The net gofer: outbound connections and name lookups, on a channel of its own. */
 	int nv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, nv) < 0) {
@@ -443,7 +456,7 @@ int cli_run(int argc, char **argv)
 	sa.sa_handler = on_termination;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	pid_t gpid = spawn_role(gofer.v, (int[]){sv[1], gofer_status[1]}, 2, false);
+	pid_t gpid = spawn_role(gofer.v, (int[]){sv[1], gofer_status[1], mem_fd}, 3, false);
 	if (gpid < 0) {
 		fprintf(stderr, "ward: fork: %s\n", strerror(errno));
 		return 125;
@@ -460,7 +473,7 @@ int cli_run(int argc, char **argv)
 	close(nv[1]);
 	if (audit_fd >= 0)
 		close(audit_fd);
-	pid_t spid = spawn_role(sentry.v, (int[]){sv[0], nv[0], log_fd}, 3, true);
+	pid_t spid = spawn_role(sentry.v, (int[]){sv[0], nv[0], log_fd, mem_fd}, 4, true);
 	if (spid < 0) {
 		fprintf(stderr, "ward: fork: %s\n", strerror(errno));
 		kill(gpid, SIGKILL);
@@ -468,6 +481,8 @@ int cli_run(int argc, char **argv)
 		return 125;
 	}
 	close(sv[0]);
+	if (mem_fd >= 0)
+		close(mem_fd);
 	close(nv[0]);
 	if (log_fd >= 0)
 		close(log_fd);
