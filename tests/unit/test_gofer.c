@@ -867,6 +867,7 @@ static void check_read_mem(int memfd)
 	cr_assert_eq(gofer_open(&c, dir, O_RDONLY | O_DIRECTORY), 0);
 	cr_assert_eq(gofer_read_mem(&c, dir, 0, 0, 100), -EINVAL, "a directory");
 	cr_assert_eq(walk_path("fifo", &fifo, &st), 0);
+	cr_assert_eq(gofer_open(&c, fifo, O_RDONLY), -EACCES);
 	cr_assert_eq(gofer_read_mem(&c, fifo, 0, 0, 100), -EBADF, "a FIFO is never opened");
 	/* The count is capped, as READ's. */
 	cr_assert_eq(gofer_read_mem(&c, fid, 0, 0, GOFER_MEM_IO_MAX * 2), BIG_SIZE);
