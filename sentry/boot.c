@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #define MEMFILE_SIZE (64ULL << 30)
@@ -146,7 +147,8 @@ static int kernel_init(struct kernel *k, const struct platform_kind *pk, int gof
 		return err;
 	}
 	k->mf.owner = k;
-	if ((err = memfile_init(&k->platform_mf, PLATFORM_FILE_SIZE)) < 0) {
+	int platform_fd = memfd_create("ward-platform", MFD_CLOEXEC);
+	if ((err = platform_fd < 0 ? -errno : memfile_init_fd(&k->platform_mf, platform_fd, PLATFORM_FILE_SIZE)) < 0) {
 		fprintf(stderr, "ward: cannot create the platform file: %s\n", strerror(-err));
 		return err;
 	}

@@ -80,6 +80,8 @@ check() {
 		[ "$(awk '/^CapAmb:/ { print $2 }' <<<"$status")" = 0000000000000000 ] || fail "ambient capabilities left"
 		grep -q '^NoNewPrivs:[[:space:]]*1' <<<"$status" || fail "no NO_NEW_PRIVS"
 		grep -q '^Seccomp:[[:space:]]*2' <<<"$status" || fail "no seccomp filter"
+		# the guest's memory file (READ_MEM writes into it), never the platform's pages
+		ls -l "/proc/$gofer/fd" | grep -q 'memfd:ward-platform' && fail "the gofer holds the platform file"
 		grep -q "ward gofer: warning" "$work/err-$who" && fail "$(cat "$work/err-$who")"
 		# mountinfo: ID PARENT DEV ROOT MOUNTPOINT OPTIONS ...
 		awk '$5 == "/" { print $6, $(NF-2) }' <<<"$mounts" | grep -q '^ro,.* tmpfs$' ||
