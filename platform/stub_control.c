@@ -177,10 +177,13 @@ void stub_bind_to_sentry_cpu(pid_t tid, int *cpu)
 		*cpu = now;
 }
 
-void stub_child_detach(pid_t parent)
+void stub_child_detach(pid_t parent, bool own_session)
 {
 	sigset_t none;
-	setsid();
+	if (own_session)
+		setsid();
+	else
+		setpgid(0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(1);

@@ -106,9 +106,11 @@ void stub_child_fds(const int from[], const int to[], int n);
 void stub_bind_to_sentry_cpu(pid_t tid, int *cpu);
 
 /* In the child forked to become the stub factory, in this order (each _exits on failure):
- * a session of its own, death with the sentry, default signal dispositions (SIGCHLD
- * ignored: the kernel reaps the stubs once the sentry has collected them), none blocked; */
-void stub_child_detach(pid_t parent);
+ * out of the terminal's reach (a process group of its own, so that ^C and ^Z, which go to
+ * the foreground group, reach only the sentry; with own_session a session of its own
+ * too), death with the sentry, default signal dispositions (SIGCHLD ignored: the kernel
+ * reaps the stubs once the sentry has collected them), none blocked; */
+void stub_child_detach(pid_t parent, bool own_session);
 /* traced by the sentry, without glibc's rseq area (the sentry's TLS, about to go); */
 void stub_child_trace_me(void);
 /* no new privileges, and the seccomp filter f. */
