@@ -649,6 +649,13 @@ int gofer_dirent_enc_end(struct gofer_dirent_enc *e)
 	return finish(&e->cur);
 }
 
+/* The largest count a WRITE or READ_MEM reply may carry: READ_MEM's data never
+ * travels in a message. */
+static uint32_t count_max(uint16_t op)
+{
+	return op == (GOFER_OP_READ_MEM | GOFER_REPLY) ? GOFER_MEM_IO_MAX : GOFER_IO_MAX;
+}
+
 int gofer_encode_reply(void *buf, size_t cap, const struct gofer_reply *r)
 {
 	struct gofer_cur c;
@@ -696,13 +703,8 @@ int gofer_encode_reply(void *buf, size_t cap, const struct gofer_reply *r)
 		put_stat(&c, &r->stat);
 		break;
 	case GOFER_OP_WRITE | GOFER_REPLY:
-		if (r->write.count > GOFER_IO_MAX)
-			return -EINVAL;
-		gofer_put_u32(&c, r->write.count);
-		gofer_put_u32(&c, 0);
-		break;
 	case GOFER_OP_READ_MEM | GOFER_REPLY:
-		if (r->write.count > GOFER_MEM_IO_MAX)
+		if (r->write.count > count_max(r->op))
 			return -EINVAL;
 		gofer_put_u32(&c, r->write.count);
 		gofer_put_u32(&c, 0);
@@ -799,13 +801,9 @@ int gofer_decode_reply(const void *buf, size_t len, struct gofer_reply *r)
 			return -EPROTO;
 		break;
 	case GOFER_OP_WRITE | GOFER_REPLY:
-		r->write.count = gofer_get_u32(&c);
-		if (gofer_get_u32(&c) != 0 || r->write.count > GOFER_IO_MAX)
-			return -EPROTO;
-		break;
 	case GOFER_OP_READ_MEM | GOFER_REPLY:
 		r->write.count = gofer_get_u32(&c);
-		if (gofer_get_u32(&c) != 0 || r->write.count > GOFER_MEM_IO_MAX)
+		if (gofer_get_u32(&c) != 0 || r->write.count > count_max(r->op))
 			return -EPROTO;
 		break;
 	case GOFER_OP_STATFS | GOFER_REPLY:

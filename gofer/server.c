@@ -932,6 +932,7 @@ int gofer_memory_open(struct gofer_memory *m, int fd)
 	/* One fill of the sentry's page cache in one pass, if the pipe may be that big. */
 	fcntl(m->pipe[1], F_SETPIPE_SZ, 256 * 1024);
 	m->fd = fd;
+	m->size = (uint64_t)st.st_size;
 	return 0;
 }
 
@@ -980,7 +981,6 @@ static int op_read_mem(struct gofer_server *s, const struct gofer_req *req)
 	uint64_t mem_off = req->read_mem.mem_off;
 	uint32_t count = req->read_mem.count, done = 0;
 	loff_t in = (loff_t)req->read_mem.off, out = (loff_t)mem_off;
-	struct stat st;
 
 	if (s->mem.fd < 0)
 		return -EOPNOTSUPP;
@@ -988,10 +988,14 @@ static int op_read_mem(struct gofer_server *s, const struct gofer_req *req)
 		return -EBADF;
 	if (!S_ISREG(n->mode))
 		return -EINVAL;
-	if (fstat(s->mem.fd, &st) < 0)
-		return -errno;
-	if (mem_off > (uint64_t)st.st_size || count > (uint64_t)st.st_size - mem_off)
-		return -EINVAL;
+	if (mem_off > s->mem.size || count > s->mem.size - mem_off) {
+		struct stat st;
+		if (fstat(s->mem.fd, &st) < 0)
+			return -errno;
+		s->mem.size = (uint64_t)st.st_size;
+		if (mem_off > s->mem.size || count > s->mem.size - mem_off)
+			return -EINVAL;
+	}
 	while (done < count) {
 		ssize_t got = splice(n->open_fd, &in, s->mem.pipe[1], NULL, count - done, 0);
 		if (got < 0 && errno == EINTR)

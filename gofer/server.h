@@ -64,6 +64,9 @@ struct gofer_policy {
 struct gofer_memory {
 	int fd;
 	int pipe[2];
+	/* Its size when last looked at: the sentry sizes it once and it never shrinks, so
+	 * it is looked at again only for a request that reaches past it. */
+	uint64_t size;
 };
 
 /* Checks that fd is a memfd (a regular file that knows seals: not a host file) and

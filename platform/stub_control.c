@@ -127,10 +127,18 @@ long stub_op(struct stub_control *c, long nr, uint64_t a0, uint64_t a1, uint64_t
 	return 0;
 }
 
+/* MAP_SHARED | MAP_FIXED of the stub's file descriptor fd (0 also when queued). */
+static int map_shared(struct stub_control *c, int fd, uint64_t addr, uint64_t len, int prot, uint64_t off)
+{
+	long r = stub_op(c, SYS_mmap, addr, len, (uint64_t)prot, MAP_SHARED | MAP_FIXED, (uint64_t)fd, off);
+	if (r < 0 && r > -4096)
+		return (int)r;
+	return r == 0 || r == (long)addr ? 0 : -EFAULT;
+}
+
 int stub_map_platform_file(struct stub_control *c, uint64_t addr, uint64_t len, int prot, uint64_t off)
 {
-	long r = stub_op(c, SYS_mmap, addr, len, (uint64_t)prot, MAP_SHARED | MAP_FIXED, STUB_PLATFD, off);
-	return r < 0 ? (int)r : 0;
+	return map_shared(c, STUB_PLATFD, addr, len, prot, off);
 }
 
 void stub_child_fds(const int from[], const int to[], int n)
@@ -146,23 +154,22 @@ void stub_child_fds(const int from[], const int to[], int n)
 		if (dup2(tmp[i], to[i]) < 0)
 			_exit(1);
 	/* Everything else goes: the targets are few and small. */
-	for (int fd = 0, next; fd <= 1024; fd = next + 1) {
-		next = 1 << 30;
+	int top = 0;
+	for (int i = 0; i < n; i++)
+		top = to[i] > top ? to[i] : top;
+	for (int fd = 0; fd < top; fd++) {
+		bool kept = false;
 		for (int i = 0; i < n; i++)
-			if (to[i] >= fd && to[i] < next)
-				next = to[i];
-		syscall(SYS_close_range, fd, next == 1 << 30 ? ~0u : (unsigned)next - 1, 0);
-		if (next == 1 << 30)
-			break;
+			kept |= to[i] == fd;
+		if (!kept)
+			close(fd);
 	}
+	syscall(SYS_close_range, top + 1, ~0u, 0);
 }
 
 int stub_map_memfile(struct stub_control *c, uint64_t addr, uint64_t len, int prot, uint64_t off)
 {
-	long r = stub_op(c, SYS_mmap, addr, len, (uint64_t)prot, MAP_SHARED | MAP_FIXED, STUB_MEMFD, off);
-	if (r < 0 && r > -4096)
-		return (int)r;
-	return r == 0 || r == (long)addr ? 0 : -EFAULT;
+	return map_shared(c, STUB_MEMFD, addr, len, prot, off);
 }
 
 void stub_bind_to_sentry_cpu(pid_t tid, int *cpu)

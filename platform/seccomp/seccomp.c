@@ -129,6 +129,13 @@ struct context {
 	_Alignas(64) uint8_t fp[ARCH_FPSTATE_MAX];
 };
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static inline uint64_t code_addr(const char *sym)
 {
 	return SC_CODE + (uint64_t)(sym - ward_sc_start);
@@ -598,9 +605,7 @@ static long wait_first_post(struct context *ctx)
 		if (__atomic_load_n(hdr32(ctx, SC_H_STATE), __ATOMIC_ACQUIRE) == SC_POSTED)
 			return 0;
 		struct pollfd pfd = {sp->wake_fd, POLLIN, 0};
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		uint64_t now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+		uint64_t now = mono_ns() / 1000000;
 		if (i == 0)
 			deadline = now + NEW_THREAD_TIMEOUT_MS;
 		else if (now > deadline)
@@ -913,17 +918,10 @@ static int sc_event_fd(struct platform *p)
 static bool fetch_fp(struct context *ctx)
 {
 	answer(ctx, SC_ACT_SAVE_FP);
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	const uint64_t deadline = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + FETCH_FP_TIMEOUT_NS;
+	const uint64_t deadline = mono_ns() + FETCH_FP_TIMEOUT_NS;
 	for (unsigned i = 1; __atomic_load_n(hdr32(ctx, SC_H_STATE), __ATOMIC_ACQUIRE) != SC_POSTED; i++) {
-		if (ctx->as->ctl.dead)
+		if (ctx->as->ctl.dead || (i % 64 == 0 && mono_ns() > deadline))
 			return false;
-		if (i % 64 == 0) {
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			if ((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec > deadline)
-				return false;
-		}
 		sched_yield();
 	}
 	/* Where the frame says it is now: where the thread saved it, or the kernel's frame if
@@ -951,9 +949,10 @@ static long sc_get_fpstate(struct context *ctx, void *buf, size_t len)
 			ctx->fp_where = FP_IN_FRAME;
 		} else {
 			/* The thread did not answer (guest code scribbled over its area, or it
-			 * was killed): its state is lost, and it goes on with the initial one. */
+			 * was killed): its state is lost, and it goes on with the initial one,
+			 * written into the entry's own xsave area on resume. */
 			fp_init_state(ctx);
-			ctx->fp_frame_len = 0;
+			locate_fp(ctx, slot_addr(ctx->slot) + SC_TF_FP);
 			ctx->fp_where = FP_SET;
 		}
 	}

@@ -152,10 +152,10 @@ static void gofer_release(struct inode *ino)
 }
 
 /* Where a read-only host file's page cache is filled from: the gofer, at most one
- * message's worth per call (file_data reads on from a short count). */
-/* The gofer puts the data in the memory file itself when it has it (one copy, and the
- * sentry never maps the pages: a fill costs a third of a copy through the socket here);
- * else it comes in the reply. */
+ * message's worth per call (file_data reads on from a short count). The gofer puts the
+ * data in the memory file itself when it has it (one copy, and the sentry never maps the
+ * pages: a fill costs a third of a copy through the socket here); else it comes in the
+ * reply. */
 static long read_source(void *ctx, uint64_t off, uint64_t mem_off, void *buf, size_t len)
 {
 	struct gofer_inode *gi = ctx;
