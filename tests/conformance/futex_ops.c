@@ -78,10 +78,16 @@ int main(void)
 	}
 	printf("REQUEUE moved all waiters: %s\n", moved == 3 ? "yes" : "no");
 	CHECK("CMP_REQUEUE with wrong value", futex(&f2, FUTEX_CMP_REQUEUE_PRIVATE, 0, (void *)(uintptr_t)INT_MAX, &f1, 1));
-	CHECK("WAKE on f1 after requeue", futex(&f1, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0));
+	/* A requeued waiter that gets a spurious wake-up (Linux has them: deferred wake-ups
+	 * of earlier futex calls) waits again on the futex it first waited on, f1: natively,
+	 * about one run in 200 finds one of the three back there. So the waiter that may be
+	 * on f1 and the one left on f2 at the end are counted together. */
+	long on_f1 = futex(&f1, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+	BOOL("WAKE on f1 after requeue woke at most one", on_f1 >= 0 && on_f1 <= 1);
 	CHECK("CMP_REQUEUE wake 1 move 1", futex(&f2, FUTEX_CMP_REQUEUE_PRIVATE, 1, (void *)(uintptr_t)1, &f1, 0));
 	CHECK("WAKE 1 on f1", futex(&f1, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0));
-	CHECK("WAKE all on f2", futex(&f2, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0));
+	long left_on_f2 = futex(&f2, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+	printf("WAKE on f1 after requeue plus WAKE all on f2: %ld\n", on_f1 + left_on_f2);
 	for (int i = 0; i < 3; i++)
 		pthread_join(t[i], NULL);
 	int all_zero = 1;
